@@ -1,0 +1,73 @@
+package org.backstopmx.core.config;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The whole configuration.
+ *
+ * @param hostname  {@code hostname}: our name in the greeting, EHLO, {@code Received: by}; also "self" for the MX rule
+ * @param selfNames {@code self-names}: further names of this host and its peers at the same MX preference
+ * @param smtp      {@code smtp.*}
+ * @param domains   {@code domains.<name>.*}: the served domains, keyed by lower-case name
+ * @param routes    {@code routes.<domain>}: transport map for other domains (bounces)
+ * @param queue     {@code queue.*}
+ * @param retry     {@code retry.*}
+ * @param probe     {@code probe.*}
+ * @param dns       {@code dns.*}
+ * @param metrics   {@code metrics.*}
+ * @param admin     {@code admin.*}
+ */
+public record BackstopConfig(
+        String hostname,
+        List<String> selfNames,
+        SmtpConfig smtp,
+        Map<String, DomainConfig> domains,
+        Map<String, HostPort> routes,
+        QueueConfig queue,
+        RetryConfig retry,
+        ProbeConfig probe,
+        DnsConfig dns,
+        MetricsConfig metrics,
+        AdminConfig admin) {
+
+    public BackstopConfig {
+        Objects.requireNonNull(hostname, "hostname");
+        selfNames = List.copyOf(selfNames);
+        Objects.requireNonNull(smtp, "smtp");
+        domains = Map.copyOf(domains);
+        routes = Map.copyOf(routes);
+        Objects.requireNonNull(queue, "queue");
+        Objects.requireNonNull(retry, "retry");
+        Objects.requireNonNull(probe, "probe");
+        Objects.requireNonNull(dns, "dns");
+        Objects.requireNonNull(metrics, "metrics");
+        Objects.requireNonNull(admin, "admin");
+    }
+
+    /** The embedded defaults: serve {@code example.test} on 127.0.0.1:2525, queue in {@code ./data}. */
+    public static BackstopConfig defaults() {
+        return new BackstopConfig("backstop.example.test", List.of(), SmtpConfig.defaults(),
+                Map.of("example.test", DomainConfig.acceptAll("example.test")), Map.of(), QueueConfig.defaults(),
+                RetryConfig.defaults(), ProbeConfig.defaults(), DnsConfig.defaults(), MetricsConfig.defaults(),
+                AdminConfig.defaults());
+    }
+
+    public Set<String> servedDomains() {
+        return domains.keySet();
+    }
+
+    public BackstopConfig withSmtp(SmtpConfig newSmtp) {
+        return new BackstopConfig(hostname, selfNames, newSmtp, domains, routes, queue, retry, probe, dns, metrics, admin);
+    }
+
+    public BackstopConfig withQueue(QueueConfig newQueue) {
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, newQueue, retry, probe, dns, metrics, admin);
+    }
+
+    public BackstopConfig withDomains(Map<String, DomainConfig> newDomains) {
+        return new BackstopConfig(hostname, selfNames, smtp, newDomains, routes, queue, retry, probe, dns, metrics, admin);
+    }
+}

@@ -1,0 +1,30 @@
+package org.backstopmx.core.config;
+
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * One served domain, {@code domains.<name>.*}.
+ *
+ * @param name           the domain, lower case, without a trailing dot
+ * @param route          {@code route}: fixed primary instead of MX lookup, or null
+ * @param recipients     {@code recipients}: the valid local parts (lower case), or null to accept any local part
+ * @param recipientsFile {@code recipients-file}: a file with one address per line ({@code @domain} accepts the whole
+ *                       domain; {@code #} starts a comment), or null
+ */
+public record DomainConfig(String name, HostPort route, Set<String> recipients, Path recipientsFile) {
+    public DomainConfig {
+        Objects.requireNonNull(name, "name");
+        recipients = recipients == null ? null : Set.copyOf(recipients);
+    }
+
+    public static DomainConfig acceptAll(String name) {
+        return new DomainConfig(name, null, null, null);
+    }
+
+    /** Whether any recipient validation is configured for this domain. */
+    public boolean validatesRecipients() {
+        return recipients != null || recipientsFile != null;
+    }
+}

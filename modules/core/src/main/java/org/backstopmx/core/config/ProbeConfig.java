@@ -1,0 +1,10 @@
+package org.backstopmx.core.config;
+
+import java.time.Duration;
+
+/** {@code probe.interval} (default 30s): how often a destination marked down is probed. */
+public record ProbeConfig(Duration interval) {
+    public static ProbeConfig defaults() {
+        return new ProbeConfig(Duration.ofSeconds(30));
+    }
+}

@@ -1,0 +1,55 @@
+package org.backstopmx.core.config;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The {@code smtp.*} keys: the listener and every limit of the receiving side.
+ *
+ * @param listen                {@code smtp.listen}: address and port to bind (default 127.0.0.1:2525 embedded, 0.0.0.0:25 in the example file)
+ * @param maxMessageSize        {@code smtp.max-message-size}: bytes, advertised with SIZE (default 50MB)
+ * @param maxRecipients         {@code smtp.max-recipients}: per message (default 100)
+ * @param maxConnections        {@code smtp.max-connections}: in total (default 500)
+ * @param maxConnectionsPerIp   {@code smtp.max-connections-per-ip}: per client address (default 20)
+ * @param idleTimeout           {@code smtp.idle-timeout}: a client silent this long gets 421 and is disconnected (default 5m)
+ * @param maxCommandLineLength  {@code smtp.max-command-line-length}: bytes of a command line with CRLF (default 2048)
+ * @param maxLineLength         {@code smtp.max-line-length}: bytes of one DATA line with CRLF; longer lines fail the message (default 64KB)
+ * @param maxErrors             {@code smtp.max-errors}: error replies in one session before 421 and disconnect (default 20)
+ * @param maxReceivedHeaders    {@code smtp.max-received-headers}: more Received: headers than this is a loop, 554 5.4.6 (default 50)
+ * @param workerThreads         {@code smtp.worker-threads}: threads that run SMTP commands and queue commits off the network loop (default 32)
+ * @param tls                   {@code smtp.tls}: STARTTLS certificate and key, or null for no STARTTLS
+ */
+public record SmtpConfig(
+        HostPort listen,
+        long maxMessageSize,
+        int maxRecipients,
+        int maxConnections,
+        int maxConnectionsPerIp,
+        Duration idleTimeout,
+        int maxCommandLineLength,
+        int maxLineLength,
+        int maxErrors,
+        int maxReceivedHeaders,
+        int workerThreads,
+        TlsConfig tls) {
+
+    public SmtpConfig {
+        Objects.requireNonNull(listen, "listen");
+        Objects.requireNonNull(idleTimeout, "idleTimeout");
+    }
+
+    public static SmtpConfig defaults() {
+        return new SmtpConfig(new HostPort("127.0.0.1", 2525), 50L * 1024 * 1024, 100, 500, 20,
+                Duration.ofMinutes(5), 2048, 65536, 20, 50, 32, null);
+    }
+
+    public SmtpConfig withListen(HostPort newListen) {
+        return new SmtpConfig(newListen, maxMessageSize, maxRecipients, maxConnections, maxConnectionsPerIp,
+                idleTimeout, maxCommandLineLength, maxLineLength, maxErrors, maxReceivedHeaders, workerThreads, tls);
+    }
+
+    public SmtpConfig withTls(TlsConfig newTls) {
+        return new SmtpConfig(listen, maxMessageSize, maxRecipients, maxConnections, maxConnectionsPerIp,
+                idleTimeout, maxCommandLineLength, maxLineLength, maxErrors, maxReceivedHeaders, workerThreads, newTls);
+    }
+}
