@@ -34,6 +34,12 @@ public interface MailQueue extends AutoCloseable {
     /** Opens the stored body (our {@code Received:} header included) for reading. */
     java.io.InputStream openBody(QueueId id) throws QueueException;
 
+    /**
+     * Removes a message, its recipients and its body file, whatever their state (admin {@code queue delete}, and the
+     * retirement of finished messages). Returns false when no such message was queued.
+     */
+    boolean delete(QueueId id) throws QueueException;
+
     /** Counters kept by the queue itself. */
     QueueStats stats();
 
