@@ -1,0 +1,28 @@
+package org.backstopmx.smtpin;
+
+import org.apache.james.protocols.api.ProtocolTransport;
+import org.apache.james.protocols.api.Response;
+import org.apache.james.protocols.smtp.SMTPConfiguration;
+import org.apache.james.protocols.smtp.SMTPSessionImpl;
+
+/** James's SMTP session with replies that carry enhanced status codes (RFC 2034) like every other reply of ours. */
+final class BackstopSmtpSession extends SMTPSessionImpl {
+    BackstopSmtpSession(ProtocolTransport transport, SMTPConfiguration config) {
+        super(transport, config);
+    }
+
+    @Override
+    public Response newLineTooLongResponse() {
+        return Replies.response(Replies.COMMAND_LINE_TOO_LONG);
+    }
+
+    @Override
+    public Response newFatalErrorResponse() {
+        return Replies.response(Replies.COMMAND_FAILED);
+    }
+
+    @Override
+    public Response newCommandNotFoundErrorResponse() {
+        return Replies.response(Replies.COMMAND_UNRECOGNIZED);
+    }
+}

@@ -1,0 +1,39 @@
+package org.backstopmx.smtpin;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Closes a connection whose client has sent nothing for the idle timeout, with {@code 421 4.4.2} first (RFC 5321
+ * §4.5.3.2 timeouts; Postfix answers the same way). James's handler waited for the second idle event, i.e. twice
+ * the setting, and closed without a reply.
+ */
+final class IdleTimeoutHandler extends IdleStateHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(IdleTimeoutHandler.class);
+    private final String hostname;
+
+    IdleTimeoutHandler(Duration timeout, String hostname) {
+        super(timeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS);
+        this.hostname = hostname;
+    }
+
+    @Override
+    protected void channelIdle(ChannelHandlerContext ctx, IdleStateEvent evt) {
+        if (evt.state() != IdleState.READER_IDLE || !evt.isFirst()) {
+            return;
+        }
+        LOG.info("timeout after idle from {}", ctx.channel().remoteAddress());
+        String line = Replies.IDLE_TIMEOUT.code() + " " + Replies.IDLE_TIMEOUT.enhanced() + " " + hostname + " "
+                + Replies.IDLE_TIMEOUT.text() + "\r\n";
+        ctx.writeAndFlush(Unpooled.copiedBuffer(line, StandardCharsets.US_ASCII)).addListener(ChannelFutureListener.CLOSE);
+    }
+}

@@ -1,0 +1,109 @@
+package org.backstopmx.smtpin;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.apache.james.core.MailAddress;
+import org.apache.james.core.MaybeSender;
+import org.apache.james.protocols.api.ProtocolSession.State;
+import org.apache.james.protocols.smtp.SMTPSession;
+import org.apache.james.protocols.smtp.hook.HookResult;
+import org.apache.james.protocols.smtp.hook.RcptHook;
+import org.backstopmx.core.EnvelopeRecipient;
+import org.backstopmx.core.SmtpReply;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * RCPT TO: the recipient limit (452 4.5.3), relay control (550 5.7.1), recipient validation (550 5.1.1) and the
+ * DSN parameters NOTIFY and ORCPT (RFC 3461 §4.1, §4.2). It is the only RCPT hook in the chain and it always answers
+ * OK or a refusal, never DECLINED: James accepts a recipient that every hook declined.
+ */
+final class RecipientHook implements RcptHook {
+    private static final Logger LOG = LoggerFactory.getLogger(RecipientHook.class);
+    private static final Set<String> NOTIFY_VALUES = Set.of("SUCCESS", "FAILURE", "DELAY");
+
+    private volatile RelayPolicy policy;
+    private final int maxRecipients;
+
+    RecipientHook(RelayPolicy policy, int maxRecipients) {
+        this.policy = policy;
+        this.maxRecipients = maxRecipients;
+    }
+
+    /** Swaps in a new policy (served domains and recipient lists reloaded); sessions in progress keep going. */
+    void replacePolicy(RelayPolicy newPolicy) {
+        this.policy = newPolicy;
+    }
+
+    @Override
+    public Set<String> supportedParameters() {
+        return Set.of("NOTIFY", "ORCPT");
+    }
+
+    @Override
+    public HookResult doRcpt(SMTPSession session, MaybeSender sender, MailAddress rcpt, Map<String, String> parameters) {
+        List<EnvelopeRecipient> accepted = session.getAttachment(SessionKeys.RECIPIENTS, State.Transaction)
+                .orElseGet(ArrayList::new);
+        if (accepted.size() >= maxRecipients) {
+            return refuse(session, sender, rcpt, Replies.TOO_MANY_RECIPIENTS);
+        }
+        String local = rcpt.getLocalPart();
+        String domain = rcpt.getDomain().asString();
+        switch (policy.check(local, domain)) {
+            case RELAY_DENIED:
+                return refuse(session, sender, rcpt, Replies.RELAY_DENIED);
+            case UNKNOWN_USER:
+                return refuse(session, sender, rcpt, Replies.USER_UNKNOWN);
+            default:
+                break;
+        }
+        String notify = parameters.get("NOTIFY");
+        if (notify != null && !validNotify(notify)) {
+            return Replies.hookResult(Replies.NOTIFY_SYNTAX);
+        }
+        String orcpt = parameters.get("ORCPT");
+        if (orcpt != null && !validOrcpt(orcpt)) {
+            return Replies.hookResult(Replies.ORCPT_SYNTAX);
+        }
+        String address = local + "@" + domain.toLowerCase(Locale.ROOT);
+        boolean duplicate = accepted.stream().anyMatch(r -> r.address().equalsIgnoreCase(address));
+        if (!duplicate) {
+            accepted.add(new EnvelopeRecipient(address, notify == null ? null : notify.toUpperCase(Locale.ROOT), orcpt));
+            session.setAttachment(SessionKeys.RECIPIENTS, accepted, State.Transaction);
+        }
+        return HookResult.OK;
+    }
+
+    private static HookResult refuse(SMTPSession session, MaybeSender sender, MailAddress rcpt, SmtpReply reply) {
+        LOG.info("reject: RCPT from [{}]: {} <{}>; from=<{}> helo=<{}>",
+                session.getRemoteAddress().getAddress().getHostAddress(), reply, rcpt.asString(),
+                sender.asString(""), session.getAttachment(SMTPSession.CURRENT_HELO_NAME, State.Connection).orElse(""));
+        return Replies.hookResult(reply);
+    }
+
+    static boolean validNotify(String value) {
+        String[] parts = value.toUpperCase(Locale.ROOT).split(",", -1);
+        if (parts.length == 1 && parts[0].equals("NEVER")) {
+            return true;
+        }
+        for (String p : parts) {
+            if (!NOTIFY_VALUES.contains(p)) {
+                return false;
+            }
+        }
+        return parts.length == Set.of(parts).size();
+    }
+
+    static boolean validOrcpt(String value) {
+        int semi = value.indexOf(';');
+        if (semi <= 0 || semi == value.length() - 1) {
+            return false;
+        }
+        String type = value.substring(0, semi);
+        return type.chars().allMatch(c -> Character.isLetterOrDigit(c) || c == '-') && value.length() <= 500
+                && Xtext.isValid(value.substring(semi + 1));
+    }
+}

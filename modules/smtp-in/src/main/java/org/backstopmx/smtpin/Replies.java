@@ -1,0 +1,90 @@
+package org.backstopmx.smtpin;
+
+import org.apache.james.protocols.api.Response;
+import org.apache.james.protocols.smtp.SMTPResponse;
+import org.apache.james.protocols.smtp.hook.HookResult;
+import org.apache.james.protocols.smtp.hook.HookReturnCode;
+import org.backstopmx.core.SmtpReply;
+
+/**
+ * Every reply Backstop sends that James does not word for us, in one place. Texts that need a value (our hostname,
+ * a limit) are formatted by the caller with {@link SmtpReply#withText}.
+ */
+public final class Replies {
+    private Replies() {
+    }
+
+    // connection level
+    public static final SmtpReply TOO_MANY_CONNECTIONS = SmtpReply.of(421, "4.7.0", "Too many connections, try again later");
+    public static final SmtpReply TOO_MANY_CONNECTIONS_FROM_IP = SmtpReply.of(421, "4.7.0", "Too many connections from your address, try again later");
+    public static final SmtpReply IDLE_TIMEOUT = SmtpReply.of(421, "4.4.2", "Timeout exceeded, closing connection");
+    public static final SmtpReply TOO_MANY_ERRORS = SmtpReply.of(421, "4.7.0", "Too many errors, closing connection");
+    public static final SmtpReply INTERNAL_ERROR = SmtpReply.of(421, "4.3.0", "Internal error, closing connection");
+    public static final SmtpReply SHUTTING_DOWN = SmtpReply.of(421, "4.3.2", "Service shutting down, try again later");
+    public static final SmtpReply SYNCHRONIZATION = SmtpReply.of(554, "5.5.0", "Protocol synchronization error: message data sent before the 354 reply");
+
+    // commands
+    public static final SmtpReply COMMAND_LINE_TOO_LONG = SmtpReply.of(500, "5.5.2", "Command line too long");
+    public static final SmtpReply COMMAND_UNRECOGNIZED = SmtpReply.of(500, "5.5.2", "Command not recognized");
+    public static final SmtpReply COMMAND_FAILED = SmtpReply.of(451, "4.3.0", "Local error processing the command, try again later");
+    public static final SmtpReply HELO_SYNTAX = SmtpReply.of(501, "5.5.4", "Syntax: EHLO hostname");
+    public static final SmtpReply HELP = SmtpReply.of(214, "2.0.0", "Backstop MX: see RFC 5321");
+    public static final SmtpReply VRFY = SmtpReply.of(252, "2.5.2", "Cannot VRFY user, but will accept message for served domains");
+    public static final SmtpReply VRFY_SYNTAX = SmtpReply.of(501, "5.5.4", "Syntax: VRFY address");
+    public static final SmtpReply EXPN_REFUSED = SmtpReply.of(502, "5.5.1", "EXPN is not available");
+
+    // MAIL
+    public static final SmtpReply SIZE_EXCEEDED = SmtpReply.of(552, "5.3.4", "Message size exceeds fixed maximum message size");
+    public static final SmtpReply SIZE_SYNTAX = SmtpReply.of(501, "5.5.4", "Syntactically incorrect value for SIZE parameter");
+    public static final SmtpReply RET_SYNTAX = SmtpReply.of(501, "5.5.4", "Bad RET parameter: use FULL or HDRS");
+    public static final SmtpReply ENVID_SYNTAX = SmtpReply.of(501, "5.5.4", "Bad ENVID parameter");
+    public static final SmtpReply BODY_SYNTAX = SmtpReply.of(501, "5.5.4", "Bad BODY parameter: use 7BIT or 8BITMIME");
+    public static final SmtpReply INSUFFICIENT_STORAGE = SmtpReply.of(452, "4.3.1", "Insufficient system storage, try again later");
+
+    // RCPT
+    public static final SmtpReply RELAY_DENIED = SmtpReply.of(550, "5.7.1", "Relay access denied");
+    public static final SmtpReply USER_UNKNOWN = SmtpReply.of(550, "5.1.1", "Recipient address rejected: user unknown");
+    public static final SmtpReply TOO_MANY_RECIPIENTS = SmtpReply.of(452, "4.5.3", "Too many recipients");
+    public static final SmtpReply NOTIFY_SYNTAX = SmtpReply.of(501, "5.5.4", "Bad NOTIFY parameter");
+    public static final SmtpReply ORCPT_SYNTAX = SmtpReply.of(501, "5.5.4", "Bad ORCPT parameter");
+
+    // DATA
+    public static final SmtpReply DATA_NO_SENDER = SmtpReply.of(503, "5.5.1", "Need MAIL before DATA");
+    public static final SmtpReply DATA_NO_RECIPIENTS = SmtpReply.of(554, "5.5.1", "No valid recipients");
+    public static final SmtpReply DATA_ARGUMENT = SmtpReply.of(501, "5.5.4", "DATA takes no argument");
+    public static final SmtpReply START_DATA = SmtpReply.of(354, null, "End data with <CR><LF>.<CR><LF>");
+    public static final SmtpReply QUEUED = SmtpReply.of(250, "2.0.0", "Ok: queued as %s");
+    public static final SmtpReply BARE_LINE_ENDING = SmtpReply.of(554, "5.5.2", "Message refused: bare <LF> or <CR> in message data, lines must end with <CR><LF>");
+    public static final SmtpReply DATA_LINE_TOO_LONG = SmtpReply.of(554, "5.6.0", "Message refused: a line is longer than %d bytes");
+    public static final SmtpReply LOOP_DETECTED = SmtpReply.of(554, "5.4.6", "Too many Received: headers: mail forwarding loop");
+    public static final SmtpReply STORAGE_ERROR = SmtpReply.of(451, "4.3.0", "Queue write failed, try again later");
+    public static final SmtpReply STORAGE_FULL = SmtpReply.of(452, "4.3.1", "Insufficient system storage, try again later");
+
+    /** As a James response. */
+    public static Response response(SmtpReply reply) {
+        return response(reply, false);
+    }
+
+    /** As a James response that closes the connection after it is written. */
+    public static Response closing(SmtpReply reply) {
+        return response(reply, true);
+    }
+
+    private static Response response(SmtpReply reply, boolean endSession) {
+        String text = reply.enhanced() == null ? reply.text() : reply.enhanced() + " " + reply.text();
+        SMTPResponse r = new SMTPResponse(String.valueOf(reply.code()), text);
+        r.setEndSession(endSession);
+        return r;
+    }
+
+    /** As a hook result: OK for 2xx, DENYSOFT for 4xx, DENY for 5xx. */
+    public static HookResult hookResult(SmtpReply reply) {
+        HookReturnCode code = reply.isPositive() ? HookReturnCode.ok()
+                : reply.isTransient() ? HookReturnCode.denySoft() : HookReturnCode.deny();
+        return HookResult.builder()
+                .hookReturnCode(code)
+                .smtpReturnCode(String.valueOf(reply.code()))
+                .smtpDescription(reply.enhanced() == null ? reply.text() : reply.enhanced() + " " + reply.text())
+                .build();
+    }
+}

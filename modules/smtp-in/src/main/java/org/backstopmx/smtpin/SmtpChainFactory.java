@@ -1,0 +1,56 @@
+package org.backstopmx.smtpin;
+
+import java.time.Clock;
+import java.util.List;
+import org.apache.james.metrics.api.MetricFactory;
+import org.apache.james.protocols.api.handler.CommandDispatcher;
+import org.apache.james.protocols.api.handler.ProtocolHandler;
+import org.apache.james.protocols.api.handler.WiringException;
+import org.apache.james.protocols.smtp.SMTPProtocolHandlerChain;
+import org.apache.james.protocols.smtp.SMTPSession;
+import org.apache.james.protocols.smtp.core.HeloCmdHandler;
+import org.apache.james.protocols.smtp.core.NoopCmdHandler;
+import org.apache.james.protocols.smtp.core.QuitCmdHandler;
+import org.apache.james.protocols.smtp.core.RcptCmdHandler;
+import org.apache.james.protocols.smtp.core.RsetCmdHandler;
+import org.apache.james.protocols.smtp.core.UnknownCmdHandler;
+import org.apache.james.protocols.smtp.core.WelcomeMessageHandler;
+import org.apache.james.protocols.smtp.core.esmtp.StartTlsCmdHandler;
+import org.backstopmx.core.MailQueue;
+import org.backstopmx.core.config.SmtpConfig;
+
+/**
+ * Assembles the James handler chain by hand. James's default chain is not used because it contains
+ * {@code PostmasterAbuseRcptHook}, which accepts postmaster@ and abuse@ at ANY domain before any other RCPT hook runs
+ * (an open relay), its size extension (int overflow, reply without enhanced code), its Received header filter
+ * (reverse DNS on the event loop) and its in-heap DATA handler.
+ */
+final class SmtpChainFactory {
+    private SmtpChainFactory() {
+    }
+
+    static SMTPProtocolHandlerChain create(SmtpConfig config, String hostname, RecipientHook recipients,
+            MailQueue queue, Clock clock) throws WiringException {
+        MetricFactory metrics = new QuietMetrics();
+        SMTPProtocolHandlerChain chain = new SMTPProtocolHandlerChain(metrics, false);
+        List<ProtocolHandler> handlers = List.of(
+                new CommandDispatcher<SMTPSession>(),
+                new BackstopEhloCmdHandler(metrics),
+                new MailParameters(config.maxMessageSize(), queue),
+                new StartTlsCmdHandler(),
+                new HeloCmdHandler(metrics),
+                new BackstopMailCmdHandler(metrics),
+                new RcptCmdHandler(metrics),
+                recipients,
+                new DataCommand(queue, clock, config, hostname),
+                new RsetCmdHandler(),
+                new NoopCmdHandler(),
+                new QuitCmdHandler(metrics),
+                new SimpleCommands(),
+                new UnknownCmdHandler(metrics),
+                new WelcomeMessageHandler());
+        chain.addAll(handlers);
+        chain.wireExtensibleHandlers();
+        return chain;
+    }
+}

@@ -1,0 +1,113 @@
+package org.backstopmx.smtpin;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import org.apache.james.protocols.api.Protocol;
+import org.apache.james.protocols.api.ProtocolSession;
+import org.apache.james.protocols.api.ProtocolSessionImpl;
+import org.apache.james.protocols.netty.BasicChannelInboundHandler;
+import org.apache.james.protocols.netty.Encryption;
+import org.apache.james.protocols.netty.ProtocolMDCContextFactory;
+import org.apache.james.protocols.smtp.SMTPSession;
+import org.apache.james.util.MDCBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * James's protocol handler for one connection, run on a worker thread. Adds what James lacks: command lines longer
+ * than {@code smtp.max-command-line-length} get 500 5.5.2; over-long DATA lines reach the DATA transaction; a client
+ * that disconnects mid-DATA leaves nothing in the queue; input after a closing reply is ignored.
+ */
+final class SmtpChannelHandler extends BasicChannelInboundHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(SmtpChannelHandler.class);
+
+    /** An MDC without reverse DNS: James's default looks the client's name up on the event loop. */
+    static final ProtocolMDCContextFactory QUIET_MDC = new ProtocolMDCContextFactory() {
+        @Override
+        public MDCBuilder onBound(Protocol protocol, ChannelHandlerContext ctx) {
+            return MDCBuilder.create();
+        }
+
+        @Override
+        public MDCBuilder withContext(ProtocolSession protocolSession) {
+            return MDCBuilder.create();
+        }
+    };
+
+    private final int maxCommandLineLength;
+    private final int maxErrors;
+    private final String hostname;
+
+    SmtpChannelHandler(Protocol protocol, Encryption encryption, int maxCommandLineLength, int maxErrors, String hostname) {
+        super(QUIET_MDC, protocol, encryption, false);
+        this.maxCommandLineLength = maxCommandLineLength;
+        this.maxErrors = maxErrors;
+        this.hostname = hostname;
+    }
+
+    @Override
+    protected ProtocolSession createSession(ChannelHandlerContext ctx) {
+        return protocol.newSession(new BackstopTransport(ctx.channel(), secure, maxErrors, hostname));
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        ConnectionState state = ConnectionState.of(ctx.channel());
+        if (state.closing) {
+            io.netty.util.ReferenceCountUtil.release(msg);
+            return;
+        }
+        SMTPSession session = session(ctx);
+        if (msg instanceof OverlongLine) {
+            if (state.data != null) {
+                DataCommand.overlongLine(session, msg == OverlongLine.ENDED_WITH_CRLF);
+            } else if (session != null) {
+                reply(session, Replies.response(Replies.COMMAND_LINE_TOO_LONG));
+            }
+            return;
+        }
+        if (state.data == null && msg instanceof ByteBuf && ((ByteBuf) msg).readableBytes() > maxCommandLineLength
+                && session != null) {
+            ((ByteBuf) msg).release();
+            reply(session, Replies.response(Replies.COMMAND_LINE_TOO_LONG));
+            return;
+        }
+        super.channelRead(ctx, msg);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        ConnectionState state = ConnectionState.of(ctx.channel());
+        if (state != null && state.data != null) {
+            LOG.info("{}: lost connection after DATA from {}, message discarded", state.data.message().id(),
+                    ctx.channel().remoteAddress());
+            state.data.abandon();
+            state.data = null;
+        }
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
+        ConnectionState state = ConnectionState.of(ctx.channel());
+        SMTPSession session = session(ctx);
+        if (cause instanceof java.io.IOException) {
+            LOG.debug("connection error from {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        } else {
+            LOG.error("unexpected error in session with {}", ctx.channel().remoteAddress(), cause);
+        }
+        if (session != null && ctx.channel().isActive() && !state.closing) {
+            reply(session, Replies.closing(Replies.INTERNAL_ERROR));
+        } else {
+            ctx.close();
+        }
+    }
+
+    private static SMTPSession session(ChannelHandlerContext ctx) {
+        return (SMTPSession) ctx.channel().attr(SESSION_ATTRIBUTE_KEY).get();
+    }
+
+    private static void reply(SMTPSession session, org.apache.james.protocols.api.Response response) {
+        ((ProtocolSessionImpl) session).getProtocolTransport().writeResponse(response, session);
+    }
+}

@@ -1,0 +1,165 @@
+package org.backstopmx.smtpin;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.DefaultEventLoopGroup;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.james.protocols.api.ClientAuth;
+import org.apache.james.protocols.netty.Encryption;
+import org.apache.james.protocols.smtp.SMTPProtocolHandlerChain;
+import org.backstopmx.core.MailQueue;
+import org.backstopmx.core.config.DomainConfig;
+import org.backstopmx.core.config.SmtpConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The SMTP listener. Owns its Netty pipeline and every thread it starts:
+ *
+ * <pre>
+ * I/O loop:     [ssl, after STARTTLS] connectionLimiter flowControl idleTimeout
+ * worker group:                       framer coreHandler (James commands and hooks, spool writes, queue commits)
+ * </pre>
+ *
+ * The framer and James's handler run on a {@link DefaultEventLoopGroup} of {@code smtp.worker-threads} threads, so a
+ * blocking fsync in one session never stalls the greeting or the commands of another (James 3.8.1 ran its hooks on
+ * the I/O loop). {@link #close()} shuts down all three groups, so the JVM can exit afterwards.
+ *
+ * <p>Thread-safe; {@link #start()} once, {@link #close()} once.
+ */
+public final class SmtpServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SmtpServer.class);
+
+    private final SmtpConfig config;
+    private final String hostname;
+    private final Encryption encryption;
+    private final RecipientHook recipientHook;
+    private final SMTPProtocolHandlerChain chain;
+    private final BackstopSmtpProtocol protocol;
+    private final ConnectionLimiter limiter;
+    private final InboundFlowControl flowControl = new InboundFlowControl();
+    private EventLoopGroup boss;
+    private EventLoopGroup io;
+    private DefaultEventLoopGroup workers;
+    private ChannelGroup channels;
+    private Channel listener;
+
+    /**
+     * @throws IllegalArgumentException naming the configuration key when the TLS files or recipient files are unusable
+     */
+    public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue, Clock clock) {
+        this.config = config;
+        this.hostname = hostname;
+        this.encryption = config.tls() == null ? null
+                : Encryption.createStartTls(TlsContexts.load(config.tls()), null, TlsContexts.PROTOCOLS, ClientAuth.NONE);
+        this.recipientHook = new RecipientHook(new RelayPolicy(RecipientDirectory.load(domains)), config.maxRecipients());
+        try {
+            this.chain = SmtpChainFactory.create(config, hostname, recipientHook, queue, clock);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot assemble the SMTP handler chain", e);
+        }
+        this.protocol = new BackstopSmtpProtocol(chain, new BackstopSmtpConfiguration(hostname));
+        this.limiter = new ConnectionLimiter(config.maxConnections(), config.maxConnectionsPerIp(), hostname);
+    }
+
+    /** Binds the listener. */
+    public synchronized void start() throws InterruptedException {
+        boss = new NioEventLoopGroup(1, new DefaultThreadFactory("smtp-accept"));
+        io = new NioEventLoopGroup(0, new DefaultThreadFactory("smtp-io"));
+        workers = new DefaultEventLoopGroup(config.workerThreads(), new DefaultThreadFactory("smtp-worker"));
+        channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+        int maxFrame = Math.max(config.maxLineLength(), config.maxCommandLineLength());
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(boss, io)
+                .channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.attr(ConnectionState.KEY).set(new ConnectionState());
+                        channels.add(ch);
+                        ch.pipeline()
+                                .addLast("connectionLimiter", limiter)
+                                .addLast("flowControl", flowControl)
+                                .addLast("idleTimeout", new IdleTimeoutHandler(config.idleTimeout(), hostname))
+                                .addLast(workers, "framer", new SmtpLineDecoder(maxFrame))
+                                .addLast(workers, "coreHandler", new SmtpChannelHandler(protocol, encryption,
+                                        config.maxCommandLineLength(), config.maxErrors(), hostname));
+                    }
+                });
+        InetSocketAddress address = config.listen().toSocketAddress();
+        try {
+            listener = bootstrap.bind(address).sync().channel();
+        } catch (Exception e) {
+            close();
+            throw new IllegalStateException("smtp.listen: cannot listen on " + config.listen() + ": " + e.getMessage(), e);
+        }
+        LOG.info("SMTP listening on {} as {}{}", localAddress(), hostname, encryption == null ? "" : " with STARTTLS");
+    }
+
+    /** The bound address (useful with port 0). */
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) listener.localAddress();
+    }
+
+    /** Connections open now. */
+    public int activeConnections() {
+        return limiter.active();
+    }
+
+    /** Replaces the served domains and recipient lists; sessions in progress are not interrupted. */
+    public void reloadDomains(Map<String, DomainConfig> domains) {
+        recipientHook.replacePolicy(new RelayPolicy(RecipientDirectory.load(domains)));
+    }
+
+    /**
+     * Stops accepting, tells every open session {@code 421 4.3.2} and closes it, then stops every thread this server
+     * started. A message whose DATA was not finished is discarded (its client was not told 250).
+     */
+    @Override
+    public synchronized void close() {
+        if (listener != null) {
+            listener.close().awaitUninterruptibly();
+        }
+        if (channels != null) {
+            String line = Replies.SHUTTING_DOWN.code() + " " + Replies.SHUTTING_DOWN.enhanced() + " " + hostname + " "
+                    + Replies.SHUTTING_DOWN.text() + "\r\n";
+            for (Channel ch : channels) {
+                ch.writeAndFlush(Unpooled.copiedBuffer(line, StandardCharsets.US_ASCII)).addListener(ChannelFutureListener.CLOSE);
+            }
+            channels.newCloseFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        for (EventLoopGroup g : new EventLoopGroup[] {boss, io, workers}) {
+            if (g != null) {
+                g.shutdownGracefully(0, 5, TimeUnit.SECONDS);
+            }
+        }
+        for (EventLoopGroup g : new EventLoopGroup[] {boss, io, workers}) {
+            if (g != null) {
+                g.terminationFuture().awaitUninterruptibly(10, TimeUnit.SECONDS);
+            }
+        }
+        boss = null;
+        io = null;
+        workers = null;
+        listener = null;
+    }
+}

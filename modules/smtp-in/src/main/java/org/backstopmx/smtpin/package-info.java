@@ -1,0 +1,31 @@
+/**
+ * The SMTP front door: an Apache James Protocols 3.8.1 SMTP server on a Netty pipeline of our own.
+ *
+ * <p>Owns the receiving policy: relay control ({@link org.backstopmx.smtpin.RelayPolicy}), recipient validation
+ * ({@link org.backstopmx.smtpin.RecipientDirectory}), the limits (size, recipients, connections, line lengths,
+ * idle time, errors), SMTP smuggling protection, loop detection and the {@code Received:} trace header. It moves no
+ * recipient state: it hands a complete message to {@link org.backstopmx.core.MailQueue} and answers 250 only after
+ * {@link org.backstopmx.core.IncomingMessage#commit} returned, i.e. after the message is fsynced.
+ *
+ * <p>What James 3.8.1 gets wrong for this job, and where it is fixed here:
+ * <ul>
+ *   <li>its default chain accepts postmaster@/abuse@ at any domain: the chain is assembled by hand without that hook
+ *       ({@link org.backstopmx.smtpin.SmtpChainFactory});</li>
+ *   <li>end of data is any 3-byte line starting with a dot, on LF-split frames (SMTP smuggling): DATA is received by
+ *       {@link org.backstopmx.smtpin.DataReceiver}, which ends only on CRLF.CRLF and refuses bare LF / bare CR;</li>
+ *   <li>hooks run on the Netty I/O event loop: the framer and the protocol handler run on a separate executor group
+ *       ({@link org.backstopmx.smtpin.SmtpServer}), with inbound flow control so slow disks throttle reads;</li>
+ *   <li>a DATA line over 8192 bytes is dropped and the message still gets 250: {@link org.backstopmx.smtpin.SmtpLineDecoder}
+ *       reports over-long lines and the transaction fails after the final dot;</li>
+ *   <li>the idle timeout fires at twice the setting without a reply: {@link org.backstopmx.smtpin.IdleTimeoutHandler};</li>
+ *   <li>connection limits close silently: {@link org.backstopmx.smtpin.ConnectionLimiter} answers 421 4.7.0;</li>
+ *   <li>SIZE above 2^31 gets 501 and the oversize reply has no enhanced code: {@link org.backstopmx.smtpin.MailParameters};</li>
+ *   <li>reverse DNS on the event loop (Received header, MDC): neither James handler is used;</li>
+ *   <li>the JVM does not exit after unbind: {@link org.backstopmx.smtpin.SmtpServer} owns and shuts down every thread;</li>
+ *   <li>the whole message is buffered in heap: DATA lines go straight into the queue's spool file.</li>
+ * </ul>
+ *
+ * <p>Failure modes: storage errors answer 451 4.3.0 / 452 4.3.1 and the session goes on; an unexpected exception in
+ * a handler answers 421 4.3.0 and closes the connection; nothing partial is ever queued.
+ */
+package org.backstopmx.smtpin;

@@ -1,0 +1,56 @@
+package org.backstopmx.smtpin;
+
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.Map;
+import org.backstopmx.core.config.DomainConfig;
+import org.backstopmx.core.config.HostPort;
+import org.backstopmx.core.config.SmtpConfig;
+import org.backstopmx.testkit.RecordingMailQueue;
+import org.backstopmx.testkit.SmtpTranscript;
+
+/** A real SMTP server on 127.0.0.1 with a free port, over a recording queue. */
+final class ServerFixture implements AutoCloseable {
+    static final String HOST = "mx2.backstop.test";
+
+    final RecordingMailQueue queue = new RecordingMailQueue();
+    final SmtpServer server;
+
+    ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains) throws InterruptedException {
+        server = new SmtpServer(HOST, config.withListen(new HostPort("127.0.0.1", 0)), domains, queue, Clock.systemUTC());
+        server.start();
+    }
+
+    static ServerFixture standard() throws InterruptedException {
+        return new ServerFixture(SmtpConfig.defaults(), Map.of("example.test", DomainConfig.acceptAll("example.test")));
+    }
+
+    static SmtpConfig config(long maxSize, int maxRecipients, int maxConn, int maxPerIp, java.time.Duration idle,
+            int maxCommand, int maxLine, int maxErrors, int maxReceived) {
+        return new SmtpConfig(new HostPort("127.0.0.1", 0), maxSize, maxRecipients, maxConn, maxPerIp, idle, maxCommand,
+                maxLine, maxErrors, maxReceived, 4, null);
+    }
+
+    InetSocketAddress address() {
+        return server.localAddress();
+    }
+
+    /** A connected client that has read the greeting and said EHLO. */
+    SmtpTranscript client() throws Exception {
+        SmtpTranscript t = new SmtpTranscript(address());
+        String greeting = t.reply();
+        if (!greeting.startsWith("220 ")) {
+            throw new AssertionError("greeting: " + greeting);
+        }
+        String ehlo = t.command("EHLO client.test");
+        if (!ehlo.startsWith("250")) {
+            throw new AssertionError("EHLO: " + ehlo);
+        }
+        return t;
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}
