@@ -1,0 +1,161 @@
+package org.backstopmx.smtpin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.backstopmx.core.config.DomainConfig;
+import org.backstopmx.testkit.SmtpTranscript;
+import org.junit.jupiter.api.Test;
+
+/** Every configurable limit, answered with its standard code. */
+class LimitsTest {
+    private static final Map<String, DomainConfig> DOMAINS = Map.of("example.test", DomainConfig.acceptAll("example.test"));
+
+    private static ServerFixture server(long maxSize, int maxRcpt, int maxConn, int maxPerIp, Duration idle,
+            int maxCommand, int maxLine, int maxErrors, int maxReceived) throws Exception {
+        return new ServerFixture(ServerFixture.config(maxSize, maxRcpt, maxConn, maxPerIp, idle, maxCommand, maxLine,
+                maxErrors, maxReceived), DOMAINS);
+    }
+
+    private static ServerFixture defaults() throws Exception {
+        return server(10_000, 3, 10, 10, Duration.ofMinutes(5), 600, 2000, 100, 3);
+    }
+
+    @Test
+    void declaredSizeOverTheLimit() throws Exception {
+        try (ServerFixture fx = defaults(); SmtpTranscript t = fx.client()) {
+            assertThat(t.command("MAIL FROM:<a@s.test> SIZE=10001")).startsWith("552 5.3.4");
+            assertThat(t.command("MAIL FROM:<a@s.test> SIZE=99999999999")).startsWith("552 5.3.4");
+            assertThat(t.command("MAIL FROM:<a@s.test> SIZE=999999999999999999999999")).startsWith("552 5.3.4");
+            assertThat(t.command("MAIL FROM:<a@s.test> SIZE=ten")).startsWith("501 5.5.4");
+            assertThat(t.command("MAIL FROM:<a@s.test> SIZE=10000")).startsWith("250 2.1.0");
+        }
+    }
+
+    @Test
+    void messageOverTheLimitIsRefusedAfterTheDot() throws Exception {
+        try (ServerFixture fx = defaults(); SmtpTranscript t = fx.client()) {
+            t.command("MAIL FROM:<a@s.test>");
+            t.command("RCPT TO:<x@example.test>");
+            assertThat(t.command("DATA")).startsWith("354");
+            String line = "y".repeat(998) + "\r\n";
+            t.sendRaw("Subject: big\r\n\r\n" + line.repeat(11) + ".\r\n");
+            assertThat(t.reply()).startsWith("552 5.3.4");
+            SmtpSessionTest.sendSimple(t);
+            assertThat(t.reply()).startsWith("250 2.0.0");
+            assertThat(fx.queue.stored()).hasSize(1);
+        }
+    }
+
+    @Test
+    void tooManyRecipients() throws Exception {
+        try (ServerFixture fx = defaults(); SmtpTranscript t = fx.client()) {
+            t.command("MAIL FROM:<a@s.test>");
+            for (int i = 0; i < 3; i++) {
+                assertThat(t.command("RCPT TO:<r" + i + "@example.test>")).startsWith("250");
+            }
+            assertThat(t.command("RCPT TO:<r4@example.test>")).startsWith("452 4.5.3");
+        }
+    }
+
+    @Test
+    void connectionsInTotalAndPerAddress() throws Exception {
+        try (ServerFixture fx = server(10_000, 3, 3, 2, Duration.ofMinutes(5), 600, 2000, 100, 3)) {
+            List<SmtpTranscript> open = new ArrayList<>();
+            try {
+                for (int i = 0; i < 2; i++) {
+                    open.add(fx.client());
+                }
+                try (SmtpTranscript third = new SmtpTranscript(fx.address())) {
+                    assertThat(third.reply()).startsWith("421 4.7.0");
+                    assertThat(third.closedByServer()).isTrue();
+                }
+            } finally {
+                for (SmtpTranscript t : open) {
+                    t.close();
+                }
+            }
+            await().untilAsserted(() -> assertThat(fx.server.activeConnections()).isZero());
+            assertThat(fx.client().command("QUIT")).startsWith("221");
+        }
+        try (ServerFixture fx = server(10_000, 3, 1, 5, Duration.ofMinutes(5), 600, 2000, 100, 3);
+                SmtpTranscript first = fx.client();
+                SmtpTranscript second = new SmtpTranscript(fx.address())) {
+            assertThat(second.reply()).startsWith("421 4.7.0");
+        }
+    }
+
+    @Test
+    void commandLineTooLong() throws Exception {
+        try (ServerFixture fx = defaults(); SmtpTranscript t = fx.client()) {
+            assertThat(t.command("NOOP " + "x".repeat(700))).startsWith("500 5.5.2");
+            assertThat(t.command("NOOP " + "x".repeat(5000))).startsWith("500 5.5.2");
+            assertThat(t.command("NOOP")).startsWith("250");
+        }
+    }
+
+    @Test
+    void dataLineOverTheMaximumFailsTheWholeMessage() throws Exception {
+        try (ServerFixture fx = server(1_000_000, 3, 10, 10, Duration.ofMinutes(5), 600, 2000, 100, 3);
+                SmtpTranscript t = fx.client()) {
+            t.command("MAIL FROM:<a@s.test>");
+            t.command("RCPT TO:<x@example.test>");
+            assertThat(t.command("DATA")).startsWith("354");
+            t.sendRaw("Subject: long\r\n\r\n" + "z".repeat(1500) + "\r\n" + "w".repeat(9000) + "\r\nend\r\n.\r\n");
+            assertThat(t.reply()).startsWith("554 5.6.0");
+            assertThat(fx.queue.stored()).isEmpty();
+            // a line just under the maximum is stored as it is
+            t.command("MAIL FROM:<a@s.test>");
+            t.command("RCPT TO:<x@example.test>");
+            t.command("DATA");
+            t.sendRaw("Subject: long\r\n\r\n" + "z".repeat(1998) + "\r\n.\r\n");
+            assertThat(t.reply()).startsWith("250 2.0.0");
+            assertThat(new String(fx.queue.stored().get(0).body())).endsWith("z".repeat(1998) + "\r\n");
+        }
+    }
+
+    @Test
+    void tooManyReceivedHeadersIsALoop() throws Exception {
+        try (ServerFixture fx = defaults(); SmtpTranscript t = fx.client()) {
+            t.command("MAIL FROM:<a@s.test>");
+            t.command("RCPT TO:<x@example.test>");
+            t.command("DATA");
+            t.sendRaw("Received: from a\r\nreceived: from b\r\nRECEIVED: from c\r\nReceived: from d\r\n\r\nloop\r\n.\r\n");
+            assertThat(t.reply()).startsWith("554 5.4.6");
+            t.command("MAIL FROM:<a@s.test>");
+            t.command("RCPT TO:<x@example.test>");
+            t.command("DATA");
+            t.sendRaw("Received: from a\r\nReceived: from b\r\nReceived: from c\r\n\r\nReceived: in the body\r\n.\r\n");
+            assertThat(t.reply()).startsWith("250 2.0.0");
+        }
+    }
+
+    @Test
+    void idleClientGets421() throws Exception {
+        try (ServerFixture fx = server(10_000, 3, 10, 10, Duration.ofMillis(700), 600, 2000, 100, 3);
+                SmtpTranscript t = new SmtpTranscript(fx.address(), 5_000)) {
+            assertThat(t.reply()).startsWith("220");
+            long start = System.nanoTime();
+            assertThat(t.reply()).startsWith("421 4.4.2");
+            assertThat(t.closedByServer()).isTrue();
+            // fires once, at the setting (James's handler waited for a second idle period)
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(1400));
+        }
+    }
+
+    @Test
+    void tooManyErrorsEndTheSession() throws Exception {
+        try (ServerFixture fx = server(10_000, 3, 10, 10, Duration.ofMinutes(5), 600, 2000, 3, 3);
+                SmtpTranscript t = fx.client()) {
+            assertThat(t.command("FOO")).startsWith("500");
+            assertThat(t.command("BAR")).startsWith("500");
+            assertThat(t.command("BAZ")).startsWith("500");
+            assertThat(t.reply()).startsWith("421 4.7.0");
+            assertThat(t.closedByServer()).isTrue();
+        }
+    }
+}
