@@ -1,0 +1,115 @@
+package org.backstopmx.app.config;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.backstopmx.core.config.AdminConfig;
+import org.backstopmx.core.config.BackstopConfig;
+import org.backstopmx.core.config.DomainConfig;
+import org.backstopmx.core.config.HostPort;
+import org.backstopmx.core.config.SmtpConfig;
+
+/**
+ * The rules between keys, checked on the finished records, and the files the configuration names. A rule stays quiet
+ * when one of its keys already has a problem (its value here is only the default standing in).
+ */
+final class ConfigValidator {
+    private final Problems problems;
+    private final FileCheck files;
+
+    private ConfigValidator(Problems problems, FileCheck files) {
+        this.problems = problems;
+        this.files = files;
+    }
+
+    static void validate(BackstopConfig config, Problems problems, FileCheck files) {
+        ConfigValidator v = new ConfigValidator(problems, files);
+        v.smtp(config.smtp());
+        v.domains(config);
+        v.retry(config);
+        v.admin(config.admin());
+        v.listeners(config);
+    }
+
+    private void smtp(SmtpConfig smtp) {
+        String command = "smtp.max-command-line-length";
+        String line = "smtp.max-line-length";
+        // RFC 5321 §4.5.3.1.4: a command line is up to 512 octets with CRLF; we must accept at least that.
+        if (!problems.has(command) && smtp.maxCommandLineLength() < 512) {
+            problems.add(command, "must be at least 512 (RFC 5321 §4.5.3.1.4), got " + smtp.maxCommandLineLength());
+        }
+        // RFC 5321 §4.5.3.1.6: a text line is up to 1000 octets with CRLF; refusing shorter ones refuses legal mail.
+        if (!problems.has(line) && smtp.maxLineLength() < 1000) {
+            problems.add(line, "must be at least 1000 (RFC 5321 §4.5.3.1.6), got " + smtp.maxLineLength());
+        }
+        // The line decoder frames every line, command or text, with max-line-length.
+        if (!problems.anyOf(command, line) && smtp.maxLineLength() < smtp.maxCommandLineLength()) {
+            problems.add(line, "must be at least smtp.max-command-line-length (" + smtp.maxCommandLineLength()
+                    + "), got " + smtp.maxLineLength());
+        }
+        if (smtp.tls() != null) {
+            file("smtp.tls.certificate", smtp.tls().certificate());
+            file("smtp.tls.key", smtp.tls().key());
+        }
+    }
+
+    private void domains(BackstopConfig config) {
+        if (config.domains().isEmpty() && !problems.hasUnder(ConfigKeys.DOMAINS)) {
+            problems.add(ConfigKeys.DOMAINS, "at least one domain must be served");
+        }
+        for (DomainConfig d : config.domains().values()) {
+            if (d.recipientsFile() != null) {
+                file(ConfigKeys.DOMAINS + "." + d.name() + ".recipients-file", d.recipientsFile());
+            }
+        }
+        // One place per domain's route: a served domain's primary is domains.<name>.route, not routes.<name>.
+        for (String routed : config.routes().keySet()) {
+            if (config.domains().containsKey(routed)) {
+                problems.add(ConfigKeys.ROUTES + "." + routed, routed + " is a served domain; set domains."
+                        + routed + ".route instead");
+            }
+        }
+    }
+
+    private void retry(BackstopConfig config) {
+        if (!problems.anyOf("retry.min-backoff", "retry.max-backoff")
+                && config.retry().minBackoff().compareTo(config.retry().maxBackoff()) > 0) {
+            problems.add("retry.min-backoff", "must not be longer than retry.max-backoff ("
+                    + config.retry().maxBackoff() + "), got " + config.retry().minBackoff());
+        }
+    }
+
+    private void admin(AdminConfig admin) {
+        if (admin.token() != null && admin.tokenFile() != null) {
+            problems.add("admin.token", "set admin.token or admin.token-file, not both");
+        }
+        if (admin.tokenFile() != null) {
+            file("admin.token-file", admin.tokenFile());
+        }
+    }
+
+    /** Two listeners on the same address and port: the second bind would fail at startup, less clearly. */
+    private void listeners(BackstopConfig config) {
+        Map<HostPort, String> seen = new HashMap<>();
+        Map<String, HostPort> listeners = new LinkedHashMap<>();
+        listeners.put("smtp.listen", config.smtp().listen());
+        listeners.put("metrics.listen", config.metrics().listen());
+        listeners.put("admin.listen", config.admin().listen());
+        listeners.forEach((key, address) -> {
+            if (address.port() == 0 || problems.has(key)) {
+                return;
+            }
+            String other = seen.putIfAbsent(address, key);
+            if (other != null) {
+                problems.add(key, "is the same address as " + other + ": " + address);
+            }
+        });
+    }
+
+    private void file(String key, Path path) {
+        if (!problems.has(key)) {
+            files.problem(path).ifPresent(p -> problems.add(key, p));
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package org.backstopmx.app.config;
+
+import static org.backstopmx.app.config.Units.quote;
+
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import org.backstopmx.core.config.HostPort;
+
+/**
+ * Text → value for each kind of key, with the rule every key of that kind obeys (counts and sizes positive, ports in
+ * range). Each throws {@link IllegalArgumentException} whose message completes {@code "<key>: "} and quotes the text
+ * given. Rules that span keys live in {@link ConfigValidator}.
+ */
+final class ValueParsers {
+    private ValueParsers() {
+    }
+
+    /** A count: {@code max-recipients}, {@code worker-threads}, ... */
+    static int positiveInt(String text) {
+        try {
+            int n = Integer.parseInt(text.trim());
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the one message
+        }
+        throw new IllegalArgumentException("must be a positive number, got " + quote(text));
+    }
+
+    static long positiveSize(String text) {
+        long n = Units.parseSize(text);
+        if (n <= 0) {
+            throw new IllegalArgumentException("must be a positive size, got " + quote(text));
+        }
+        return n;
+    }
+
+    /** A size where 0 means "no limit of our own" or "the built-in rule" (queue.min-free-space). */
+    static long size(String text) {
+        return Units.parseSize(text);
+    }
+
+    /** A size that the record holds as an int (line lengths). */
+    static int intSize(String text) {
+        long n = positiveSize(text);
+        if (n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("must be at most 2GB, got " + quote(text));
+        }
+        return (int) n;
+    }
+
+    static Duration positiveDuration(String text) {
+        Duration d = Units.parseDuration(text);
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException("must be a positive duration, got " + quote(text));
+        }
+        return d;
+    }
+
+    /** A ratio greater than 1: compacting whenever the file is not larger than its live data would never stop. */
+    static double ratioAboveOne(String text) {
+        try {
+            double r = Double.parseDouble(text.trim());
+            if (r > 1 && !Double.isInfinite(r)) {
+                return r;
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the one message
+        }
+        throw new IllegalArgumentException("must be a number greater than 1, got " + quote(text));
+    }
+
+    /** An address to bind: port 0 asks the system for any free port (tests use it). */
+    static HostPort listenAddress(String text) {
+        return hostPort(text, 0);
+    }
+
+    /** A peer to connect to (route, DNS server): a real port. */
+    static HostPort destination(String text) {
+        return hostPort(text, 1);
+    }
+
+    private static HostPort hostPort(String text, int minPort) {
+        HostPort hp;
+        try {
+            hp = HostPort.parse(text);
+        } catch (IllegalArgumentException e) {
+            String port = text.substring(text.lastIndexOf(':') + 1).trim();
+            if (port.matches("-?[0-9]{1,9}")) {
+                long n = Long.parseLong(port);
+                if (n < 0 || n > 65535) {
+                    throw badPort(text, minPort); // HostPort refuses a port out of range
+                }
+            }
+            throw new IllegalArgumentException("must be host:port (IPv6 as [addr]:port), got " + quote(text));
+        }
+        if (hp.host().isBlank()) {
+            throw new IllegalArgumentException("must be host:port with a host, got " + quote(text));
+        }
+        if (hp.port() < minPort) {
+            throw badPort(text, minPort);
+        }
+        return hp;
+    }
+
+    private static IllegalArgumentException badPort(String text, int minPort) {
+        return new IllegalArgumentException("port must be " + minPort + "-65535, got " + quote(text));
+    }
+
+    static Path path(String text) {
+        try {
+            return Path.of(text);
+        } catch (InvalidPathException e) {
+            throw new IllegalArgumentException("is not a valid path: " + e.getReason() + ", got " + quote(text));
+        }
+    }
+
+    static String text(String text) {
+        return text;
+    }
+
+    /** Our own name: a fully qualified domain name, kept as written (it is what the greeting shows). */
+    static String hostname(String text) {
+        DnsNames.hostnameProblem(text.toLowerCase(Locale.ROOT)).ifPresent(p -> {
+            throw new IllegalArgumentException(p);
+        });
+        return text;
+    }
+
+    /** A name of this host or a peer, lower case: compared with MX host names. */
+    static String hostName(String text) {
+        String lower = text.toLowerCase(Locale.ROOT);
+        DnsNames.problem(lower).ifPresent(p -> {
+            throw new IllegalArgumentException(p);
+        });
+        return lower;
+    }
+}

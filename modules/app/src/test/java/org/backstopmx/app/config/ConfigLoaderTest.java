@@ -1,0 +1,233 @@
+package org.backstopmx.app.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.backstopmx.app.config.Configs.load;
+import static org.backstopmx.app.config.Configs.problems;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.backstopmx.core.config.AdminConfig;
+import org.backstopmx.core.config.BackstopConfig;
+import org.backstopmx.core.config.DnsConfig;
+import org.backstopmx.core.config.DomainConfig;
+import org.backstopmx.core.config.HostPort;
+import org.backstopmx.core.config.MetricsConfig;
+import org.backstopmx.core.config.ProbeConfig;
+import org.backstopmx.core.config.QueueConfig;
+import org.backstopmx.core.config.RetryConfig;
+import org.backstopmx.core.config.SmtpConfig;
+import org.backstopmx.core.config.TlsConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void noFileAndNoEnvironmentGiveTheEmbeddedDefaults() throws Exception {
+        BackstopConfig config = ConfigLoader.load(Optional.empty(), Map.of("PATH", "/usr/bin", "HOME", "/root"));
+
+        assertThat(config).isEqualTo(BackstopConfig.defaults());
+        assertThat(config.servedDomains()).containsExactly("example.test");
+        assertThat(config.smtp().listen()).isEqualTo(new HostPort("127.0.0.1", 2525));
+        assertThat(config.queue().path()).isEqualTo(Path.of("data"));
+    }
+
+    @Test
+    void anEmptyFileGivesTheEmbeddedDefaults() throws Exception {
+        assertThat(load(dir, "")).isEqualTo(BackstopConfig.defaults());
+        assertThat(load(dir, "# nothing but a comment\n")).isEqualTo(BackstopConfig.defaults());
+    }
+
+    @Test
+    void aFileSettingEveryKeyFillsEveryField() throws Exception {
+        Path cert = Files.writeString(dir.resolve("tls.crt"), "cert");
+        Path key = Files.writeString(dir.resolve("tls.key"), "key");
+        Path recipients = Files.writeString(dir.resolve("example.org.recipients"), "carol@example.org\n");
+        Path token = Files.writeString(dir.resolve("admin.token"), "secret");
+        String yaml = """
+                hostname: mx2.example.org
+                self-names: [mx3.example.org, MX4.example.org]
+                smtp:
+                  listen: 0.0.0.0:25
+                  max-message-size: 20MB
+                  max-recipients: 50
+                  max-connections: 400
+                  max-connections-per-ip: 10
+                  idle-timeout: 2m
+                  max-command-line-length: 1KB
+                  max-line-length: 32KB
+                  max-errors: 5
+                  max-received-headers: 30
+                  worker-threads: 8
+                  tls: { certificate: %s, key: %s }
+                domains:
+                  Example.ORG:
+                    route: mail.example.org:2525
+                    recipients: [Alice, bob]
+                    recipients-file: %s
+                  example.net:
+                routes:
+                  bounce.example: 10.0.0.5:25
+                  ipv6.example: "[::1]:26"
+                queue:
+                  path: /var/lib/backstop
+                  lifetime: 3d
+                  min-free-space: 1GB
+                  compact-ratio: 2.5
+                  compact-min-size: 16MB
+                retry: { min-backoff: 1m, max-backoff: 2h }
+                probe: { interval: 10s }
+                dns: { server: 127.0.0.53:53, timeout: 2s }
+                metrics: { listen: 0.0.0.0:9100 }
+                admin: { listen: 127.0.0.1:0, token-file: %s }
+                """.formatted(cert, key, recipients, token);
+
+        BackstopConfig config = load(dir, yaml);
+
+        assertThat(config).isEqualTo(new BackstopConfig(
+                "mx2.example.org",
+                List.of("mx3.example.org", "mx4.example.org"),
+                new SmtpConfig(new HostPort("0.0.0.0", 25), 20L << 20, 50, 400, 10, Duration.ofMinutes(2), 1024,
+                        32 * 1024, 5, 30, 8, new TlsConfig(cert, key)),
+                Map.of("example.org", new DomainConfig("example.org", new HostPort("mail.example.org", 2525),
+                                Set.of("alice", "bob"), recipients),
+                        "example.net", DomainConfig.acceptAll("example.net")),
+                Map.of("bounce.example", new HostPort("10.0.0.5", 25), "ipv6.example", new HostPort("::1", 26)),
+                new QueueConfig(Path.of("/var/lib/backstop"), Duration.ofDays(3), 1L << 30, 2.5, 16L << 20),
+                new RetryConfig(Duration.ofMinutes(1), Duration.ofHours(2)),
+                new ProbeConfig(Duration.ofSeconds(10)),
+                new DnsConfig(new HostPort("127.0.0.53", 53), Duration.ofSeconds(2)),
+                new MetricsConfig(new HostPort("0.0.0.0", 9100)),
+                new AdminConfig(new HostPort("127.0.0.1", 0), null, token)));
+    }
+
+    @Test
+    void keysLeftOutKeepTheirDefaults() throws Exception {
+        BackstopConfig config = load(dir, "smtp:\n  max-recipients: 7\n");
+
+        assertThat(config.smtp().maxRecipients()).isEqualTo(7);
+        assertThat(config.smtp()).usingRecursiveComparison().ignoringFields("maxRecipients")
+                .isEqualTo(SmtpConfig.defaults());
+        assertThat(config.withSmtp(SmtpConfig.defaults())).isEqualTo(BackstopConfig.defaults());
+    }
+
+    @Test
+    void domainsInTheFileReplaceTheDefaultDomain() throws Exception {
+        BackstopConfig config = load(dir, "domains:\n  example.org:\n");
+
+        assertThat(config.domains()).containsOnlyKeys("example.org");
+        assertThat(config.domains().get("example.org")).isEqualTo(DomainConfig.acceptAll("example.org"));
+    }
+
+    @Test
+    void domainsMayBeAPlainListOfNames() throws Exception {
+        BackstopConfig config = load(dir, "domains: [example.org, Example.NET]\n");
+
+        assertThat(config.domains()).containsOnlyKeys("example.org", "example.net");
+        assertThat(config.domains().values()).noneMatch(DomainConfig::validatesRecipients);
+    }
+
+    @Test
+    void listsMayBeWrittenAsOneCommaSeparatedString() throws Exception {
+        BackstopConfig config = load(dir, """
+                self-names: "mx3.example.org, mx4.example.org"
+                domains:
+                  example.org: { recipients: "alice, bob" }
+                """);
+
+        assertThat(config.selfNames()).containsExactly("mx3.example.org", "mx4.example.org");
+        assertThat(config.domains().get("example.org").recipients()).containsExactlyInAnyOrder("alice", "bob");
+    }
+
+    @Test
+    void emptyOptionalKeysStayUnset() throws Exception {
+        BackstopConfig config = load(dir, """
+                self-names:
+                smtp:
+                  tls:
+                dns:
+                  server:
+                admin:
+                  token: ''
+                  token-file:
+                routes:
+                """);
+
+        assertThat(config).isEqualTo(BackstopConfig.defaults());
+    }
+
+    @Test
+    void unknownKeysAreErrorsWithASuggestion() {
+        assertThat(problems(dir, """
+                hostnmae: mx.example.org
+                smtp:
+                  lisen: 0.0.0.0:25
+                  tls: { cert: /x }
+                queue:
+                  compaction: true
+                domains:
+                  example.org: { rout: "mail.example.org:25" }
+                colour: blue
+                """)).containsExactly(
+                "hostnmae: unknown key (did you mean hostname?)",
+                "smtp.lisen: unknown key (did you mean smtp.listen?)",
+                "smtp.tls.cert: unknown key",
+                "queue.compaction: unknown key",
+                "domains.example.org.rout: unknown key (did you mean domains.example.org.route?)",
+                "colour: unknown key");
+    }
+
+    @Test
+    void valuesOfTheWrongShapeAreErrors() {
+        assertThat(problems(dir, """
+                smtp: 25
+                queue:
+                  path: [a, b]
+                domains:
+                  example.org: mail.example.org
+                routes: [example.net]
+                """)).containsExactly(
+                "smtp: expected a mapping of keys under it, got \"25\"",
+                "queue.path: expected a single value, got a list (quote IPv6 addresses: \"[::1]:25\")",
+                "domains.example.org: expected the domain's settings (route, recipients, recipients-file) or nothing, "
+                        + "got \"mail.example.org\"",
+                "routes: expected a mapping of domain to host:port, got a list");
+    }
+
+    @Test
+    void aMissingFileIsAnErrorNamingIt() {
+        Path missing = dir.resolve("nope.yaml");
+
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.of(missing), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage(missing + ": configuration file not found");
+    }
+
+    @Test
+    void malformedYamlIsOneErrorWithTheLine() {
+        List<String> problems = problems(dir, "smtp:\n  listen: [0.0.0.0:25\nqueue: {\n");
+
+        assertThat(problems).singleElement().asString()
+                .endsWith(".yaml: not valid YAML: while parsing a flow sequence: expected ',' or ']', but got : "
+                        + "(line 3, column 6)");
+    }
+
+    @Test
+    void aKeyGivenTwiceIsAnError() {
+        assertThat(problems(dir, "smtp:\n  max-errors: 5\n  max-errors: 6\n"))
+                .singleElement().asString().endsWith(".yaml: key \"max-errors\" appears twice in the same mapping (line 3, column 15)");
+    }
+
+    @Test
+    void relativePathsStayRelativeToTheWorkingDirectory() throws Exception {
+        assertThat(load(dir, "queue: { path: spool-here }").queue().path()).isEqualTo(Path.of("spool-here"));
+    }
+}

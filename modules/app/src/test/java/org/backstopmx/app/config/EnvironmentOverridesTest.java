@@ -1,0 +1,154 @@
+package org.backstopmx.app.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.backstopmx.app.config.Configs.load;
+import static org.backstopmx.app.config.Configs.problems;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.backstopmx.core.config.BackstopConfig;
+import org.backstopmx.core.config.DomainConfig;
+import org.backstopmx.core.config.HostPort;
+import org.backstopmx.core.config.TlsConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class EnvironmentOverridesTest {
+    @TempDir
+    Path dir;
+
+    /** One row per fixed key: the environment, what it changes, and to what. */
+    static Stream<Arguments> overrides() {
+        return Stream.of(
+                row(Map.of("BACKSTOP_HOSTNAME", "mx9.example.org"), BackstopConfig::hostname, "mx9.example.org"),
+                row(Map.of("BACKSTOP_SELF_NAMES", "mx2.example.org, MX3.example.org"), BackstopConfig::selfNames,
+                        List.of("mx2.example.org", "mx3.example.org")),
+                row(Map.of("BACKSTOP_SMTP_LISTEN", "0.0.0.0:25"), c -> c.smtp().listen(), new HostPort("0.0.0.0", 25)),
+                row(Map.of("BACKSTOP_SMTP_MAX_MESSAGE_SIZE", "10MB"), c -> c.smtp().maxMessageSize(), 10L << 20),
+                row(Map.of("BACKSTOP_SMTP_MAX_RECIPIENTS", "7"), c -> c.smtp().maxRecipients(), 7),
+                row(Map.of("BACKSTOP_SMTP_MAX_CONNECTIONS", "70"), c -> c.smtp().maxConnections(), 70),
+                row(Map.of("BACKSTOP_SMTP_MAX_CONNECTIONS_PER_IP", "3"), c -> c.smtp().maxConnectionsPerIp(), 3),
+                row(Map.of("BACKSTOP_SMTP_IDLE_TIMEOUT", "90s"), c -> c.smtp().idleTimeout(), Duration.ofSeconds(90)),
+                row(Map.of("BACKSTOP_SMTP_MAX_COMMAND_LINE_LENGTH", "1000"), c -> c.smtp().maxCommandLineLength(), 1000),
+                row(Map.of("BACKSTOP_SMTP_MAX_LINE_LENGTH", "1MB"), c -> c.smtp().maxLineLength(), 1 << 20),
+                row(Map.of("BACKSTOP_SMTP_MAX_ERRORS", "3"), c -> c.smtp().maxErrors(), 3),
+                row(Map.of("BACKSTOP_SMTP_MAX_RECEIVED_HEADERS", "25"), c -> c.smtp().maxReceivedHeaders(), 25),
+                row(Map.of("BACKSTOP_SMTP_WORKER_THREADS", "4"), c -> c.smtp().workerThreads(), 4),
+                row(Map.of("BACKSTOP_SMTP_TLS_CERTIFICATE", "/etc/b/tls.crt", "BACKSTOP_SMTP_TLS_KEY", "/etc/b/tls.key"),
+                        c -> c.smtp().tls(), new TlsConfig(Path.of("/etc/b/tls.crt"), Path.of("/etc/b/tls.key"))),
+                row(Map.of("BACKSTOP_QUEUE_PATH", "/var/lib/backstop"), c -> c.queue().path(),
+                        Path.of("/var/lib/backstop")),
+                row(Map.of("BACKSTOP_QUEUE_LIFETIME", "2d"), c -> c.queue().lifetime(), Duration.ofDays(2)),
+                row(Map.of("BACKSTOP_QUEUE_MIN_FREE_SPACE", "2GB"), c -> c.queue().minFreeSpace(), 2L << 30),
+                row(Map.of("BACKSTOP_QUEUE_COMPACT_RATIO", "3"), c -> c.queue().compactRatio(), 3.0),
+                row(Map.of("BACKSTOP_QUEUE_COMPACT_MIN_SIZE", "1MB"), c -> c.queue().compactMinSize(), 1L << 20),
+                row(Map.of("BACKSTOP_RETRY_MIN_BACKOFF", "1m"), c -> c.retry().minBackoff(), Duration.ofMinutes(1)),
+                row(Map.of("BACKSTOP_RETRY_MAX_BACKOFF", "4h"), c -> c.retry().maxBackoff(), Duration.ofHours(4)),
+                row(Map.of("BACKSTOP_PROBE_INTERVAL", "PT1M"), c -> c.probe().interval(), Duration.ofMinutes(1)),
+                row(Map.of("BACKSTOP_DNS_SERVER", "[::1]:53"), c -> c.dns().server(), new HostPort("::1", 53)),
+                row(Map.of("BACKSTOP_DNS_TIMEOUT", "500ms"), c -> c.dns().timeout(), Duration.ofMillis(500)),
+                row(Map.of("BACKSTOP_METRICS_LISTEN", "0.0.0.0:9100"), c -> c.metrics().listen(),
+                        new HostPort("0.0.0.0", 9100)),
+                row(Map.of("BACKSTOP_ADMIN_LISTEN", "127.0.0.1:0"), c -> c.admin().listen(),
+                        new HostPort("127.0.0.1", 0)),
+                row(Map.of("BACKSTOP_ADMIN_TOKEN", "s3cret"), c -> c.admin().token(), "s3cret"),
+                row(Map.of("BACKSTOP_ADMIN_TOKEN_FILE", "/run/secrets/admin"), c -> c.admin().tokenFile(),
+                        Path.of("/run/secrets/admin")));
+    }
+
+    private static Arguments row(Map<String, String> env, Function<BackstopConfig, Object> field, Object expected) {
+        return Arguments.of(env, field, expected);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("overrides")
+    void eachKeyCanBeSetFromTheEnvironment(Map<String, String> env, Function<BackstopConfig, Object> field,
+                                           Object expected) throws Exception {
+        BackstopConfig config = ConfigLoader.load(Optional.empty(), env, FileCheck.NONE);
+
+        assertThat(field.apply(config)).isEqualTo(expected);
+        assertThat(field.apply(config)).isNotEqualTo(field.apply(BackstopConfig.defaults()));
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void theTableCoversEveryFixedKey() {
+        Set<String> covered = new HashSet<>();
+        overrides().forEach(a -> covered.addAll(((Map<String, String>) a.get()[0]).keySet()));
+
+        assertThat(covered).containsExactlyInAnyOrderElementsOf(
+                ConfigKeys.FIXED.stream().map(ConfigKeys::envName).toList());
+    }
+
+    @Test
+    void environmentNamesFollowTheRule() {
+        assertThat(ConfigKeys.envName("smtp.listen")).isEqualTo("BACKSTOP_SMTP_LISTEN");
+        assertThat(ConfigKeys.envName("smtp.max-connections-per-ip")).isEqualTo("BACKSTOP_SMTP_MAX_CONNECTIONS_PER_IP");
+        assertThat(ConfigKeys.envName("smtp.tls.certificate")).isEqualTo("BACKSTOP_SMTP_TLS_CERTIFICATE");
+        assertThat(ConfigKeys.byEnvName()).hasSameSizeAs(ConfigKeys.FIXED); // no two keys share a variable
+    }
+
+    @Test
+    void theEnvironmentBeatsTheFile() throws Exception {
+        BackstopConfig config = load(dir, "smtp: { listen: 127.0.0.1:2626, max-errors: 9 }\n",
+                Map.of("BACKSTOP_SMTP_LISTEN", "0.0.0.0:25"));
+
+        assertThat(config.smtp().listen()).isEqualTo(new HostPort("0.0.0.0", 25));
+        assertThat(config.smtp().maxErrors()).isEqualTo(9);
+    }
+
+    @Test
+    void backstopDomainsReplacesTheServedDomainsWithAcceptAllOnes() throws Exception {
+        BackstopConfig config = load(dir, "domains:\n  example.com: { recipients: [alice] }\n",
+                Map.of("BACKSTOP_DOMAINS", "example.org, Example.NET"));
+
+        assertThat(config.domains()).isEqualTo(Map.of(
+                "example.org", DomainConfig.acceptAll("example.org"),
+                "example.net", DomainConfig.acceptAll("example.net")));
+    }
+
+    @Test
+    void anEmptyVariableUnsetsAnOptionalKey() throws Exception {
+        BackstopConfig config = load(dir, "dns: { server: 127.0.0.53:53 }\n", Map.of("BACKSTOP_DNS_SERVER", ""));
+
+        assertThat(config.dns().server()).isNull();
+    }
+
+    @Test
+    void variablesThatAreNotOursAreIgnored() throws Exception {
+        Map<String, String> env = Map.of(
+                "PATH", "/usr/bin",
+                "SMTP_LISTEN", "nonsense",
+                "BACKSTOP_CONFIG", "/etc/backstop/backstop.yaml",
+                "BACKSTOP_OPTS", "-v",
+                "BACKSTOP_JAVA_OPTS", "-Xmx256m");
+
+        assertThat(ConfigLoader.load(Optional.empty(), env)).isEqualTo(BackstopConfig.defaults());
+    }
+
+    @Test
+    void unknownBackstopVariablesAreErrors() {
+        assertThat(problems(dir, null, Map.of("BACKSTOP_SMTP_LISEN", "0.0.0.0:25", "BACKSTOP_COLOUR", "blue")))
+                .containsExactly(
+                        "BACKSTOP_COLOUR: unknown environment variable",
+                        "BACKSTOP_SMTP_LISEN: unknown environment variable (did you mean BACKSTOP_SMTP_LISTEN?)");
+    }
+
+    @Test
+    void badValuesNameTheKeyAndTheVariable() {
+        assertThat(problems(dir, null, Map.of("BACKSTOP_SMTP_MAX_RECIPIENTS", "-1", "BACKSTOP_DOMAINS", "")))
+                .containsExactly(
+                        "smtp.max-recipients: must be a positive number, got \"-1\" (from BACKSTOP_SMTP_MAX_RECIPIENTS)",
+                        "domains: at least one domain must be served");
+    }
+}

@@ -1,0 +1,223 @@
+package org.backstopmx.app.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+import static org.backstopmx.app.config.Configs.load;
+import static org.backstopmx.app.config.Configs.problems;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Every rule, broken once: loading reports exactly one problem, and it starts with the key. */
+class ValidationTest {
+    @TempDir
+    Path dir;
+
+    static Stream<Arguments> brokenRules() {
+        return Stream.of(
+                // counts and sizes are positive
+                rule("smtp: { max-recipients: -1 }", "smtp.max-recipients: must be a positive number, got \"-1\""),
+                rule("smtp: { max-recipients: 0 }", "smtp.max-recipients: must be a positive number, got \"0\""),
+                rule("smtp: { max-connections: many }", "smtp.max-connections: must be a positive number, got \"many\""),
+                rule("smtp: { max-connections-per-ip: 0 }", "smtp.max-connections-per-ip: must be a positive number"),
+                rule("smtp: { max-errors: 1.5 }", "smtp.max-errors: must be a positive number, got \"1.5\""),
+                rule("smtp: { max-received-headers: 0 }", "smtp.max-received-headers: must be a positive number"),
+                rule("smtp: { worker-threads: 99999999999 }", "smtp.worker-threads: must be a positive number"),
+                rule("smtp: { max-message-size: 0 }", "smtp.max-message-size: must be a positive size, got \"0\""),
+                rule("smtp: { max-message-size: 50XB }", "smtp.max-message-size: must be a size like 512, 64KB"),
+                rule("queue: { min-free-space: -1 }", "queue.min-free-space: must be a size like"),
+                rule("queue: { compact-min-size: 1PB }", "queue.compact-min-size: must be a size like"),
+                rule("queue: { compact-ratio: 1 }", "queue.compact-ratio: must be a number greater than 1, got \"1\""),
+                rule("queue: { compact-ratio: lots }", "queue.compact-ratio: must be a number greater than 1"),
+                // durations are positive and have units
+                rule("smtp: { idle-timeout: 300 }", "smtp.idle-timeout: must be a duration like 250ms, 30s"),
+                rule("smtp: { idle-timeout: 0s }", "smtp.idle-timeout: must be a positive duration, got \"0s\""),
+                rule("queue: { lifetime: PT-5M }", "queue.lifetime: must be a positive duration"),
+                rule("retry: { min-backoff: 0ms }", "retry.min-backoff: must be a positive duration"),
+                rule("retry: { max-backoff: soon }", "retry.max-backoff: must be a duration like"),
+                rule("probe: { interval: 0s }", "probe.interval: must be a positive duration"),
+                rule("dns: { timeout: 0s }", "dns.timeout: must be a positive duration"),
+                // retry bounds are ordered
+                rule("retry: { min-backoff: 2h, max-backoff: 1h }", "retry.min-backoff: must not be longer than "
+                        + "retry.max-backoff (PT1H), got PT2H"),
+                // line lengths (RFC 5321 §4.5.3.1.4 and §4.5.3.1.6)
+                rule("smtp: { max-command-line-length: 511 }", "smtp.max-command-line-length: must be at least 512"),
+                rule("smtp: { max-line-length: 999 }", "smtp.max-line-length: must be at least 1000"),
+                rule("smtp: { max-command-line-length: 4KB, max-line-length: 2KB }",
+                        "smtp.max-line-length: must be at least smtp.max-command-line-length (4096), got 2048"),
+                rule("smtp: { max-line-length: 4GB }", "smtp.max-line-length: must be at most 2GB"),
+                // addresses and ports
+                rule("smtp: { listen: mail.example.org }", "smtp.listen: must be host:port (IPv6 as [addr]:port)"),
+                rule("smtp: { listen: \"0.0.0.0:70000\" }", "smtp.listen: port must be 0-65535, got \"0.0.0.0:70000\""),
+                rule("smtp: { listen: \"::1:25\" }", "smtp.listen: must be host:port (IPv6 as [addr]:port)"),
+                rule("smtp: { listen: \":25\" }", "smtp.listen: must be host:port"),
+                rule("metrics: { listen: \"127.0.0.1:-1\" }", "metrics.listen: port must be 0-65535"),
+                rule("admin: { listen: \"127.0.0.1:x\" }", "admin.listen: must be host:port"),
+                rule("dns: { server: \"127.0.0.1:0\" }", "dns.server: port must be 1-65535"),
+                rule("routes: { example.net: \"10.0.0.5:0\" }", "routes.example.net: port must be 1-65535"),
+                rule("routes: { example.net: }", "routes.example.net: must not be empty"),
+                rule("domains: { example.org: { route: mail.example.org } }",
+                        "domains.example.org.route: must be host:port"),
+                rule("admin: { listen: \"127.0.0.1:9465\" }",
+                        "admin.listen: is the same address as metrics.listen: 127.0.0.1:9465"),
+                // names
+                rule("hostname: localhost", "hostname: must be a fully qualified name like backstop.example.org"),
+                rule("hostname: bad_name.example.org", "hostname: is not a valid domain name"),
+                rule("hostname: backstop.example.org.", "hostname: write \"backstop.example.org.\" without the trailing dot"),
+                rule("hostname:", "hostname: must not be empty"),
+                rule("self-names: [mx2.example.org, \"-mx3.example.org\"]", "self-names: is not a valid domain name"),
+                rule("domains: { example.org.: }", "domains.example.org.: write \"example.org.\" without the trailing dot"),
+                rule("domains: { 192.0.2.1: }", "domains.192.0.2.1: must be a domain name, not an IP address"),
+                rule("domains: { \"[192.0.2.1]\": }", "domains.[192.0.2.1]: must be a domain name, not an IP address"),
+                rule("domains: { \"exa mple.org\": }", "domains.exa mple.org: is not a valid domain name"),
+                rule("domains: { b\u00fccher.example: }", "domains.b\u00fccher.example: write internationalized names"),
+                rule("domains: { a..example: }", "domains.a..example: is not a valid domain name"),
+                rule("domains: { " + "a".repeat(64) + ".example: }", "domains." + "a".repeat(64)
+                        + ".example: is not a valid domain name"),
+                rule("domains: { Example.org: , example.ORG: }", "domains.example.ORG: listed twice"),
+                rule("domains: {}", "domains: at least one domain must be served"),
+                rule("domains: []", "domains: at least one domain must be served"),
+                rule("routes: { bad..name: \"10.0.0.5:25\" }", "routes.bad..name: is not a valid domain name"),
+                rule("domains: { example.org: }\nroutes: { example.org: \"10.0.0.5:25\" }",
+                        "routes.example.org: example.org is a served domain; set domains.example.org.route instead"),
+                // recipients
+                rule("domains: { example.org: { recipients: [] } }", "domains.example.org.recipients: an empty list "
+                        + "accepts no one; leave the key out to accept any local part"),
+                rule("domains: { example.org: { recipients: [alice@example.org] } }",
+                        "domains.example.org.recipients: must be a local part like alice (no @domain, no spaces), "
+                                + "got \"alice@example.org\""),
+                rule("domains: { example.org: { recipients: [" + "x".repeat(65) + "] } }",
+                        "domains.example.org.recipients: local parts are at most 64 characters"),
+                // files the configuration names must exist
+                rule("domains: { example.org: { recipients-file: /nonexistent/example.org } }",
+                        "domains.example.org.recipients-file: file not found: /nonexistent/example.org"),
+                rule("admin: { token-file: /nonexistent/token }", "admin.token-file: file not found: /nonexistent/token"),
+                rule("smtp: { tls: { certificate: /nonexistent/c, key: /etc/hosts } }",
+                        "smtp.tls.certificate: file not found: /nonexistent/c"),
+                // pairs
+                rule("smtp: { tls: { certificate: /etc/hosts } }",
+                        "smtp.tls.key: must be set together with smtp.tls.certificate"),
+                rule("smtp: { tls: { key: /etc/hosts } }",
+                        "smtp.tls.certificate: must be set together with smtp.tls.key"),
+                rule("admin: { token: s3cret, token-file: /etc/hosts }",
+                        "admin.token: set admin.token or admin.token-file, not both"),
+                rule("queue: { path: '' }", "queue.path: must not be empty"));
+    }
+
+    private static Arguments rule(String yaml, String expectedPrefix) {
+        return Arguments.of(yaml, expectedPrefix);
+    }
+
+    @ParameterizedTest(name = "{1}")
+    @MethodSource("brokenRules")
+    void eachBrokenRuleIsReportedWithItsKey(String yaml, String expectedPrefix) {
+        assertThat(problems(dir, yaml)).singleElement().asString().startsWith(expectedPrefix);
+    }
+
+    @Test
+    void theTlsKeyFileIsCheckedToo() throws Exception {
+        Path cert = Files.writeString(dir.resolve("tls.crt"), "cert");
+
+        assertThat(problems(dir, "smtp: { tls: { certificate: " + cert + ", key: " + dir.resolve("tls.key") + " } }"))
+                .containsExactly("smtp.tls.key: file not found: " + dir.resolve("tls.key"));
+    }
+
+    @Test
+    void aDirectoryIsNotAFile() {
+        assertThat(problems(dir, "admin: { token-file: " + dir + " }"))
+                .containsExactly("admin.token-file: not a regular file: " + dir);
+    }
+
+    @Test
+    void anUnreadableFileIsReported() throws Exception {
+        Path file = Files.writeString(dir.resolve("example.org.recipients"), "alice@example.org\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("---------"));
+        assumeThat(Files.isReadable(file)).as("running as root: every file is readable").isFalse();
+
+        assertThat(problems(dir, "domains: { example.org: { recipients-file: " + file + " } }"))
+                .containsExactly("domains.example.org.recipients-file: file not readable: " + file);
+    }
+
+    @Test
+    void portZeroIsAllowedForListenersOnly() throws Exception {
+        var config = load(dir, """
+                smtp: { listen: "127.0.0.1:0" }
+                metrics: { listen: "127.0.0.1:0" }
+                admin: { listen: "127.0.0.1:0" }
+                """);
+
+        assertThat(config.smtp().listen().port()).isZero();
+        assertThat(config.metrics().listen().port()).isZero();
+        assertThat(config.admin().listen().port()).isZero();
+    }
+
+    @Test
+    void recipientsMayBeEmptyWhenAFileListsThem() throws Exception {
+        Path file = Files.writeString(dir.resolve("example.org.recipients"), "alice@example.org\n");
+
+        var config = load(dir, "domains: { example.org: { recipients: [], recipients-file: " + file + " } }");
+
+        assertThat(config.domains().get("example.org").recipientsFile()).isEqualTo(file);
+        assertThat(config.domains().get("example.org").recipients()).isEmpty();
+    }
+
+    @Test
+    void everyProblemIsReportedAtOnce() {
+        String yaml = """
+                hostname: localhost
+                smtp:
+                  lisen: 0.0.0.0:25
+                  max-recipients: -1
+                  max-message-size: huge
+                  idle-timeout: 300
+                  max-command-line-length: 100
+                domains:
+                  example.org:
+                    recipients-file: /nonexistent/example.org
+                  192.0.2.1:
+                retry: { min-backoff: 2h, max-backoff: 1h }
+                admin: { token: s3cret, token-file: /nonexistent/token }
+                """;
+
+        assertThat(problems(dir, yaml, Map.of("BACKSTOP_QUEUE_PATHS", "/x", "BACKSTOP_PROBE_INTERVAL", "0s")))
+                .containsExactlyInAnyOrder(
+                        "smtp.lisen: unknown key (did you mean smtp.listen?)",
+                        "BACKSTOP_QUEUE_PATHS: unknown environment variable (did you mean BACKSTOP_QUEUE_PATH?)",
+                        "hostname: must be a fully qualified name like backstop.example.org, got \"localhost\"",
+                        "smtp.max-message-size: must be a size like 512, 64KB, 50MB or 1GB, got \"huge\"",
+                        "smtp.max-recipients: must be a positive number, got \"-1\"",
+                        "smtp.idle-timeout: must be a duration like 250ms, 30s, 5m, 1h, 5d or PT5M, got \"300\"",
+                        "domains.192.0.2.1: must be a domain name, not an IP address, got \"192.0.2.1\"",
+                        "probe.interval: must be a positive duration, got \"0s\" (from BACKSTOP_PROBE_INTERVAL)",
+                        "smtp.max-command-line-length: must be at least 512 (RFC 5321 §4.5.3.1.4), got 100",
+                        "domains.example.org.recipients-file: file not found: /nonexistent/example.org",
+                        "retry.min-backoff: must not be longer than retry.max-backoff (PT1H), got PT2H",
+                        "admin.token: set admin.token or admin.token-file, not both",
+                        "admin.token-file: file not found: /nonexistent/token");
+    }
+
+    @Test
+    void aBadDomainNameIsReportedOnceAndNotAlsoAsNoDomainAtAll() {
+        assertThat(problems(dir, "domains: [192.0.2.1]"))
+                .containsExactly("domains.192.0.2.1: must be a domain name, not an IP address, got \"192.0.2.1\"");
+        assertThat(problems(dir, "domains: [example.org, 192.0.2.1]\nroutes: { 192.0.2.1: \"10.0.0.5:25\" }"))
+                .containsExactly("domains.192.0.2.1: must be a domain name, not an IP address, got \"192.0.2.1\"",
+                        "routes.192.0.2.1: must be a domain name, not an IP address, got \"192.0.2.1\"");
+    }
+
+    @Test
+    void aRuleBetweenKeysStaysQuietWhenOneOfThemIsAlreadyWrong() {
+        assertThat(problems(dir, "retry: { min-backoff: 0s, max-backoff: 1s }"))
+                .containsExactly("retry.min-backoff: must be a positive duration, got \"0s\"");
+        assertThat(problems(dir, "retry: { min-backoff: 2h, max-backoff: never }"))
+                .containsExactly("retry.max-backoff: must be a duration like 250ms, 30s, 5m, 1h, 5d or PT5M, got \"never\"");
+    }
+}

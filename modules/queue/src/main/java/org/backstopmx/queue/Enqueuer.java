@@ -1,0 +1,154 @@
+package org.backstopmx.queue;
+
+import java.io.IOException;
+import java.io.SyncFailedException;
+import java.nio.channels.FileChannel;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.backstopmx.core.Envelope;
+import org.backstopmx.core.QueueException;
+import org.backstopmx.core.QueueId;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The durable append: turns a received body plus its envelope into a queued message, or into nothing at all.
+ *
+ * <p>Order of the commit, and why:
+ * <ol>
+ * <li>flush and {@code fsync} the body file - the body is on disk before any row points at it;
+ * <li>insert the message and recipient rows in one transaction and commit - H2 (WRITE_DELAY=0) writes its chunk;
+ * <li>wait for the group commit - one fsync of the spool directory (the file's name) and of the database that started
+ *     after step 2 has finished; only now may the SMTP side answer 250;
+ * <li>count and log the message, and tell maintenance that the database file grew.
+ * </ol>
+ * A failure in 1 or 2 deletes the file (the transaction was rolled back). A failure in 3 deletes the rows, then the
+ * file; if even the rows cannot be deleted the file is kept, because a row without its body is the one state startup
+ * recovery cannot repair.
+ */
+final class Enqueuer {
+    private static final Logger LOG = LoggerFactory.getLogger(Enqueuer.class);
+
+    private final Spool spool;
+    private final QueueDatabase db;
+    private final GroupCommit groupCommit;
+    private final QueueCounters counters;
+    private final DiskSpace disk;
+    private final Clock clock;
+    private final Lifecycle lifecycle;
+    private final Runnable afterWrite;
+    private final Set<IncomingSpoolMessage> receiving = ConcurrentHashMap.newKeySet();
+
+    Enqueuer(Spool spool, QueueDatabase db, GroupCommit groupCommit, QueueCounters counters, DiskSpace disk,
+            Clock clock, Lifecycle lifecycle, Runnable afterWrite) {
+        this.spool = spool;
+        this.db = db;
+        this.groupCommit = groupCommit;
+        this.counters = counters;
+        this.disk = disk;
+        this.clock = clock;
+        this.lifecycle = lifecycle;
+        this.afterWrite = afterWrite;
+    }
+
+    IncomingSpoolMessage receive(QueueId id) throws QueueException {
+        lifecycle.enter(id + ": receive");
+        try {
+            FileChannel channel;
+            try {
+                channel = spool.create(id);
+            } catch (IOException e) {
+                throw StorageFailure.of(id + ": cannot create the body file", e, disk, 1);
+            }
+            IncomingSpoolMessage message = new IncomingSpoolMessage(id, spool.fileFor(id), channel, this);
+            receiving.add(message);
+            return message;
+        } finally {
+            lifecycle.exit();
+        }
+    }
+
+    void enqueue(IncomingSpoolMessage message, Envelope envelope) throws QueueException {
+        QueueId id = message.id();
+        try {
+            if (!lifecycle.tryEnter()) {
+                message.discard();
+                throw StorageFailure.unavailable(id + ": commit");
+            }
+            try {
+                append(message, envelope);
+            } finally {
+                lifecycle.exit();
+            }
+        } finally {
+            receiving.remove(message);
+        }
+    }
+
+    private void append(IncomingSpoolMessage message, Envelope envelope) throws QueueException {
+        QueueId id = message.id();
+        long size;
+        try {
+            size = message.flushAndSync();
+        } catch (IOException e) {
+            message.discard();
+            throw StorageFailure.of(id + ": cannot write the body file", e, disk, 1);
+        }
+        if (size != envelope.size()) {
+            // The file is the truth and is what gets stored; a difference means the SMTP side counts wrongly.
+            LOG.warn("{}: envelope says {} bytes, the body file has {}; storing {}", id, envelope.size(), size, size);
+        }
+        try {
+            db.transaction(c -> {
+                MessageRows.insert(c, envelope, size, clock.instant());
+                return null;
+            });
+        } catch (SQLException | RuntimeException e) {
+            message.discard();
+            throw StorageFailure.of(id + ": cannot store the envelope", e, disk, 1);
+        } catch (QueueException e) {
+            message.discard();
+            throw e;
+        }
+        try {
+            groupCommit.awaitDurable(spool.directoryFor(id));
+        } catch (SyncFailedException | QueueException e) {
+            undo(message);
+            throw e instanceof QueueException ? (QueueException) e
+                    : StorageFailure.of(id + ": cannot make the message durable", e, disk, 1);
+        }
+        counters.added(size, envelope.recipients().size());
+        MessageLog.received(envelope, size);
+        afterWrite.run();
+    }
+
+    private void undo(IncomingSpoolMessage message) {
+        try {
+            db.transaction(c -> MessageRows.delete(c, message.id()));
+        } catch (SQLException | QueueException | RuntimeException e) {
+            LOG.error("{}: the message could not be made durable and its rows could not be removed; its body file {}"
+                    + " is kept so that the rows, if they survive, still have a body", message.id(), message.file(), e);
+            return;
+        }
+        message.discard();
+    }
+
+    void forget(IncomingSpoolMessage message) {
+        receiving.remove(message);
+    }
+
+    /** Aborts every message still being received (queue close); commits in progress have finished by now. */
+    void abortAll() {
+        List<IncomingSpoolMessage> open = new ArrayList<>(receiving);
+        for (IncomingSpoolMessage m : open) {
+            m.abort();
+        }
+        if (!open.isEmpty()) {
+            LOG.info("queue closing: aborted {} messages still being received", open.size());
+        }
+    }
+}

@@ -1,0 +1,300 @@
+package org.backstopmx.queue;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.SyncFailedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import org.backstopmx.core.Envelope;
+import org.backstopmx.core.IncomingMessage;
+import org.backstopmx.core.MailQueue;
+import org.backstopmx.core.QueueException;
+import org.backstopmx.core.QueueId;
+import org.backstopmx.core.QueueStats;
+import org.backstopmx.core.QueuedMessage;
+import org.backstopmx.core.config.QueueConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link MailQueue} of one appliance: envelopes and schedule in H2 ({@code queue.mv.db}), bodies as fsynced files
+ * in {@code spool/}, acknowledged only after a group-commit fsync. See the package description for the layout and
+ * failure modes.
+ */
+public final class H2MailQueue implements MailQueue {
+    private static final Logger LOG = LoggerFactory.getLogger(H2MailQueue.class);
+
+    private final Path dir;
+    private final QueueLock lock;
+    private final Spool spool;
+    private final DiskSpace disk;
+    private final QueueDatabase db;
+    private final QueueCounters counters;
+    private final GroupCommit groupCommit;
+    private final Maintenance maintenance;
+    private final Lifecycle lifecycle = new Lifecycle();
+    private final Enqueuer enqueuer;
+
+    private H2MailQueue(Path dir, QueueLock lock, Spool spool, DiskSpace disk, QueueDatabase db,
+            QueueCounters counters, GroupCommit groupCommit, Maintenance maintenance, Clock clock) {
+        this.dir = dir;
+        this.lock = lock;
+        this.spool = spool;
+        this.disk = disk;
+        this.db = db;
+        this.counters = counters;
+        this.groupCommit = groupCommit;
+        this.maintenance = maintenance;
+        this.enqueuer = new Enqueuer(spool, db, groupCommit, counters, disk, clock, lifecycle, maintenance::wrote);
+    }
+
+    /**
+     * Opens the queue in {@code config.path()} for reading and writing, creating it on first use: takes the lock file,
+     * creates or migrates the schema, runs startup recovery and loads the counters.
+     *
+     * @param maxMessageSize the largest message accepted ({@code smtp.max-message-size}); 1.5 × it is the free-space
+     *                       reserve when {@code queue.min-free-space} is 0
+     * @param clock          the time for due dates and maintenance stamps
+     * @throws QueueException UNAVAILABLE when another process (or this one) has the queue open, STORAGE_ERROR when it
+     *                        cannot be opened
+     */
+    public static H2MailQueue open(QueueConfig config, long maxMessageSize, Clock clock) throws QueueException {
+        Objects.requireNonNull(clock, "clock");
+        if (!(config.compactRatio() > 1)) {
+            throw new IllegalArgumentException("queue.compact-ratio must be greater than 1: " + config.compactRatio());
+        }
+        Path dir = config.path().toAbsolutePath().normalize();
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new QueueException(QueueException.Kind.STORAGE_ERROR, "cannot create queue directory " + dir, e);
+        }
+        QueueLock lock = QueueLock.exclusive(dir);
+        QueueDatabase db = null;
+        GroupCommit groupCommit = null;
+        try {
+            Spool spool = Spool.open(dir);
+            DiskSpace disk = new DiskSpace(spool.root(), DiskSpace.reserveFor(config.minFreeSpace(), maxMessageSize));
+            Compactor.cleanUp(dir.resolve(QueueDatabase.FILE_NAME));
+            db = QueueDatabase.open(dir);
+            db.read(SchemaMigrator::migrate);
+            StartupRecovery.run(db, spool);
+            QueueCounters counters = new QueueCounters();
+            db.read(c -> {
+                counters.load(c);
+                return null;
+            });
+            groupCommit = GroupCommit.start(db::sync);
+            Maintenance maintenance = new Maintenance(
+                    new Compactor(db, config.compactRatio(), config.compactMinSize()), clock);
+            H2MailQueue queue = new H2MailQueue(dir, lock, spool, disk, db, counters, groupCommit, maintenance, clock);
+            maintenance.start();
+            LOG.info("queue open at {}: {} messages, {} recipients, database {} bytes, free-space reserve {} bytes", dir,
+                    counters.messages(), counters.recipients(), db.fileSize(), disk.reserve());
+            return queue;
+        } catch (SQLException | IOException | QueueException | RuntimeException e) {
+            if (groupCommit != null) {
+                groupCommit.close();
+            }
+            if (db != null) {
+                db.close();
+            }
+            lock.close();
+            if (e instanceof QueueException) {
+                throw (QueueException) e;
+            }
+            if (e instanceof SQLException && ((SQLException) e).getErrorCode() == 90020) {
+                throw new QueueException(QueueException.Kind.UNAVAILABLE, "queue database in " + dir
+                        + " is in use by another process", e);
+            }
+            throw new QueueException(QueueException.Kind.STORAGE_ERROR, "cannot open the queue in " + dir + ": " + e, e);
+        }
+    }
+
+    @Override
+    public IncomingMessage receive(QueueId id) throws QueueException {
+        return enqueuer.receive(Objects.requireNonNull(id, "id"));
+    }
+
+    @Override
+    public boolean hasRoomFor(long expectedSize) {
+        return !lifecycle.isClosed() && disk.hasRoomFor(expectedSize);
+    }
+
+    /** @throws IllegalStateException when the queue is closed or the database fails */
+    @Override
+    public List<QueuedMessage> list(int limit) {
+        return query("list", c -> MessageRows.list(c, limit));
+    }
+
+    /** @throws IllegalStateException when the queue is closed or the database fails */
+    @Override
+    public Optional<QueuedMessage> find(QueueId id) {
+        return query("find " + id, c -> MessageRows.find(c, id));
+    }
+
+    /**
+     * The envelope as committed, including what {@link QueuedMessage} leaves out (HELO, DSN {@code ENVID}/{@code RET},
+     * each recipient's {@code NOTIFY}/{@code ORCPT}): what the forwarder passes on.
+     *
+     * @throws IllegalStateException when the queue is closed or the database fails
+     */
+    public Optional<Envelope> envelope(QueueId id) {
+        return query("envelope " + id, c -> MessageRows.envelope(c, id));
+    }
+
+    @Override
+    public InputStream openBody(QueueId id) throws QueueException {
+        if (lifecycle.isClosed()) {
+            throw StorageFailure.unavailable(id + ": body");
+        }
+        try {
+            return new BufferedInputStream(spool.open(id), 64 * 1024);
+        } catch (NoSuchFileException e) {
+            throw new QueueException(QueueException.Kind.STORAGE_ERROR, id + ": no body in the queue", e);
+        } catch (IOException e) {
+            throw StorageFailure.of(id + ": cannot open the body", e, disk, 0);
+        }
+    }
+
+    /**
+     * Deletes the rows, waits until that is durable, then unlinks the body, so that a crash never leaves a message row
+     * whose body is gone (a body without a row is cleaned up at the next start).
+     */
+    @Override
+    public boolean delete(QueueId id) throws QueueException {
+        lifecycle.enter(id + ": delete");
+        try {
+            Optional<MessageRows.Removed> removed;
+            try {
+                removed = db.transaction(c -> MessageRows.delete(c, id));
+            } catch (SQLException | RuntimeException e) {
+                throw StorageFailure.of(id + ": cannot delete", e, disk, 0);
+            }
+            if (removed.isEmpty()) {
+                return false;
+            }
+            counters.removed(removed.get().size(), removed.get().states());
+            try {
+                groupCommit.awaitDurable(null);
+            } catch (SyncFailedException e) {
+                throw StorageFailure.of(id + ": deleted, but not durably; its body file is kept", e, disk, 0);
+            }
+            try {
+                spool.delete(id);
+            } catch (IOException e) {
+                LOG.warn("{}: deleted, but its body file could not be removed; the next start removes it", id, e);
+            }
+            MessageLog.removed(id, removed.get().size(), removed.get().states().size());
+            maintenance.wrote();
+            return true;
+        } finally {
+            lifecycle.exit();
+        }
+    }
+
+    @Override
+    public QueueStats stats() {
+        return counters.snapshot();
+    }
+
+    /**
+     * Whether the queue takes mail: open, and its database not lost in a failed maintenance window. For the
+     * readiness check ({@code /health/ready}).
+     */
+    public boolean isUsable() {
+        return !lifecycle.isClosed() && !db.isClosed();
+    }
+
+    /** The queue's directory, absolute. */
+    public Path directory() {
+        return dir;
+    }
+
+    /** Group-commit fsync rounds so far; under concurrent commits far fewer than {@link #groupCommitRequests()}. */
+    public long groupCommitRounds() {
+        return groupCommit.rounds();
+    }
+
+    /** Commits and deletions that waited for a group-commit fsync. */
+    public long groupCommitRequests() {
+        return groupCommit.requests();
+    }
+
+    /** Bytes of {@code queue.mv.db} now. */
+    public long databaseFileSize() {
+        return db.fileSize();
+    }
+
+    /** The live-data estimate the compaction decision uses. */
+    public long liveDataEstimate() throws QueueException {
+        return maintenanceCall(() -> maintenance.compactor().liveEstimate());
+    }
+
+    /**
+     * Runs the maintenance check now, in this thread: compacts when the file is larger than {@code compact-ratio} ×
+     * the live data and than {@code compact-min-size}. It also runs by itself every 2000 commits and deletions, and
+     * every 5 minutes.
+     */
+    public Optional<Compaction> maintain() throws QueueException {
+        return maintenanceCall(maintenance::runCheck);
+    }
+
+    /** Compacts now, due or not. */
+    public Compaction compact() throws QueueException {
+        return maintenanceCall(maintenance::compactNow);
+    }
+
+    /** Compactions since open. */
+    public long compactions() {
+        return maintenance.compactions();
+    }
+
+    @Override
+    public void close() {
+        if (!lifecycle.close()) {
+            return;
+        }
+        maintenance.close();
+        enqueuer.abortAll();
+        groupCommit.close();
+        db.close();
+        lock.close();
+        LOG.info("queue at {} closed: {} messages", dir, counters.messages());
+    }
+
+    private <T> T query(String what, QueueDatabase.SqlWork<T> work) {
+        if (!lifecycle.tryEnter()) {
+            throw new IllegalStateException("queue: " + what + ": the queue is closed");
+        }
+        try {
+            return db.read(work);
+        } catch (SQLException | QueueException e) {
+            throw new IllegalStateException("queue: " + what + " failed: " + e, e);
+        } finally {
+            lifecycle.exit();
+        }
+    }
+
+    private interface MaintenanceWork<T> {
+        T run() throws QueueException, SQLException, IOException;
+    }
+
+    private <T> T maintenanceCall(MaintenanceWork<T> work) throws QueueException {
+        lifecycle.enter("maintenance");
+        try {
+            return work.run();
+        } catch (SQLException | IOException e) {
+            throw StorageFailure.of("queue maintenance", e, disk, 0);
+        } finally {
+            lifecycle.exit();
+        }
+    }
+}

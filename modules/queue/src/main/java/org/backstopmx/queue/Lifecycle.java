@@ -1,0 +1,56 @@
+package org.backstopmx.queue;
+
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.backstopmx.core.QueueException;
+
+/**
+ * Open or closed, and the operations in flight: {@link #close} waits for them, so a commit that has started finishes
+ * (durably, with its 250) before the syncer and the database go away, and nothing new starts once closing began.
+ */
+final class Lifecycle {
+    private final ReentrantReadWriteLock inFlight = new ReentrantReadWriteLock();
+    private volatile boolean closed;
+
+    /** Enters an operation; pair with {@link #exit()}. */
+    void enter(String what) throws QueueException {
+        if (!tryEnter()) {
+            throw StorageFailure.unavailable(what);
+        }
+    }
+
+    boolean tryEnter() {
+        // tryLock() barges past a waiting close(); the flag, checked again inside, turns such late comers away.
+        if (closed || !inFlight.readLock().tryLock()) {
+            return false;
+        }
+        if (closed) {
+            inFlight.readLock().unlock();
+            return false;
+        }
+        return true;
+    }
+
+    void exit() {
+        inFlight.readLock().unlock();
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    /** Marks the queue closed and waits for every operation in flight; false if it was closed already. */
+    boolean close() {
+        if (closed) {
+            return false;
+        }
+        synchronized (this) {
+            if (closed) {
+                return false;
+            }
+            closed = true;
+        }
+        inFlight.writeLock().lock();
+        inFlight.writeLock().unlock();
+        return true;
+    }
+}

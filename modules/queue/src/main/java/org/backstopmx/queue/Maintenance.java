@@ -1,0 +1,140 @@
+package org.backstopmx.queue;
+
+import java.io.IOException;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.backstopmx.core.QueueException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decides when to look at the database size, off the threads that receive and deliver mail.
+ *
+ * <p>Every write leaves garbage in the file, inserts included: copy-on-write pages plus chunks that never get rewritten
+ * (measured: 200 000 inserts and no deletes made a 1.1 GB file for 45 MB of live data). So a check runs after every
+ * {@link #CHECK_EVERY_WRITES} commits and deletions, and on a timer for the quiet time after a backlog drained. A check
+ * is a {@code stat} while the file is under {@code compact-min-size}, and one approximate-size query (25-50 ms on a
+ * 45 MB queue) above it; only a due check compacts. Checks and compactions never overlap.
+ */
+final class Maintenance implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Maintenance.class);
+    static final int CHECK_EVERY_WRITES = 2000;
+    static final Duration CHECK_INTERVAL = Duration.ofMinutes(5);
+
+    private final Compactor compactor;
+    private final Clock clock;
+    private final ScheduledExecutorService executor;
+    private final AtomicLong writes = new AtomicLong();
+    private final AtomicBoolean checkQueued = new AtomicBoolean();
+    private final AtomicLong compactions = new AtomicLong();
+    private volatile Instant lastCheck;
+    private volatile Compaction lastCompaction;
+
+    Maintenance(Compactor compactor, Clock clock) {
+        this.compactor = compactor;
+        this.clock = clock;
+        ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "queue-maintenance");
+            t.setDaemon(true);
+            return t;
+        });
+        e.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        this.executor = e;
+    }
+
+    void start() {
+        long seconds = CHECK_INTERVAL.toSeconds();
+        executor.scheduleWithFixedDelay(this::checkQuietly, seconds, seconds, TimeUnit.SECONDS);
+    }
+
+    /** Called after every commit and deletion; cheap, and never blocks the caller. */
+    void wrote() {
+        if (writes.incrementAndGet() % CHECK_EVERY_WRITES == 0 && checkQueued.compareAndSet(false, true)) {
+            try {
+                executor.execute(() -> {
+                    checkQueued.set(false);
+                    checkQuietly();
+                });
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                checkQueued.set(false);
+            }
+        }
+    }
+
+    /** Checks now, in the caller's thread, and compacts if due (tests and admin). */
+    synchronized Optional<Compaction> runCheck() throws QueueException, SQLException, IOException {
+        lastCheck = clock.instant();
+        Compactor.Check check = compactor.check();
+        if (!check.due()) {
+            LOG.debug("queue maintenance: file {} bytes, live data about {}: no compaction needed", check.fileSize(),
+                    check.liveEstimate());
+            return Optional.empty();
+        }
+        return Optional.of(compact(check.liveEstimate()));
+    }
+
+    /** Compacts now, due or not. */
+    synchronized Compaction compactNow() throws QueueException, SQLException, IOException {
+        return compact(compactor.liveEstimate());
+    }
+
+    private Compaction compact(long liveEstimate) throws QueueException, SQLException, IOException {
+        Compaction c = compactor.compact(liveEstimate);
+        compactions.incrementAndGet();
+        lastCompaction = c;
+        return c;
+    }
+
+    private void checkQuietly() {
+        try {
+            runCheck();
+        } catch (QueueException e) {
+            if (e.kind() != QueueException.Kind.UNAVAILABLE) {
+                LOG.warn("queue maintenance failed; will try again", e);
+            }
+        } catch (SQLException | IOException | RuntimeException e) {
+            LOG.warn("queue maintenance failed; will try again", e);
+        }
+    }
+
+    Compactor compactor() {
+        return compactor;
+    }
+
+    long compactions() {
+        return compactions.get();
+    }
+
+    Optional<Compaction> lastCompaction() {
+        return Optional.ofNullable(lastCompaction);
+    }
+
+    Optional<Instant> lastCheck() {
+        return Optional.ofNullable(lastCheck);
+    }
+
+    /**
+     * Stops the timer and waits for a check or compaction in progress. Not shutdownNow(): interrupting a compaction
+     * would close H2's file channels under it (NIO channels close on interrupt) and could keep it from reopening.
+     */
+    @Override
+    public void close() {
+        executor.shutdown();
+        try {
+            executor.awaitTermination(2, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (this) {
+            // a runCheck() from another thread has finished once we get here
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package org.backstopmx.queue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates and upgrades the schema from the ordered scripts in {@code db/migration/}, recording each applied version in
+ * {@code schema_version} (the Flyway convention, without Flyway: a handful of scripts does not need a library).
+ *
+ * <p>Scripts are listed here rather than discovered, because a class path inside a jar cannot be listed portably;
+ * a test checks that this list and the resource directory agree.
+ */
+final class SchemaMigrator {
+    private static final Logger LOG = LoggerFactory.getLogger(SchemaMigrator.class);
+    static final String RESOURCE_DIR = "db/migration/";
+    static final List<String> SCRIPTS = List.of("V1__queue.sql");
+    private static final Pattern NAME = Pattern.compile("V(\\d+)__\\w+\\.sql");
+
+    private SchemaMigrator() {
+    }
+
+    /** The schema version this code expects. */
+    static int latestVersion() {
+        return versionOf(SCRIPTS.get(SCRIPTS.size() - 1));
+    }
+
+    /**
+     * Brings the schema up to {@link #latestVersion()}; returns the version found before.
+     *
+     * @throws SQLException also when the database is newer than this code, which must not touch it
+     */
+    static int migrate(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS schema_version ("
+                    + "version INT NOT NULL PRIMARY KEY, script VARCHAR(200) NOT NULL,"
+                    + " applied_at TIMESTAMP(9) WITH TIME ZONE NOT NULL)");
+        }
+        int found = currentVersion(c);
+        if (found > latestVersion()) {
+            throw new SQLException("the queue database has schema version " + found + " but this Backstop knows only up to "
+                    + latestVersion() + "; it was written by a newer release");
+        }
+        for (String script : SCRIPTS) {
+            int version = versionOf(script);
+            if (version <= found) {
+                continue;
+            }
+            // XXX: H2 commits each DDL statement on its own, so a crash inside a script leaves it half applied and
+            // the next start fails on the first statement; the fix is manual (the scripts are short and readable).
+            try (Statement s = c.createStatement()) {
+                for (String sql : statements(load(script))) {
+                    s.execute(sql);
+                }
+            }
+            try (PreparedStatement p = c.prepareStatement(
+                    "INSERT INTO schema_version (version, script, applied_at) VALUES (?, ?, ?)")) {
+                p.setInt(1, version);
+                p.setString(2, script);
+                p.setObject(3, Instant.now());
+                p.executeUpdate();
+            }
+            LOG.info("queue schema: applied {}", script);
+        }
+        return found;
+    }
+
+    static int currentVersion(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT COALESCE(MAX(version), 0) FROM schema_version")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    static int versionOf(String script) {
+        Matcher m = NAME.matcher(script);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("not a migration script name: " + script);
+        }
+        return Integer.parseInt(m.group(1));
+    }
+
+    /** Splits a script into statements: drops {@code --} comments, splits at {@code ;}. Enough for our own scripts. */
+    static List<String> statements(String script) {
+        StringBuilder text = new StringBuilder();
+        for (String line : script.split("\n", -1)) {
+            int comment = line.indexOf("--");
+            text.append(comment >= 0 ? line.substring(0, comment) : line).append('\n');
+        }
+        List<String> result = new ArrayList<>();
+        for (String part : text.toString().split(";")) {
+            if (!part.isBlank()) {
+                result.add(part.trim());
+            }
+        }
+        return result;
+    }
+
+    private static String load(String script) {
+        try (InputStream in = SchemaMigrator.class.getClassLoader().getResourceAsStream(RESOURCE_DIR + script)) {
+            if (in == null) {
+                throw new IllegalStateException("migration script missing from the class path: " + script);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

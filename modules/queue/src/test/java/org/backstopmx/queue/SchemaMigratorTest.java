@@ -1,0 +1,97 @@
+package org.backstopmx.queue;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import org.backstopmx.core.QueueException;
+import org.backstopmx.testkit.MutableClock;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SchemaMigratorTest {
+    @TempDir
+    Path dir;
+    final MutableClock clock = MutableClock.startingAt("2026-03-01T10:00:00Z");
+
+    @Test
+    void everyScriptInTheResourcesIsListedInOrder() throws Exception {
+        Path migrations = Path.of(getClass().getClassLoader().getResource(SchemaMigrator.RESOURCE_DIR).toURI());
+        List<String> files;
+        try (var list = Files.list(migrations)) {
+            files = list.map(p -> p.getFileName().toString()).sorted(
+                    java.util.Comparator.comparingInt(SchemaMigrator::versionOf)).toList();
+        }
+        assertThat(SchemaMigrator.SCRIPTS).containsExactlyElementsOf(files);
+        for (int i = 0; i < files.size(); i++) {
+            assertThat(SchemaMigrator.versionOf(files.get(i))).isEqualTo(i + 1);
+        }
+    }
+
+    @Test
+    void statementsAreSplitAndCommentsDropped() {
+        assertThat(SchemaMigrator.statements("-- head\nCREATE TABLE a (x INT); -- why\n\nCREATE INDEX b ON a (x);\n"))
+                .containsExactly("CREATE TABLE a (x INT)", "CREATE INDEX b ON a (x)");
+    }
+
+    @Test
+    void theSchemaIsAppliedOnceAndRecorded() throws Exception {
+        H2MailQueue.open(TestMessages.config(dir), TestMessages.MAX_MESSAGE_SIZE, clock).close();
+        H2MailQueue.open(TestMessages.config(dir), TestMessages.MAX_MESSAGE_SIZE, clock).close();
+        try (Connection c = connect(); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT version, script FROM schema_version")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getInt(1)).isEqualTo(1);
+            assertThat(rs.getString(2)).isEqualTo("V1__queue.sql");
+            assertThat(rs.next()).isFalse();
+        }
+    }
+
+    @Test
+    void aNewerSchemaIsRefused() throws Exception {
+        H2MailQueue.open(TestMessages.config(dir), TestMessages.MAX_MESSAGE_SIZE, clock).close();
+        try (Connection c = connect(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO schema_version VALUES (99, 'V99__future.sql', CURRENT_TIMESTAMP)");
+            s.execute("SHUTDOWN");
+        }
+        assertThatThrownBy(() -> H2MailQueue.open(TestMessages.config(dir), TestMessages.MAX_MESSAGE_SIZE, clock))
+                .isInstanceOf(QueueException.class).hasMessageContaining("schema version 99");
+    }
+
+    /** README, "The queue on H2": the due-work query must read the next_attempt_at index in order, alone. */
+    @Test
+    void dueWorkUsesTheNextAttemptIndexAndNoCompositeExists() throws Exception {
+        H2MailQueue.open(TestMessages.config(dir), TestMessages.MAX_MESSAGE_SIZE, clock).close();
+        try (Connection c = connect()) {
+            try (PreparedStatement p = c.prepareStatement("EXPLAIN SELECT id FROM recipient"
+                    + " WHERE next_attempt_at <= CURRENT_TIMESTAMP AND state IN ('QUEUED', 'DEFERRED')"
+                    + " ORDER BY next_attempt_at LIMIT 100"); ResultSet rs = p.executeQuery()) {
+                rs.next();
+                assertThat(rs.getString(1)).contains("RECIPIENT_DUE").contains("index sorted");
+            }
+            List<String> indexedWithState = new ArrayList<>();
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT INDEX_NAME FROM"
+                    + " INFORMATION_SCHEMA.INDEX_COLUMNS WHERE TABLE_NAME = 'RECIPIENT' AND COLUMN_NAME = 'STATE'")) {
+                while (rs.next()) {
+                    indexedWithState.add(rs.getString(1));
+                }
+            }
+            assertThat(indexedWithState).isEmpty();
+            try (Statement s = c.createStatement()) {
+                s.execute("SHUTDOWN");
+            }
+        }
+    }
+
+    private Connection connect() throws Exception {
+        return DriverManager.getConnection(QueueDatabase.url(dir.toAbsolutePath()), QueueDatabase.USER, "");
+    }
+}
