@@ -40,7 +40,7 @@ queue:
 metrics: { listen: 127.0.0.1:0 }
 admin: { listen: 127.0.0.1:0 }
 YAML
-java -jar modules/app/target/backstop.jar serve --config "$OUT/backstop.yaml" >"$OUT/backstop.log" 2>&1 &
+java -Djava.net.preferIPv4Stack=true -jar modules/app/target/backstop.jar serve --config "$OUT/backstop.yaml" >"$OUT/backstop.log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null' EXIT
 for _ in $(seq 300); do grep -q "SMTP listening" "$OUT/backstop.log" && break; sleep 0.1; done

@@ -2,7 +2,7 @@
 -- Applied once by SchemaMigrator and recorded in schema_version; never edit a released script, add V2__... instead.
 -- Times are TIMESTAMP(9) WITH TIME ZONE (stored in UTC) so java.time.Instant survives a round trip exactly.
 
--- One row per accepted message. The body is not here: it is the spool file spool/<last 2 hex digits>/<id>.
+-- One row per accepted message. The body is not here: it is the spool file spool/<8th hex digit>/<id>.
 CREATE TABLE message (
     id              VARCHAR(16)   NOT NULL PRIMARY KEY,  -- QueueId: sorts by arrival, so ORDER BY id is oldest first
     received_at     TIMESTAMP(9) WITH TIME ZONE NOT NULL,

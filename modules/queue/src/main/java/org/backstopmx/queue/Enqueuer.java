@@ -21,14 +21,13 @@ import org.slf4j.LoggerFactory;
  * <p>Order of the commit, and why:
  * <ol>
  * <li>flush and {@code fsync} the body file - the body is on disk before any row points at it;
- * <li>insert the message and recipient rows in one transaction and commit - H2 (WRITE_DELAY=0) writes its chunk;
- * <li>wait for the group commit - one fsync of the spool directory (the file's name) and of the database that started
- *     after step 2 has finished; only now may the SMTP side answer 250;
+ * <li>hand the rows to the group commit, which fsyncs the spool directory (the file's name), inserts the rows of its
+ *     whole group in one transaction, commits, and fsyncs the database; only then may the SMTP side answer 250;
  * <li>count and log the message, and tell maintenance that the database file grew.
  * </ol>
- * A failure in 1 or 2 deletes the file (the transaction was rolled back). A failure in 3 deletes the rows, then the
- * file; if even the rows cannot be deleted the file is kept, because a row without its body is the one state startup
- * recovery cannot repair.
+ * A failure in 1 deletes the file. A failure in 2 deletes the rows if they were committed, then the file; if even the
+ * rows cannot be deleted the file is kept, because a row without its body is the one state startup recovery cannot
+ * repair.
  */
 final class Enqueuer {
     private static final Logger LOG = LoggerFactory.getLogger(Enqueuer.class);
@@ -103,23 +102,15 @@ final class Enqueuer {
             LOG.warn("{}: envelope says {} bytes, the body file has {}; storing {}", id, envelope.size(), size, size);
         }
         try {
-            db.transaction(c -> {
+            // the rows are inserted by the group commit, in one transaction with the other messages of its group
+            groupCommit.awaitDurable(spool.directoryFor(id), c -> {
                 MessageRows.insert(c, envelope, size, clock.instant());
                 return null;
             });
-        } catch (SQLException | RuntimeException e) {
-            message.discard();
-            throw StorageFailure.of(id + ": cannot store the envelope", e, disk, 1);
-        } catch (QueueException e) {
-            message.discard();
-            throw e;
-        }
-        try {
-            groupCommit.awaitDurable(spool.directoryFor(id));
         } catch (SyncFailedException | QueueException e) {
             undo(message);
             throw e instanceof QueueException ? (QueueException) e
-                    : StorageFailure.of(id + ": cannot make the message durable", e, disk, 1);
+                    : StorageFailure.of(id + ": cannot store the message durably", e, disk, 1);
         }
         counters.added(size, envelope.recipients().size());
         MessageLog.received(envelope, size);

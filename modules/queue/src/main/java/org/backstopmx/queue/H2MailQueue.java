@@ -91,7 +91,7 @@ public final class H2MailQueue implements MailQueue {
                 counters.load(c);
                 return null;
             });
-            groupCommit = GroupCommit.start(db::sync);
+            groupCommit = GroupCommit.start(db);
             Maintenance maintenance = new Maintenance(
                     new Compactor(db, config.compactRatio(), config.compactMinSize()), clock);
             H2MailQueue queue = new H2MailQueue(dir, lock, spool, disk, db, counters, groupCommit, maintenance, clock);

@@ -15,13 +15,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The body files: {@code spool/XX/<queue id>}, where {@code XX} is the last two hex digits of the id.
+ * The body files: {@code spool/X/<queue id>}, where {@code X} is the eighth hex digit of the id.
  *
  * <p>Bodies live outside H2 because a 4 KiB body inside H2 costs about 50 KB of copy-on-write chunk writes and makes
  * the database file balloon under churn (README: "The queue on H2"); a file is written once and removed with one unlink.
- * The last two digits of an id are the low byte of a per-process sequence, so files spread evenly over 256
- * directories and no directory grows huge. The directories are created once at open, so a new file only ever adds
- * a name to an existing directory, and one fsync of that directory makes the name durable.
+ * The eighth digit of an id is bits 12-15 of its arrival time in milliseconds: it moves to the next of the 16
+ * directories every 4.1 seconds, so the files spread over all of them with time, while the messages of one group
+ * commit (milliseconds apart) almost always share one directory and one directory fsync. The directories are created
+ * once at open, so a new file only ever adds a name to an existing directory, and one fsync of that directory makes
+ * the name durable.
  */
 final class Spool {
     private static final Logger LOG = LoggerFactory.getLogger(Spool.class);
@@ -41,8 +43,8 @@ final class Spool {
             Files.createDirectories(root);
             created = true;
         }
-        for (int i = 0; i < 256; i++) {
-            Path dir = root.resolve(String.format("%02X", i));
+        for (int i = 0; i < 16; i++) {
+            Path dir = root.resolve(String.format("%X", i));
             if (!Files.isDirectory(dir)) {
                 Files.createDirectory(dir);
                 created = true;
@@ -66,7 +68,12 @@ final class Spool {
     }
 
     Path directoryFor(QueueId id) {
-        return root.resolve(id.value().substring(14));
+        return root.resolve(subdirectory(id));
+    }
+
+    /** The name of the directory of {@code id}'s body file. */
+    static String subdirectory(QueueId id) {
+        return id.value().substring(7, 8);
     }
 
     Path fileFor(QueueId id) {

@@ -7,7 +7,7 @@
  * <pre>
  *   queue.lock        exclusive lock of the running appliance (holds its pid); shared lock of offline readers
  *   queue.mv.db       H2: message, recipient and attempt rows, schema_version (scripts in db/migration/)
- *   spool/00 .. FF/   one body file per message, named by queue id, in the directory of its last two hex digits
+ *   spool/0 .. F/     one body file per message, named by queue id, in the directory of its 8th hex digit
  * </pre>
  * The schema is created and migrated at open ({@code SchemaMigrator}); the due-work index is {@code next_attempt_at}
  * alone (see V1__queue.sql). The counters behind {@link org.backstopmx.core.QueueStats} live in memory.

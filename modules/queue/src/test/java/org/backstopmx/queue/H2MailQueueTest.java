@@ -66,7 +66,7 @@ class H2MailQueueTest {
                 new QueuedRecipient("b@example.org", RecipientState.QUEUED, 0, clock.instant(), null));
         assertThat(queue.list(10)).containsExactly(found);
         assertThat(TestMessages.read(queue.openBody(id))).isEqualTo(body);
-        assertThat(dir.resolve("spool").resolve(id.value().substring(14)).resolve(id.value())).exists();
+        assertThat(dir.resolve("spool").resolve(Spool.subdirectory(id)).resolve(id.value())).exists();
     }
 
     @Test
@@ -114,7 +114,7 @@ class H2MailQueueTest {
 
         assertThat(queue.find(gone)).isEmpty();
         assertThat(queue.list(10)).extracting(QueuedMessage::id).containsExactly(keep);
-        assertThat(Files.exists(dir.resolve("spool").resolve(gone.value().substring(14)).resolve(gone.value())))
+        assertThat(Files.exists(dir.resolve("spool").resolve(Spool.subdirectory(gone)).resolve(gone.value())))
                 .isFalse();
         assertThatThrownBy(() -> queue.openBody(gone)).isInstanceOf(QueueException.class);
         assertThat(queue.stats()).isEqualTo(stats(1, 1000, 1));

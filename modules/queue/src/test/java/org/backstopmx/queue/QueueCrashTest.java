@@ -28,7 +28,7 @@ class QueueCrashTest {
         List<QueueId> committed = child.linesStartingWith("COMMITTED ").stream().map(QueueId::new).toList();
         QueueId uncommitted = new QueueId(child.linesStartingWith("UNCOMMITTED ").get(0));
         assertThat(committed).hasSizeGreaterThanOrEqualTo(300);
-        Path uncommittedFile = dir.resolve("spool").resolve(uncommitted.value().substring(14))
+        Path uncommittedFile = dir.resolve("spool").resolve(Spool.subdirectory(uncommitted))
                 .resolve(uncommitted.value());
         assertThat(uncommittedFile).as("the halted JVM left its body file").exists();
 
