@@ -43,13 +43,18 @@ final class QueueCommand implements Runnable {
                 return 2;
             }
             List<QueuedMessage> messages;
+            long total;
             try (QueueReader queue = QueueReader.open(cfg.queue().path())) {
                 messages = queue.list(limit);
+                total = queue.stats().messages();
             } catch (QueueException e) {
                 System.err.println("backstop: " + e.getMessage());
                 return 1;
             }
             print(messages, System.out);
+            if (total > messages.size()) {
+                System.out.printf("-- listed %d of %d messages (--limit)%n", messages.size(), total);
+            }
             return 0;
         }
 
