@@ -160,7 +160,7 @@ class SmtpSessionTest {
             t.command("RCPT TO:<x@example.test>");
             assertThat(t.command("DATA")).startsWith("354");
             // <LF>.<CRLF> ends DATA for a lax receiver; the smuggled transaction follows
-            t.sendRaw("Subject: outer\r\n\r\nhello\n.\r\nMAIL FROM:<ceo@bank.test>\r\nRCPT TO:<x@example.test>\r\nDATA\r\n"
+            t.sendRaw("Subject: outer\r\n\r\nhello\n.\r\nMAIL FROM:<boss@bank.test>\r\nRCPT TO:<x@example.test>\r\nDATA\r\n"
                     + "Subject: smuggled\r\n\r\nsend money\r\n.\r\n");
             assertThat(t.reply()).startsWith("554 5.5.2");
             assertThat(t.command("NOOP")).startsWith("250");
