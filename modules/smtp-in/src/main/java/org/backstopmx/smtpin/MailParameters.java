@@ -74,10 +74,12 @@ final class MailParameters implements MailParametersHook, MailHook, EhloExtensio
     }
 
     private HookResult size(Values v, String value) {
-        if (value.isEmpty() || value.length() > 19 || !value.chars().allMatch(Character::isDigit)) {
-            // 19 digits always fit a long; a longer run of digits is too large anyway
-            return value.length() > 19 && value.chars().allMatch(Character::isDigit)
-                    ? Replies.hookResult(Replies.SIZE_EXCEEDED) : Replies.hookResult(Replies.SIZE_SYNTAX);
+        if (value.isEmpty() || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return Replies.hookResult(Replies.SIZE_SYNTAX);
+        }
+        if (value.length() > 18) {
+            // more than 18 digits may not fit a long, and is beyond any configurable limit anyway
+            return Replies.hookResult(Replies.SIZE_EXCEEDED);
         }
         long size = Long.parseLong(value);
         if (size > maxMessageSize) {

@@ -30,7 +30,9 @@ class LimitsTest {
         try (ServerFixture fx = defaults(); SmtpTranscript t = fx.client()) {
             assertThat(t.command("MAIL FROM:<a@s.test> SIZE=10001")).startsWith("552 5.3.4");
             assertThat(t.command("MAIL FROM:<a@s.test> SIZE=99999999999")).startsWith("552 5.3.4");
+            assertThat(t.command("MAIL FROM:<a@s.test> SIZE=9999999999999999999")).startsWith("552 5.3.4");
             assertThat(t.command("MAIL FROM:<a@s.test> SIZE=999999999999999999999999")).startsWith("552 5.3.4");
+            assertThat(t.command("MAIL FROM:<a@s.test> SIZE=-5")).startsWith("501 5.5.4");
             assertThat(t.command("MAIL FROM:<a@s.test> SIZE=ten")).startsWith("501 5.5.4");
             assertThat(t.command("MAIL FROM:<a@s.test> SIZE=10000")).startsWith("250 2.1.0");
         }
