@@ -1,0 +1,184 @@
+package org.backstopmx.forwarder;
+
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.random.RandomGenerator;
+import org.backstopmx.core.config.BackstopConfig;
+import org.backstopmx.core.config.DomainConfig;
+import org.backstopmx.core.config.HostPort;
+import org.backstopmx.forwarder.Route.Defer;
+import org.backstopmx.forwarder.Route.Destination;
+import org.backstopmx.forwarder.Route.Destinations;
+import org.backstopmx.forwarder.Route.Fail;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decides where mail for a domain goes now (RFC 5321 §5.1, RFC 7505).
+ *
+ * <p>Order of rules:
+ * <ol>
+ *   <li>an address literal ({@code [192.0.2.1]}) is its own destination;</li>
+ *   <li>a configured route wins: {@code domains.<name>.route} for a served domain, else {@code routes.<domain>};</li>
+ *   <li>else the MX records, sorted by preference, equal preferences shuffled, minus every MX at or above the lowest
+ *       preference where one of our own names ({@code hostname}, {@code self-names}) appears;</li>
+ *   <li>no MX records at all (NODATA): the domain's own A/AAAA records, as an implicit MX of preference 0.</li>
+ * </ol>
+ *
+ * <p>When no destination is left, the answer depends on whose mail it is. For a served domain (relay: we are its
+ * backup) the mail waits, since the mail was accepted for a primary that its DNS or our configuration will name
+ * again; every such case that waiting alone will not fix is {@link Defer#flagged() flagged} and logged at WARN,
+ * because it is an operator error and never the sender's. For any other domain (a bounce's destination) a null MX,
+ * NXDOMAIN or a loop back to us fails the mail. DNS failures (SERVFAIL, timeout, REFUSED, network) always defer.
+ *
+ * <p>Thread-safe when the {@link RandomGenerator} is (tests pass a seeded one and call from one thread). Asks DNS on
+ * every call: caching is the {@link MxResolver}'s job.
+ */
+public final class RouteResolver {
+    private static final Logger LOG = LoggerFactory.getLogger(RouteResolver.class);
+
+    private final MxResolver dns;
+    private final RandomGenerator random;
+    private final Set<String> selfNames = new HashSet<>();
+    private final Set<String> served = new HashSet<>();
+    private final Map<String, HostPort> routes = new HashMap<>();
+
+    public RouteResolver(BackstopConfig config, MxResolver dns, RandomGenerator random) {
+        Objects.requireNonNull(config, "config");
+        this.dns = Objects.requireNonNull(dns, "dns");
+        this.random = Objects.requireNonNull(random, "random");
+        selfNames.add(DomainNames.normalize(config.hostname()));
+        config.selfNames().forEach(n -> selfNames.add(DomainNames.normalize(n)));
+        config.routes().forEach((domain, route) -> routes.put(DomainNames.normalize(domain), route));
+        for (DomainConfig d : config.domains().values()) {
+            String name = DomainNames.normalize(d.name());
+            served.add(name);
+            if (d.route() != null) {
+                routes.put(name, d.route()); // the served domain's own route wins over routes.<domain>
+            }
+        }
+    }
+
+    /** Whether {@code domain} is one we serve (we are its backup MX), as opposed to a bounce's destination. */
+    public boolean isServed(String domain) {
+        return served.contains(DomainNames.normalize(domain));
+    }
+
+    /** Where mail for {@code domain} (the part after the {@code @}) goes now. */
+    public Route resolve(String domain) {
+        String name = DomainNames.normalize(domain);
+        boolean relay = served.contains(name);
+
+        Optional<InetAddress> literal = AddressLiterals.parseDomainLiteral(name);
+        if (literal.isPresent()) {
+            // XXX: a literal naming one of our own addresses is not detected (nor are MX hosts that resolve to us)
+            return Destinations.of(new Destination(literal.get().getHostAddress(), Route.SMTP_PORT, List.of(literal.get())));
+        }
+        HostPort configured = routes.get(name);
+        if (configured != null) {
+            List<InetAddress> known = AddressLiterals.parse(configured.host()).map(List::of).orElse(List.of());
+            return Destinations.of(new Destination(configured.host(), configured.port(), known));
+        }
+
+        MxAnswer answer = dns.mx(name);
+        if (answer instanceof MxAnswer.Records r) {
+            return fromMx(name, relay, r.records());
+        }
+        if (answer instanceof MxAnswer.NoRecords) {
+            return implicitMx(name, relay);
+        }
+        if (answer instanceof MxAnswer.NullMx) {
+            return nowhere(name, relay, "5.1.10", "4.4.4", "domain " + name + " accepts no mail (null MX, RFC 7505)");
+        }
+        if (answer instanceof MxAnswer.NxDomain) {
+            return nowhere(name, relay, "5.1.2", "4.4.4", "domain " + name + " does not exist (NXDOMAIN)");
+        }
+        MxAnswer.TemporaryFailure t = (MxAnswer.TemporaryFailure) answer;
+        return temporary(name, "MX", t.failure(), t.detail());
+    }
+
+    private Route fromMx(String name, boolean relay, List<MxRecord> records) {
+        // RFC 5321 §5.1: if we are in the list, only hosts of a strictly lower preference than our own are usable
+        // (a backup never delivers to itself or to its peers at the same preference).
+        int own = Integer.MAX_VALUE;
+        for (MxRecord mx : records) {
+            if (selfNames.contains(mx.host())) {
+                own = Math.min(own, mx.preference());
+            }
+        }
+        List<MxRecord> usable = new ArrayList<>();
+        for (MxRecord mx : records) {
+            if (mx.preference() < own) {
+                usable.add(mx);
+            }
+        }
+        if (usable.isEmpty()) {
+            return nowhere(name, relay, "5.4.6", "4.4.6",
+                    "mail for " + name + " loops back to myself (we are its best MX, preference " + own + ")");
+        }
+        List<Destination> out = new ArrayList<>();
+        for (MxRecord mx : sortedAndShuffled(usable)) {
+            out.add(Destination.mx(mx.host()));
+        }
+        return new Destinations(out);
+    }
+
+    /** By preference, ascending; within one preference in random order (RFC 5321 §5.1: spread the load). */
+    private List<MxRecord> sortedAndShuffled(List<MxRecord> records) {
+        List<MxRecord> sorted = new ArrayList<>(records);
+        sorted.sort(Comparator.comparingInt(MxRecord::preference));
+        int start = 0;
+        while (start < sorted.size()) {
+            int end = start;
+            while (end < sorted.size() && sorted.get(end).preference() == sorted.get(start).preference()) {
+                end++;
+            }
+            // Fisher-Yates over [start, end)
+            for (int i = end - 1; i > start; i--) {
+                int j = start + random.nextInt(i - start + 1);
+                MxRecord tmp = sorted.get(i);
+                sorted.set(i, sorted.get(j));
+                sorted.set(j, tmp);
+            }
+            start = end;
+        }
+        return sorted;
+    }
+
+    /** RFC 5321 §5.1: no MX records, so the domain itself is the only host, "with a preference of 0". */
+    private Route implicitMx(String name, boolean relay) {
+        if (selfNames.contains(name)) {
+            return nowhere(name, relay, "5.4.6", "4.4.6", "mail for " + name + " loops back to myself (implicit MX)");
+        }
+        AddressAnswer a = dns.addresses(name);
+        if (a instanceof AddressAnswer.Addresses found) {
+            return Destinations.of(new Destination(name, Route.SMTP_PORT, found.addresses()));
+        }
+        if (a instanceof AddressAnswer.TemporaryFailure t) {
+            return temporary(name, "A/AAAA", t.failure(), t.detail());
+        }
+        // NXDOMAIN right after NODATA for MX: the zone changed in between; either way there is no host
+        return nowhere(name, relay, "5.4.4", "4.4.4", "domain " + name + " has neither MX nor address records");
+    }
+
+    private static Route nowhere(String name, boolean relay, String failStatus, String deferStatus, String reason) {
+        if (!relay) {
+            return new Fail(failStatus, reason);
+        }
+        // Served domain: we accepted this mail as its backup, so it waits for the operator (a route, or DNS fixed).
+        LOG.warn("served domain {}: {}; its mail waits: fix its DNS or configure domains.{}.route", name, reason, name);
+        return new Defer(deferStatus, reason, true);
+    }
+
+    private static Route temporary(String name, String question, DnsFailure failure, String detail) {
+        return new Defer("4.4.3", "DNS " + question + " lookup for " + name + " failed: " + failure + " (" + detail + ")", false);
+    }
+}

@@ -1,0 +1,24 @@
+/**
+ * The delivering side: takes mail out of the queue and hands it on to the primary MX (or, for a bounce, to the
+ * sender's MX).
+ *
+ * <p>Owns route resolution so far: {@link org.backstopmx.forwarder.RouteResolver} turns a recipient domain into a
+ * {@link org.backstopmx.forwarder.Route} (configured routes first, then MX records with the RFC 5321 §5.1 rule,
+ * implicit MX, null MX per RFC 7505), asking DNS through the small {@link org.backstopmx.forwarder.MxResolver}
+ * interface, which {@link org.backstopmx.forwarder.DnsjavaMxResolver} implements on dnsjava. It moves no recipient
+ * state itself: a route is advice to the delivery attempt, which records the outcome through
+ * {@link org.backstopmx.core.MailQueue}.
+ *
+ * <p>Failure modes:
+ * <ul>
+ *   <li>DNS failures (SERVFAIL, timeout, REFUSED, unreachable server) are never fatal: the route is a
+ *       {@link org.backstopmx.forwarder.Route.Defer} and the recipient is retried on its backoff schedule;</li>
+ *   <li>a domain that cannot receive mail (NXDOMAIN, null MX, only ourselves or our peers as MX, no address) fails a
+ *       bounce's recipient permanently ({@link org.backstopmx.forwarder.Route.Fail}), but only defers mail for a
+ *       served domain, flagged and logged at WARN: that is a configuration or DNS error of the operator, and the
+ *       mail was accepted on the promise of a primary;</li>
+ *   <li>nothing here throws for a DNS outcome; a bad configuration ({@code dns.server} that does not resolve) fails
+ *       at construction.</li>
+ * </ul>
+ */
+package org.backstopmx.forwarder;
