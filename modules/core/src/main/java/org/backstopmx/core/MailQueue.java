@@ -1,5 +1,6 @@
 package org.backstopmx.core;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -9,6 +10,19 @@ import java.util.Optional;
  * <p>Guarantees: a message whose {@link IncomingMessage#commit(Envelope)} returned is on disk, body and envelope,
  * fsynced; a message that was not committed leaves nothing behind after a restart. All methods may block on disk
  * and database I/O, so callers must not run them on a network event loop. Implementations are thread-safe.
+ *
+ * <h2>Delivering</h2>
+ * The delivering side works in leases, never holding a lock across a network attempt:
+ * <ol>
+ * <li>{@link #leaseDue} claims due recipients and records the claim durably <em>before</em> anything is sent (a
+ *     crash mid-attempt then makes the recipient due again at the lease's end, never in a tight loop);
+ * <li>the caller reads the message ({@link #openBody}) and tries the recipients, several per connection;
+ * <li>{@link #recordOutcome} records each recipient's outcome with the {@link RetryPolicy} decision, as a
+ *     compare-and-set against the lease. A message none of whose recipients is left pending (QUEUED, DEFERRED or
+ *     HELD) is finished: it leaves the queue and its body is deleted.
+ * </ol>
+ * A lease that is never recorded simply runs out: the recipient comes due again at {@link Lease#leaseUntil()}, and a
+ * later {@code recordOutcome} with the old lease returns false once someone else has leased it again.
  */
 public interface MailQueue extends AutoCloseable {
 
@@ -39,6 +53,47 @@ public interface MailQueue extends AutoCloseable {
      * retirement of finished messages). Returns false when no such message was queued.
      */
     boolean delete(QueueId id) throws QueueException;
+
+    /**
+     * Claims up to {@code max} recipients that are due now (QUEUED or DEFERRED, next attempt at or before the queue's
+     * clock), oldest due first, grouped by domain (domains in the order of their oldest due recipient) so that one
+     * connection can carry many of them.
+     *
+     * <p>Each claim is a compare-and-set on the recipient that moves its next attempt time to {@code now + leaseTime}:
+     * two callers, in this process or not, never get the same recipient while a lease runs, and a claimed recipient
+     * stays invisible to {@code leaseDue} until the lease ends. Returns once the claims are durable. May return fewer
+     * than {@code max} (nothing more is due, or other callers won some races); an empty list means nothing was due.
+     *
+     * @param max       the most recipients to claim; 0 or less claims none
+     * @param leaseTime how long the caller may take before the recipients are due again; must be positive and longer
+     *                  than an attempt can last
+     * @throws QueueException when the claims could not be made durable (the caller must not attempt delivery)
+     */
+    List<Lease> leaseDue(int max, Duration leaseTime) throws QueueException;
+
+    /**
+     * Records the outcome of an attempt under {@code lease}, in one durable transaction: the recipient's state, next
+     * attempt time, attempt count, last reply and host from {@code decision} and {@code outcome}; one row of attempt
+     * history; and, when this was the message's last pending recipient, the end of the message (it leaves the queue
+     * and its body file is deleted). The queue's counters move with it.
+     *
+     * @param lease    as returned by {@link #leaseDue}
+     * @param outcome  what the attempt came to
+     * @param decision what {@link RetryPolicy#decide} made of it for this lease's state, attempts and first-queued time
+     * @return true when recorded; false when the lease was lost (it ran out and the recipient was leased again, or the
+     *         message was deleted meanwhile): nothing was changed and the caller must forget the lease
+     * @throws IllegalArgumentException when the lease's state may not move to {@code decision.next()}
+     * @throws QueueException           when it could not be recorded durably
+     */
+    boolean recordOutcome(Lease lease, DeliveryOutcome outcome, RetryPolicy.Decision decision) throws QueueException;
+
+    /**
+     * Clears the bookkeeping of leases that have run out and returns how many there were. Their recipients are due
+     * again anyway (a lease is a next attempt time in the future), so this changes no schedule: it only makes
+     * every later {@code recordOutcome} with such a lease return false. Run at startup, when no lease of the
+     * previous run can still have a holder; harmless at any time.
+     */
+    int recoverExpiredLeases() throws QueueException;
 
     /** Counters kept by the queue itself. */
     QueueStats stats();

@@ -6,6 +6,12 @@
  * and the {@link org.backstopmx.core.MailQueue} interface at which the receiving side ({@code smtp-in}) and the delivering side
  * ({@code forwarder}) meet without knowing each other or the storage behind it.
  *
+ * <p>The delivering side's vocabulary: {@link org.backstopmx.core.Lease} (a claimed recipient),
+ * {@link org.backstopmx.core.DeliveryOutcome} (what an attempt came to, with the reply, host and
+ * {@link org.backstopmx.core.SmtpStage}), and {@link org.backstopmx.core.RetryPolicy}, the pure function that maps an
+ * outcome to the recipient's next state and next attempt time. Nothing here moves a state by itself: the queue applies
+ * a {@code RetryPolicy.Decision} in {@link org.backstopmx.core.MailQueue#recordOutcome}.
+ *
  * <p>Nothing here does I/O; failure modes are described on the interfaces.
  */
 package org.backstopmx.core;

@@ -9,16 +9,20 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import org.backstopmx.core.DeliveryOutcome;
 import org.backstopmx.core.Envelope;
 import org.backstopmx.core.IncomingMessage;
+import org.backstopmx.core.Lease;
 import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.QueueException;
 import org.backstopmx.core.QueueId;
 import org.backstopmx.core.QueueStats;
 import org.backstopmx.core.QueuedMessage;
+import org.backstopmx.core.RetryPolicy;
 import org.backstopmx.core.config.QueueConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +45,7 @@ public final class H2MailQueue implements MailQueue {
     private final Maintenance maintenance;
     private final Lifecycle lifecycle = new Lifecycle();
     private final Enqueuer enqueuer;
+    private final Deliveries deliveries;
 
     private H2MailQueue(Path dir, QueueLock lock, Spool spool, DiskSpace disk, QueueDatabase db,
             QueueCounters counters, GroupCommit groupCommit, Maintenance maintenance, Clock clock) {
@@ -53,6 +58,7 @@ public final class H2MailQueue implements MailQueue {
         this.groupCommit = groupCommit;
         this.maintenance = maintenance;
         this.enqueuer = new Enqueuer(spool, db, groupCommit, counters, disk, clock, lifecycle, maintenance::wrote);
+        this.deliveries = new Deliveries(db, groupCommit, counters, spool, disk, clock, lifecycle, maintenance::wrote);
     }
 
     /**
@@ -86,6 +92,7 @@ public final class H2MailQueue implements MailQueue {
             db = QueueDatabase.open(dir);
             db.read(SchemaMigrator::migrate);
             StartupRecovery.run(db, spool);
+            Deliveries.recoverAtStartup(db, clock.instant());
             QueueCounters counters = new QueueCounters();
             db.read(c -> {
                 counters.load(c);
@@ -198,6 +205,28 @@ public final class H2MailQueue implements MailQueue {
         } finally {
             lifecycle.exit();
         }
+    }
+
+    @Override
+    public List<Lease> leaseDue(int max, Duration leaseTime) throws QueueException {
+        return deliveries.leaseDue(max, leaseTime);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>A finished message is removed with its attempt history in the same transaction; its body file is unlinked
+     * once that is durable.
+     */
+    @Override
+    public boolean recordOutcome(Lease lease, DeliveryOutcome outcome, RetryPolicy.Decision decision)
+            throws QueueException {
+        return deliveries.recordOutcome(lease, outcome, decision);
+    }
+
+    @Override
+    public int recoverExpiredLeases() throws QueueException {
+        return deliveries.recoverExpiredLeases();
     }
 
     @Override

@@ -1,7 +1,10 @@
 package org.backstopmx.queue;
 
+import org.backstopmx.core.DeliveryOutcome;
 import org.backstopmx.core.Envelope;
+import org.backstopmx.core.Lease;
 import org.backstopmx.core.QueueId;
+import org.backstopmx.core.RetryPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,6 +23,16 @@ final class MessageLog {
         if (LOG.isInfoEnabled()) {
             LOG.info("{}: received from=<{}> size={} nrcpt={} client={} helo={}", e.id(), clean(e.sender()), size,
                     e.recipients().size(), clean(e.clientAddress()), clean(e.clientHelo()));
+        }
+    }
+
+    /** One recipient's attempt: {@code delivered}, {@code deferred}, {@code failed} or {@code expired}. */
+    static void outcome(Lease lease, DeliveryOutcome outcome, RetryPolicy.Decision decision) {
+        if (LOG.isInfoEnabled()) {
+            LOG.info("{}: {} to=<{}> relay={} stage={} attempts={} next={} reply={}", lease.queueId(),
+                    decision.next().name().toLowerCase(java.util.Locale.ROOT), clean(lease.address()),
+                    clean(outcome.host()), outcome.stage(), lease.attempts() + 1,
+                    decision.nextAttemptAt() == null ? "-" : decision.nextAttemptAt(), clean(outcome.describe()));
         }
     }
 

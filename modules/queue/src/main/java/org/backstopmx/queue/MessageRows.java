@@ -120,6 +120,11 @@ final class MessageRows {
      * raced it.
      */
     static Optional<Removed> delete(Connection c, QueueId id) throws SQLException {
+        // The message row first, like recordOutcome: one lock order (message, then recipients) for both.
+        try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM message WHERE id = ? FOR UPDATE")) {
+            p.setString(1, id.value());
+            p.executeQuery().close();
+        }
         try (PreparedStatement p = c.prepareStatement("DELETE FROM attempt WHERE message_id = ?")) {
             p.setString(1, id.value());
             p.executeUpdate();

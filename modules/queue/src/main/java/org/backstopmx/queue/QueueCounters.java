@@ -60,6 +60,14 @@ final class QueueCounters {
         recipients.get(RecipientState.QUEUED).addAndGet(recipientCount);
     }
 
+    /** One recipient changed state (an outcome was recorded). */
+    void moved(RecipientState from, RecipientState to) {
+        if (from != to) {
+            recipients.get(from).decrementAndGet();
+            recipients.get(to).incrementAndGet();
+        }
+    }
+
     void removed(long size, List<RecipientState> states) {
         messages.decrementAndGet();
         bytes.addAndGet(-size);

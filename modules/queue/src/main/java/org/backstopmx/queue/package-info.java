@@ -14,8 +14,21 @@
  *
  * <h2>Life-cycle states it moves</h2>
  * A message enters with every recipient {@code QUEUED}, attempts 0, due at once; {@code delete} removes a message in
- * any state with its history. Nothing here moves a recipient between states yet: the forwarder's lease and outcome
- * methods will (as compare-and-set updates, per {@link org.backstopmx.core.RecipientState#canMoveTo}).
+ * any state with its history. The delivering side ({@code Deliveries}, SQL in {@code LeaseRows}):
+ * <ul>
+ * <li>{@code leaseDue} claims due QUEUED/DEFERRED recipients by moving {@code next_attempt_at} to the lease expiry
+ *     (and setting {@code lease_until}/{@code lease_owner}), one compare-and-set per row, durable before it returns.
+ *     The state does not change: a lease is only a next attempt time in the future, so a holder that dies leaves
+ *     the recipient due at the lease's end, after a restart too, never in a tight loop.
+ * <li>{@code recordOutcome} moves a leased recipient to the state its {@code RetryPolicy} decision names (DEFERRED,
+ *     DELIVERED, FAILED, EXPIRED; checked with {@link org.backstopmx.core.RecipientState#canMoveTo}) as a
+ *     compare-and-set on id, state, lease owner and lease expiry, writes an {@code attempt} row, and finishes the
+ *     message when no recipient is left QUEUED, DEFERRED or HELD: rows and history are deleted in that transaction
+ *     and the body file after the fsync. (XXX: keeping finished messages' history for a retention period is not
+ *     done yet.) Outcomes for one message are serialised by a lock on its message row.
+ * <li>At startup, leases that ran out are cleared and counted in the log; those still running stay, and their
+ *     recipients come due at the lease's end.
+ * </ul>
  *
  * <h2>Guarantees</h2>
  * <ul>
@@ -29,6 +42,8 @@
  *     that was never acknowledged can come back as a row whose body file name did not reach the disk (H2 may write
  *     its chunk before the syncer fsyncs the directory); recovery reports it, the admin deletes it.
  * <li>Deletion removes the rows, waits for the group commit, then unlinks the body.
+ * <li>A lease or an outcome is committed in its own transaction and returns after a group-commit fsync that started
+ *     after it. Losing a compare-and-set is not an error: {@code recordOutcome} returns false and changes nothing.
  * <li>Bounded disk: a maintenance check (every 2000 commits and deletions, every 5 minutes, or {@code maintain()})
  *     compares the database file with H2's estimate of the live data and, when the file is over
  *     {@code queue.compact-ratio} times that and over {@code queue.compact-min-size}, rewrites it offline with fsyncs

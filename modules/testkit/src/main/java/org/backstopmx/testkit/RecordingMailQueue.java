@@ -11,8 +11,10 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.backstopmx.core.DeliveryOutcome;
 import org.backstopmx.core.Envelope;
 import org.backstopmx.core.IncomingMessage;
+import org.backstopmx.core.Lease;
 import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.QueueException;
 import org.backstopmx.core.QueueId;
@@ -20,11 +22,12 @@ import org.backstopmx.core.QueueStats;
 import org.backstopmx.core.QueuedMessage;
 import org.backstopmx.core.QueuedRecipient;
 import org.backstopmx.core.RecipientState;
+import org.backstopmx.core.RetryPolicy;
 
 /**
  * A {@link MailQueue} for testing the receiving side on its own: it records committed messages in memory, counts
  * open and aborted ones, and can be told to fail (disk full, database error). The durable H2 queue is tested in its
- * own module and end to end in the app module.
+ * own module and end to end in the app module. It does not deliver: the leasing methods refuse.
  */
 public final class RecordingMailQueue implements MailQueue {
     /** A committed message: its envelope and exact body bytes. */
@@ -164,6 +167,26 @@ public final class RecordingMailQueue implements MailQueue {
     @Override
     public boolean delete(QueueId id) {
         return stored.removeIf(s -> s.envelope().id().equals(id));
+    }
+
+    /** @throws UnsupportedOperationException always: this queue only records what the receiving side commits */
+    @Override
+    public List<Lease> leaseDue(int max, java.time.Duration leaseTime) {
+        throw new UnsupportedOperationException(
+                "RecordingMailQueue records received messages only; test delivery against H2MailQueue");
+    }
+
+    /** @throws UnsupportedOperationException always: this queue only records what the receiving side commits */
+    @Override
+    public boolean recordOutcome(Lease lease, DeliveryOutcome outcome, RetryPolicy.Decision decision) {
+        throw new UnsupportedOperationException(
+                "RecordingMailQueue records received messages only; test delivery against H2MailQueue");
+    }
+
+    /** Nothing is ever leased here, so nothing expires: 0. */
+    @Override
+    public int recoverExpiredLeases() {
+        return 0;
     }
 
     @Override

@@ -1,0 +1,224 @@
+package org.backstopmx.queue;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.backstopmx.core.DeliveryOutcome;
+import org.backstopmx.core.Lease;
+import org.backstopmx.core.QueueId;
+import org.backstopmx.core.RecipientState;
+import org.backstopmx.core.RetryPolicy;
+
+/**
+ * The SQL of the delivering side: claiming due recipients, recording outcomes, clearing expired leases. Stateless,
+ * like {@link MessageRows}: the caller owns the transaction.
+ */
+final class LeaseRows {
+    /**
+     * The due-work query. It filters on state in the WHERE clause and orders by {@code next_attempt_at} alone, so H2
+     * reads the {@code recipient_due} index in order and stops at the LIMIT (see V1__queue.sql); a test checks the
+     * plan with EXPLAIN.
+     */
+    static final String DUE = "SELECT id, message_id, address, domain, dsn_notify, orcpt, attempts, state,"
+            + " next_attempt_at FROM recipient"
+            + " WHERE next_attempt_at <= ? AND state IN ('QUEUED', 'DEFERRED')"
+            + " ORDER BY next_attempt_at LIMIT ?";
+
+    /**
+     * The claim, a compare-and-set: only a recipient still due and pending is moved. A concurrent claim of the same
+     * row waits for the row lock, then H2 evaluates the condition again on the committed row, which is no longer due.
+     */
+    private static final String CLAIM = "UPDATE recipient SET next_attempt_at = ?, lease_until = ?, lease_owner = ?"
+            + " WHERE id = ? AND state IN ('QUEUED', 'DEFERRED') AND next_attempt_at <= ?";
+
+    private static final String RECORD = "UPDATE recipient SET state = ?, attempts = attempts + 1,"
+            + " next_attempt_at = ?, last_reply = ?, last_host = ?, last_attempt_at = ?,"
+            + " lease_until = NULL, lease_owner = NULL"
+            + " WHERE id = ? AND state = ? AND lease_owner = ? AND lease_until = ?";
+
+    private static final int REPLY_COLUMN = 1024;
+    private static final int HOST_COLUMN = 255;
+
+    private LeaseRows() {
+    }
+
+    /** A due recipient as read before the claim. */
+    private record Due(long id, String messageId, String address, String domain, String dsnNotify, String orcpt,
+            int attempts, RecipientState state) {
+    }
+
+    /**
+     * Claims up to {@code max} due recipients for {@code owner} until {@code until}; returns the leases won, grouped by
+     * domain (domains in the order of their oldest due recipient), due order within a domain.
+     */
+    static List<Lease> claim(Connection c, int max, Instant now, Instant until, String owner) throws SQLException {
+        List<Due> due = new ArrayList<>();
+        try (PreparedStatement p = c.prepareStatement(DUE)) {
+            p.setObject(1, now);
+            p.setInt(2, max);
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    due.add(new Due(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                            rs.getString(6), rs.getInt(7), RecipientState.valueOf(rs.getString(8))));
+                }
+            }
+        }
+        if (due.isEmpty()) {
+            return List.of();
+        }
+        int[] claimed;
+        try (PreparedStatement p = c.prepareStatement(CLAIM)) {
+            for (Due d : due) {
+                p.setObject(1, until);
+                p.setObject(2, until);
+                p.setString(3, owner);
+                p.setLong(4, d.id());
+                p.setObject(5, now);
+                p.addBatch();
+            }
+            claimed = p.executeBatch();
+        }
+        Map<String, Instant> receivedAt = new HashMap<>();
+        Map<String, List<Lease>> byDomain = new LinkedHashMap<>();
+        try (PreparedStatement p = c.prepareStatement("SELECT received_at FROM message WHERE id = ?")) {
+            for (int i = 0; i < due.size(); i++) {
+                if (claimed[i] != 1) {
+                    continue;
+                }
+                Due d = due.get(i);
+                Instant received = receivedAt.get(d.messageId());
+                if (received == null) {
+                    p.setString(1, d.messageId());
+                    try (ResultSet rs = p.executeQuery()) {
+                        rs.next(); // the foreign key guarantees the row
+                        received = rs.getObject(1, Instant.class);
+                    }
+                    receivedAt.put(d.messageId(), received);
+                }
+                byDomain.computeIfAbsent(d.domain(), k -> new ArrayList<>()).add(new Lease(d.id(),
+                        new QueueId(d.messageId()), d.address(), d.domain(), d.dsnNotify(), d.orcpt(), d.attempts(),
+                        d.state(), received, until, owner));
+            }
+        }
+        List<Lease> leases = new ArrayList<>();
+        byDomain.values().forEach(leases::addAll);
+        return leases;
+    }
+
+    /** What {@link #recordOutcome} did: whether the lease still held, and the message if this finished it. */
+    record Recorded(boolean won, Optional<MessageRows.Removed> finished) {
+    }
+
+    /**
+     * The whole of recording an outcome, for one transaction: lock the message row, compare-and-set the recipient,
+     * write the attempt row, and delete the message (history included) when no recipient is left pending.
+     */
+    static Recorded recordOutcome(Connection c, Lease lease, DeliveryOutcome outcome, RetryPolicy.Decision decision,
+            Instant now) throws SQLException {
+        if (lockMessage(c, lease.queueId()).isEmpty() || !record(c, lease, outcome, decision, now)) {
+            return new Recorded(false, Optional.empty());
+        }
+        if (decision.next().isFinal() && !hasPending(c, lease.queueId())) {
+            return new Recorded(true, MessageRows.delete(c, lease.queueId()));
+        }
+        return new Recorded(true, Optional.empty());
+    }
+
+    /**
+     * Locks the lease's message row for the rest of the transaction, so that two outcomes for recipients of one
+     * message are recorded one after the other and the later one sees whether any recipient is left pending. Empty
+     * when the message is gone.
+     */
+    static Optional<Long> lockMessage(Connection c, QueueId id) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT size FROM message WHERE id = ? FOR UPDATE")) {
+            p.setString(1, id.value());
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getLong(1)) : Optional.empty();
+            }
+        }
+    }
+
+    /** The compare-and-set of the outcome; false when the lease is no longer the recipient's. */
+    static boolean record(Connection c, Lease lease, DeliveryOutcome outcome, RetryPolicy.Decision decision,
+            Instant now) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement(RECORD)) {
+            p.setString(1, decision.next().name());
+            p.setObject(2, decision.nextAttemptAt());
+            p.setString(3, clip(outcome.describe(), REPLY_COLUMN)); // for queue listings: say something even without a reply
+            p.setString(4, clip(outcome.host(), HOST_COLUMN));
+            p.setObject(5, now);
+            p.setLong(6, lease.recipientId());
+            p.setString(7, lease.state().name());
+            p.setString(8, lease.owner());
+            p.setObject(9, lease.leaseUntil());
+            if (p.executeUpdate() != 1) {
+                return false;
+            }
+        }
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO attempt"
+                + " (recipient_id, message_id, attempted_at, host, stage, outcome, reply) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            p.setLong(1, lease.recipientId());
+            p.setString(2, lease.queueId().value());
+            p.setObject(3, now);
+            p.setString(4, clip(outcome.host(), HOST_COLUMN));
+            p.setString(5, outcome.stage().name());
+            p.setString(6, outcome.kind());
+            p.setString(7, clip(reply(outcome), REPLY_COLUMN));
+            p.executeUpdate();
+        }
+        return true;
+    }
+
+    /** Whether any recipient of the message is still QUEUED, DEFERRED or HELD. */
+    static boolean hasPending(Connection c, QueueId id) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM recipient"
+                + " WHERE message_id = ? AND state IN ('QUEUED', 'DEFERRED', 'HELD') LIMIT 1")) {
+            p.setString(1, id.value());
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    /**
+     * Clears lease owner and expiry of leases that ended at or before {@code now}; returns how many. A leased row's
+     * next attempt time is its lease expiry, so the range scan of the due index finds them.
+     */
+    static int clearExpired(Connection c, Instant now) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("UPDATE recipient SET lease_until = NULL, lease_owner = NULL"
+                + " WHERE next_attempt_at <= ? AND lease_until IS NOT NULL AND lease_until <= ?")) {
+            p.setObject(1, now);
+            p.setObject(2, now);
+            return p.executeUpdate();
+        }
+    }
+
+    /** Leases still running at {@code now} (for the startup log: their holders died with the last run). */
+    static int countRunning(Connection c, Instant now) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM recipient"
+                + " WHERE next_attempt_at > ? AND lease_until IS NOT NULL")) {
+            p.setObject(1, now);
+            try (ResultSet rs = p.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    /** The reply as stored: null when the remote said nothing (the stage is in the attempt row). */
+    private static String reply(DeliveryOutcome outcome) {
+        return outcome.reply() == null ? null : outcome.reply().toString();
+    }
+
+    private static String clip(String text, int max) {
+        return text == null || text.length() <= max ? text : text.substring(0, max);
+    }
+}
