@@ -2,7 +2,9 @@
  * The delivering side: takes mail out of the queue and hands it on to the primary MX (or, for a bounce, to the
  * sender's MX).
  *
- * <p>Owns route resolution so far: {@link org.backstopmx.forwarder.RouteResolver} turns a recipient domain into a
+ * <p>Owns route resolution and, in {@code org.backstopmx.forwarder.smtp}, the SMTP client that relays a stored message
+ * byte for byte ({@code RelayClient}); the scheduler that drives them is still to come.
+ * {@link org.backstopmx.forwarder.RouteResolver} turns a recipient domain into a
  * {@link org.backstopmx.forwarder.Route} (configured routes first, then MX records with the RFC 5321 §5.1 rule,
  * implicit MX, null MX per RFC 7505), asking DNS through the small {@link org.backstopmx.forwarder.MxResolver}
  * interface, which {@link org.backstopmx.forwarder.DnsjavaMxResolver} implements on dnsjava. It moves no recipient

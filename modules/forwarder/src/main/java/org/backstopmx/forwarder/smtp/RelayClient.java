@@ -1,0 +1,395 @@
+package org.backstopmx.forwarder.smtp;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import javax.net.ssl.SSLException;
+import org.backstopmx.core.DeliveryOutcome;
+import org.backstopmx.core.EnvelopeRecipient;
+import org.backstopmx.core.SmtpReply;
+import org.backstopmx.core.SmtpStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One blocking SMTP connection to one destination, carrying one or more messages.
+ *
+ * <p>Call order: {@link #open} (connect, greeting, EHLO or HELO, STARTTLS by policy), then {@link #send} any number
+ * of times, then {@link #close} (QUIT). {@code open} always returns a client: when the connection could not be set
+ * up, {@link #failure()} says why and every {@code send} reports that failure, transient, for each recipient.
+ *
+ * <p>Guarantees: {@code send} never throws for anything the network or the server does; it returns exactly one
+ * {@link RecipientOutcome} per recipient, in the message's order. A 421 at any stage, a timeout, a connection lost
+ * or a local read error of the stored body ends the connection: every recipient not yet finished gets a transient
+ * outcome, and later sends report the same. After a transaction that did not deliver, RSET is sent before the
+ * next one (in the same write when pipelining).
+ *
+ * <p>Not thread-safe: one thread per connection.
+ */
+public final class RelayClient implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RelayClient.class);
+
+    private final RelaySettings settings;
+    private final SmtpTimeouts timeouts;
+    private final SmtpTransport smtp = new SmtpTransport();
+    private String host;
+    private EhloCapabilities capabilities = EhloCapabilities.NONE;
+    private boolean tls;
+    private boolean needsReset;
+    private SmtpStage stage = SmtpStage.CONNECT;
+    private SessionEnded.Failure failure;
+
+    private RelayClient(String hostName, RelaySettings settings) {
+        this.host = hostName;
+        this.settings = settings;
+        this.timeouts = settings.timeouts();
+    }
+
+    /**
+     * Connects to {@code address:port} and makes the session ready for mail.
+     *
+     * @param hostName the name to record with outcomes (the MX name); the address is appended: {@code name[addr]}
+     */
+    public static RelayClient open(String hostName, InetAddress address, int port, RelaySettings settings) {
+        RelayClient c = new RelayClient(hostName + "[" + address.getHostAddress() + "]", settings);
+        c.start(address, port);
+        return c;
+    }
+
+    private void start(InetAddress address, int port) {
+        smtp.setConnectTimeout(SmtpTimeouts.millis(timeouts.connect()));
+        smtp.setDefaultTimeout(SmtpTimeouts.millis(timeouts.greeting()));
+        try {
+            try {
+                smtp.connect(address, port);
+            } catch (IOException e) {
+                stage = smtp.tcpConnected() ? SmtpStage.GREETING : SmtpStage.CONNECT;
+                if (smtp.lastReplyWas421()) {
+                    throw ended(reply(smtp.last()), "greeting");
+                }
+                throw e;
+            }
+            stage = SmtpStage.GREETING;
+            SmtpReply greeting = reply(smtp.last());
+            if (greeting.code() != 220) {
+                // RFC 5321 §3.1: a 554 greeting means no service here; for a backup MX that is worth retrying
+                throw ended(greeting, "greeting refused");
+            }
+            hello();
+            if (settings.tlsPolicy() != TlsPolicy.NONE && capabilities.startTls()) {
+                startTls();
+            } else if (settings.tlsPolicy() == TlsPolicy.REQUIRED) {
+                throw SessionEnded.without(SmtpStage.STARTTLS, "STARTTLS required but not offered", true);
+            }
+        } catch (SessionEnded e) {
+            fail(e.failure, e.quit);
+        } catch (IOException e) {
+            fail(new SessionEnded.Failure(null, stage, describe(e)), false);
+        }
+    }
+
+    /** EHLO, or HELO when EHLO is refused with 5xx (RFC 5321 §4.1.1.1 / §3.2). */
+    private void hello() throws IOException, SessionEnded {
+        stage = SmtpStage.EHLO;
+        smtp.write(List.of("EHLO " + settings.heloName()));
+        SmtpTransport.RawReply raw = smtp.read(SmtpTimeouts.millis(timeouts.command()));
+        SmtpReply ehlo = reply(raw);
+        if (ehlo.code() == 250) {
+            capabilities = EhloCapabilities.parse(raw.lines());
+            return;
+        }
+        if (!ehlo.isPermanent()) {
+            throw ended(ehlo, "EHLO");
+        }
+        smtp.write(List.of("HELO " + settings.heloName()));
+        SmtpReply helo = reply(smtp.read(SmtpTimeouts.millis(timeouts.command())));
+        if (helo.code() != 250) {
+            throw ended(helo, "HELO");
+        }
+        capabilities = EhloCapabilities.NONE;
+    }
+
+    /** STARTTLS (RFC 3207), then EHLO again: what was offered in plain text is forgotten (§4.2). */
+    private void startTls() throws IOException, SessionEnded {
+        stage = SmtpStage.STARTTLS;
+        smtp.setSoTimeout(SmtpTimeouts.millis(timeouts.command()));
+        boolean ok;
+        try {
+            ok = smtp.execTLS();
+        } catch (SSLException e) {
+            // XXX: opportunistic TLS could retry in plain text on a new connection; for now the attempt is deferred
+            throw SessionEnded.without(SmtpStage.STARTTLS, "TLS handshake failed: " + e.getMessage(), false);
+        } catch (IOException e) {
+            if (smtp.lastReplyWas421()) {
+                throw ended(reply(smtp.last()), "STARTTLS");
+            }
+            throw e;
+        }
+        if (!ok) {
+            SmtpReply refused = reply(smtp.last());
+            if (settings.tlsPolicy() == TlsPolicy.REQUIRED) {
+                throw ended(refused, "STARTTLS refused");
+            }
+            log.info("{}: STARTTLS refused ({}), going on without TLS", host, refused);
+            return;
+        }
+        tls = true;
+        hello();
+    }
+
+    /** Whether the connection is ready for {@link #send}. */
+    public boolean isOpen() {
+        return failure == null;
+    }
+
+    /** Why the connection is not usable, as the outcome every recipient would get; empty while it is. */
+    public Optional<DeliveryOutcome> failure() {
+        return failure == null ? Optional.empty()
+                : Optional.of(new DeliveryOutcome.Transient(failure.reply(), host, failure.stage()));
+    }
+
+    /** What the server offered in its last EHLO (after STARTTLS, the second one); {@link EhloCapabilities#NONE} after HELO. */
+    public EhloCapabilities capabilities() {
+        return capabilities;
+    }
+
+    /** Whether STARTTLS succeeded. */
+    public boolean isTls() {
+        return tls;
+    }
+
+    /** {@code name[address]}, as recorded in outcomes. */
+    public String host() {
+        return host;
+    }
+
+    /**
+     * Relays one message: MAIL, RCPT for each recipient and DATA (in one write when the server offers PIPELINING,
+     * else one at a time), then the stored bytes dot-stuffed and the final dot.
+     *
+     * @return one outcome per recipient, in the order of {@code message.recipients()}
+     */
+    public List<RecipientOutcome> send(RelayMessage message) {
+        List<EnvelopeRecipient> rcpts = message.recipients();
+        RecipientOutcome[] results = new RecipientOutcome[rcpts.size()];
+        if (failure != null) {
+            return finishAll(results, rcpts, failure);
+        }
+        if (capabilities.tooLarge(message.size())) {
+            // RFC 1870 §6.1: do not send what the server has said it will refuse
+            SmtpReply local = new SmtpReply(552, "5.3.4", "message size " + message.size()
+                    + " exceeds fixed maximum message size " + capabilities.sizeLimit() + " of " + host);
+            for (int i = 0; i < results.length; i++) {
+                results[i] = new RecipientOutcome(rcpts.get(i),
+                        new DeliveryOutcome.Permanent(local, host, SmtpStage.MAIL), "refused locally");
+            }
+            return List.of(results);
+        }
+        try {
+            transaction(message, results);
+        } catch (SessionEnded e) {
+            fail(e.failure, e.quit);
+        } catch (IOException e) {
+            fail(new SessionEnded.Failure(null, stage, describe(e)), false);
+        }
+        return finishAll(results, rcpts, failure);
+    }
+
+    private void transaction(RelayMessage m, RecipientOutcome[] results) throws IOException, SessionEnded {
+        List<EnvelopeRecipient> rcpts = m.recipients();
+        boolean pipelining = capabilities.pipelining();
+        boolean reset = needsReset;
+        needsReset = true; // until the transaction has delivered
+        List<String> commands = new ArrayList<>();
+        if (reset) {
+            commands.add("RSET");
+        }
+        commands.add(EnvelopeCommands.mail(m, capabilities));
+        if (pipelining) {
+            for (EnvelopeRecipient r : rcpts) {
+                commands.add(EnvelopeCommands.rcpt(r, capabilities));
+            }
+            commands.add("DATA"); // RFC 2920 §3.1: DATA may end a pipelined group
+            stage = SmtpStage.MAIL;
+            smtp.write(commands);
+        } else {
+            if (reset) {
+                stage = SmtpStage.MAIL;
+                smtp.write(List.of("RSET"));
+                expectRset();
+            }
+            stage = SmtpStage.MAIL;
+            smtp.write(List.of(commands.get(commands.size() - 1)));
+        }
+        if (reset && pipelining) {
+            expectRset();
+        }
+
+        SmtpReply mail = read(SmtpStage.MAIL, timeouts.mail());
+        boolean mailOk = mail.code() == 250;
+        List<Integer> accepted = new ArrayList<>();
+        for (int i = 0; i < rcpts.size(); i++) {
+            if (!mailOk) {
+                results[i] = failed(rcpts.get(i), mail, SmtpStage.MAIL);
+                if (pipelining) {
+                    read(SmtpStage.RCPT, timeouts.rcpt()); // the 503 that follows a refused MAIL
+                }
+                continue;
+            }
+            if (!pipelining) {
+                smtp.write(List.of(EnvelopeCommands.rcpt(rcpts.get(i), capabilities)));
+            }
+            SmtpReply rcpt = read(SmtpStage.RCPT, timeouts.rcpt());
+            if (rcpt.code() == 250 || rcpt.code() == 251) {
+                accepted.add(i);
+            } else {
+                results[i] = failed(rcpts.get(i), rcpt, SmtpStage.RCPT);
+            }
+        }
+        if (!pipelining && accepted.isEmpty()) {
+            return; // no DATA; RSET before the next message
+        }
+        if (!pipelining) {
+            smtp.write(List.of("DATA"));
+        }
+        SmtpReply data = read(SmtpStage.DATA, timeouts.data());
+        if (accepted.isEmpty()) {
+            if (data.code() == 354) {
+                // RFC 2920 §3.1: a server that took DATA without recipients gets an empty message, then RSET
+                smtp.write(List.of("."));
+                read(SmtpStage.DOT, timeouts.dot());
+            }
+            return;
+        }
+        if (data.code() != 354) {
+            for (int i : accepted) {
+                results[i] = failed(rcpts.get(i), data, SmtpStage.DATA);
+            }
+            return;
+        }
+        stage = SmtpStage.DATA; // a write failure while the body goes out counts as DATA, the reply after it as DOT
+        streamBody(m);
+        SmtpReply dot = read(SmtpStage.DOT, timeouts.dot());
+        for (int i : accepted) {
+            results[i] = dot.code() == 250
+                    ? new RecipientOutcome(rcpts.get(i), new DeliveryOutcome.Delivered(dot, host, SmtpStage.DOT), null)
+                    : failed(rcpts.get(i), dot, SmtpStage.DOT);
+        }
+        needsReset = dot.code() != 250;
+    }
+
+    private void expectRset() throws IOException, SessionEnded {
+        SmtpReply rset = read(SmtpStage.MAIL, timeouts.command());
+        if (rset.code() != 250) {
+            throw ended(rset, "RSET");
+        }
+    }
+
+    /**
+     * The stored bytes as they are, dot-stuffed, then the final dot. A local read error cannot be signalled in
+     * SMTP once DATA has begun, so it ends the connection without the final dot (the server then drops the message).
+     */
+    private void streamBody(RelayMessage m) throws IOException, SessionEnded {
+        smtp.setSoTimeout(SmtpTimeouts.millis(timeouts.dataBlock()));
+        try {
+            BodyCopier.copy(m.body(), smtp.output());
+        } catch (BodyCopier.LocalReadError e) {
+            throw SessionEnded.without(SmtpStage.DATA, e.getMessage(), false);
+        }
+    }
+
+    /** Reads one reply at {@code at}; a 421 or an unparseable code ends the session. */
+    private SmtpReply read(SmtpStage at, Duration timeout) throws IOException, SessionEnded {
+        stage = at;
+        SmtpReply r = reply(smtp.read(SmtpTimeouts.millis(timeout)));
+        if (r.code() == 421) {
+            throw ended(r, at.name());
+        }
+        return r;
+    }
+
+    private SmtpReply reply(SmtpTransport.RawReply raw) throws SessionEnded {
+        SmtpReply r = RemoteReplies.parse(raw.code(), raw.lines());
+        if (r == null) {
+            throw SessionEnded.without(stage, "unexpected reply " + raw.lines(), false);
+        }
+        return r;
+    }
+
+    private SessionEnded ended(SmtpReply reply, String what) {
+        return SessionEnded.byReply(reply, stage, what);
+    }
+
+    private RecipientOutcome failed(EnvelopeRecipient r, SmtpReply reply, SmtpStage at) {
+        DeliveryOutcome o = reply.isPermanent()
+                ? new DeliveryOutcome.Permanent(reply, host, at)
+                : new DeliveryOutcome.Transient(reply, host, at); // 4xx, and a 2xx/3xx where it makes no sense
+        return new RecipientOutcome(r, o, null);
+    }
+
+    private List<RecipientOutcome> finishAll(
+            RecipientOutcome[] results, List<EnvelopeRecipient> rcpts, SessionEnded.Failure f) {
+        for (int i = 0; i < results.length; i++) {
+            if (results[i] == null) {
+                results[i] = new RecipientOutcome(rcpts.get(i),
+                        new DeliveryOutcome.Transient(f.reply(), host, f.stage()), f.reply() == null ? f.detail() : null);
+            }
+        }
+        return List.of(results);
+    }
+
+    /** The connection is unusable from now on; QUIT only when the server is still talking to us. */
+    private void fail(SessionEnded.Failure f, boolean quit) {
+        failure = f;
+        log.info("{}: connection ended at {}: {}", host, f.stage(), f.reply() != null ? f.reply() : f.detail());
+        disconnect(quit);
+    }
+
+    private void disconnect(boolean quit) {
+        if (!smtp.isConnected()) {
+            return;
+        }
+        try {
+            if (quit) {
+                smtp.write(List.of("QUIT"));
+                smtp.read(SmtpTimeouts.millis(timeouts.command()));
+            }
+        } catch (IOException e) {
+            // the server may close first; either way we are done
+        } finally {
+            try {
+                smtp.disconnect();
+            } catch (IOException e) {
+                log.debug("{}: close failed", host, e);
+            }
+        }
+    }
+
+    /** QUIT and close. Idempotent. */
+    @Override
+    public void close() {
+        if (failure == null) {
+            failure = new SessionEnded.Failure(null, SmtpStage.CONNECT, "connection closed by us");
+            disconnect(true);
+        }
+    }
+
+    private String describe(IOException e) {
+        if (e instanceof ConnectException) {
+            return "connection refused";
+        }
+        if (e instanceof SocketTimeoutException) {
+            return (stage == SmtpStage.CONNECT ? "connect" : "read") + " timed out";
+        }
+        if (e instanceof org.apache.commons.net.smtp.SMTPConnectionClosedException) {
+            return "connection closed by the server";
+        }
+        String m = e.getMessage();
+        return (m == null ? e.getClass().getSimpleName() : m).replaceAll("[\\r\\n]+", " ");
+    }
+}

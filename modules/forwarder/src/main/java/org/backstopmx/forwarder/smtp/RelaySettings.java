@@ -1,0 +1,26 @@
+package org.backstopmx.forwarder.smtp;
+
+import java.util.Objects;
+
+/**
+ * How the relay client behaves.
+ *
+ * @param heloName  the name we give in EHLO/HELO (our own host name, RFC 5321 §4.1.1.1)
+ * @param timeouts  per-stage timeouts
+ * @param tlsPolicy when to use STARTTLS
+ */
+public record RelaySettings(String heloName, SmtpTimeouts timeouts, TlsPolicy tlsPolicy) {
+    public RelaySettings {
+        Objects.requireNonNull(heloName, "heloName");
+        Objects.requireNonNull(timeouts, "timeouts");
+        Objects.requireNonNull(tlsPolicy, "tlsPolicy");
+        if (heloName.isBlank()) {
+            throw new IllegalArgumentException("heloName is empty");
+        }
+    }
+
+    /** RFC 5321 timeouts and opportunistic TLS. */
+    public static RelaySettings defaults(String heloName) {
+        return new RelaySettings(heloName, SmtpTimeouts.RFC_5321, TlsPolicy.OPPORTUNISTIC);
+    }
+}

@@ -1,0 +1,42 @@
+package org.backstopmx.forwarder.smtp;
+
+import org.backstopmx.core.SmtpReply;
+import org.backstopmx.core.SmtpStage;
+
+/**
+ * Ends a relay session from inside a dialogue step: the connection is no longer usable, for the reason given.
+ * Internal to the client; never escapes {@link RelayClient}.
+ */
+final class SessionEnded extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * Why a connection is unusable.
+     *
+     * @param reply  the reply that ended it, or null (timeout, connection lost, local error)
+     * @param stage  where
+     * @param detail one line on what happened
+     */
+    record Failure(SmtpReply reply, SmtpStage stage, String detail) {
+    }
+
+    final transient Failure failure;
+    /** Whether the server is still in a state to be told QUIT (not after a 421, a lost stream or a bad handshake). */
+    final boolean quit;
+
+    SessionEnded(Failure failure, boolean quit) {
+        super(failure.detail(), null, false, false);
+        this.failure = failure;
+        this.quit = quit;
+    }
+
+    /** Ended by a reply: QUIT unless the reply was 421 (the server is closing). */
+    static SessionEnded byReply(SmtpReply reply, SmtpStage stage, String what) {
+        return new SessionEnded(new Failure(reply, stage, what + ": " + reply), reply.code() != 421);
+    }
+
+    /** Ended without a usable reply. */
+    static SessionEnded without(SmtpStage stage, String detail, boolean quit) {
+        return new SessionEnded(new Failure(null, stage, detail), quit);
+    }
+}
