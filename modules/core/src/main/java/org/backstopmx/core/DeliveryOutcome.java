@@ -22,24 +22,42 @@ public sealed interface DeliveryOutcome {
     /** Where in the attempt the outcome was decided. */
     SmtpStage stage();
 
+    /**
+     * What happened when there was no reply that says it (connection refused, timeout, destination down, no route),
+     * or null: one line for the log, the queue's last reply and a DSN's diagnostic.
+     */
+    String detail();
+
     /** The recipient was accepted by the next hop: it is {@link RecipientState#DELIVERED}. */
-    record Delivered(SmtpReply reply, String host, SmtpStage stage) implements DeliveryOutcome {
+    record Delivered(SmtpReply reply, String host, SmtpStage stage, String detail) implements DeliveryOutcome {
         public Delivered {
             Objects.requireNonNull(stage, "stage");
+        }
+
+        public Delivered(SmtpReply reply, String host, SmtpStage stage) {
+            this(reply, host, stage, null);
         }
     }
 
     /** Try again later (4xx, connection failure, no route yet). */
-    record Transient(SmtpReply reply, String host, SmtpStage stage) implements DeliveryOutcome {
+    record Transient(SmtpReply reply, String host, SmtpStage stage, String detail) implements DeliveryOutcome {
         public Transient {
             Objects.requireNonNull(stage, "stage");
+        }
+
+        public Transient(SmtpReply reply, String host, SmtpStage stage) {
+            this(reply, host, stage, null);
         }
     }
 
     /** Never try again (5xx, null MX for a bounce destination): the recipient fails and its sender gets a DSN. */
-    record Permanent(SmtpReply reply, String host, SmtpStage stage) implements DeliveryOutcome {
+    record Permanent(SmtpReply reply, String host, SmtpStage stage, String detail) implements DeliveryOutcome {
         public Permanent {
             Objects.requireNonNull(stage, "stage");
+        }
+
+        public Permanent(SmtpReply reply, String host, SmtpStage stage) {
+            this(reply, host, stage, null);
         }
     }
 
@@ -53,6 +71,9 @@ public sealed interface DeliveryOutcome {
 
     /** One line for logs and the recipient's last reply: the reply, or the stage when there was no reply. */
     default String describe() {
-        return reply() != null ? reply().toString() : "no reply at " + stage();
+        if (reply() != null) {
+            return reply().toString();
+        }
+        return (detail() != null ? detail() : "no reply") + " at " + stage();
     }
 }

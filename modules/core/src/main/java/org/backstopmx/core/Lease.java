@@ -16,6 +16,8 @@ import java.util.Objects;
  * @param attempts      attempts recorded before this one
  * @param state         the state when leased: {@link RecipientState#QUEUED} or {@link RecipientState#DEFERRED}
  * @param firstQueuedAt when the message was received: the start of its queue lifetime
+ * @param lastAttemptAt when the last attempt was recorded, or null before the first (for the delay warning: a
+ *                      recipient crosses the warning time between two attempts exactly once)
  * @param leaseUntil    when the lease ends; after it the recipient is due again and may be leased by someone else
  * @param owner         the token that identifies this lease in the queue
  */
@@ -29,6 +31,7 @@ public record Lease(
         int attempts,
         RecipientState state,
         Instant firstQueuedAt,
+        Instant lastAttemptAt,
         Instant leaseUntil,
         String owner) {
 

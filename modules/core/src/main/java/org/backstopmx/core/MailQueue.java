@@ -45,6 +45,12 @@ public interface MailQueue extends AutoCloseable {
     /** One message, if it is in the queue. */
     Optional<QueuedMessage> find(QueueId id);
 
+    /**
+     * The envelope as committed, including what {@link QueuedMessage} leaves out (HELO, DSN {@code ENVID}/{@code RET},
+     * each recipient's {@code NOTIFY}/{@code ORCPT}): what the forwarder passes on and what a DSN reports.
+     */
+    Optional<Envelope> envelope(QueueId id);
+
     /** Opens the stored body (our {@code Received:} header included) for reading. */
     java.io.InputStream openBody(QueueId id) throws QueueException;
 
@@ -94,6 +100,24 @@ public interface MailQueue extends AutoCloseable {
      * previous run can still have a holder; harmless at any time.
      */
     int recoverExpiredLeases() throws QueueException;
+
+    /**
+     * Flushes a domain: makes every pending recipient of {@code domain} due now, except those whose attempt is running
+     * under a lease. Returns how many recipients of the domain are pending (QUEUED or DEFERRED, leased or not); 0 means
+     * nothing is waiting for it.
+     *
+     * @param domain lower case, as in {@link Lease#domain()}
+     */
+    int expedite(String domain) throws QueueException;
+
+    /** When the next pending recipient comes due (a running lease counts as due at its end); empty when none is pending. */
+    Optional<java.time.Instant> nextDue() throws QueueException;
+
+    /**
+     * Registers the one callback run after each message is durably queued (the forwarder's wake-up, so mail passes
+     * through at once when the primary is up). Runs on the committing thread and must not block.
+     */
+    void onArrival(Runnable listener);
 
     /** Counters kept by the queue itself. */
     QueueStats stats();

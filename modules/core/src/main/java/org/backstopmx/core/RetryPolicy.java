@@ -73,6 +73,11 @@ public final class RetryPolicy {
         }
     }
 
+    /** {@code queue.lifetime}: how long a message may stay before its pending recipients expire. */
+    public Duration lifetime() {
+        return lifetime;
+    }
+
     /**
      * Decides the next state after an attempt.
      *

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 import org.backstopmx.core.DeliveryOutcome;
 import org.backstopmx.core.Lease;
@@ -148,15 +149,40 @@ final class Deliveries {
     }
 
     /**
-     * Startup: clears leases that ran out while the queue was closed and logs how many, and how many are still
-     * running. No holder survives a restart; those recipients are due again at their lease's end, as scheduled.
+     * Startup: no lease can have a holder (the queue lock admits one process), so the recipients leased by the previous
+     * run are due now rather than at their lease's end, and leases that ran out are cleared. Logs both counts.
      */
     static int recoverAtStartup(QueueDatabase db, Instant now) throws QueueException, SQLException {
         int expired = clearExpired(db, now);
-        int running = db.read(c -> LeaseRows.countRunning(c, now));
-        LOG.info("queue recovery: {} recipients whose lease had expired are due again; {} recipients leased by the"
-                + " previous run become due when their lease ends", expired, running);
-        return expired;
+        int running = db.transaction(c -> LeaseRows.releaseAll(c, now));
+        LOG.info("queue recovery: {} recipients whose lease had expired and {} recipients leased by the previous run"
+                + " are due now", expired, running);
+        return expired + running;
+    }
+
+    /** See {@link org.backstopmx.core.MailQueue#expedite}. */
+    int expedite(String domain) throws QueueException {
+        lifecycle.enter("expedite " + domain);
+        try {
+            // Moves schedules earlier only: losing it in a crash loses nothing (a restart makes leases due anyway).
+            return db.transaction(c -> LeaseRows.expedite(c, domain, clock.instant()));
+        } catch (SQLException | RuntimeException e) {
+            throw StorageFailure.of("cannot flush " + domain, e, disk, 0);
+        } finally {
+            lifecycle.exit();
+        }
+    }
+
+    /** See {@link org.backstopmx.core.MailQueue#nextDue}. */
+    Optional<Instant> nextDue() throws QueueException {
+        lifecycle.enter("next due");
+        try {
+            return db.read(LeaseRows::nextDue);
+        } catch (SQLException | RuntimeException e) {
+            throw StorageFailure.of("cannot read the schedule", e, disk, 0);
+        } finally {
+            lifecycle.exit();
+        }
     }
 
     private static int clearExpired(QueueDatabase db, Instant now) throws QueueException, SQLException {

@@ -41,6 +41,7 @@ final class Enqueuer {
     private final Lifecycle lifecycle;
     private final Runnable afterWrite;
     private final Set<IncomingSpoolMessage> receiving = ConcurrentHashMap.newKeySet();
+    private volatile Runnable arrivalListener;
 
     Enqueuer(Spool spool, QueueDatabase db, GroupCommit groupCommit, QueueCounters counters, DiskSpace disk,
             Clock clock, Lifecycle lifecycle, Runnable afterWrite) {
@@ -115,6 +116,14 @@ final class Enqueuer {
         counters.added(size, envelope.recipients().size());
         MessageLog.received(envelope, size);
         afterWrite.run();
+        Runnable listener = arrivalListener;
+        if (listener != null) {
+            try {
+                listener.run();
+            } catch (RuntimeException e) {
+                LOG.warn("{}: arrival listener failed", id, e); // the message is queued all the same
+            }
+        }
     }
 
     private void undo(IncomingSpoolMessage message) {
@@ -126,6 +135,10 @@ final class Enqueuer {
             return;
         }
         message.discard();
+    }
+
+    void onArrival(Runnable listener) {
+        this.arrivalListener = listener;
     }
 
     void forget(IncomingSpoolMessage message) {

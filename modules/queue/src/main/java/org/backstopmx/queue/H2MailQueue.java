@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -147,12 +148,8 @@ public final class H2MailQueue implements MailQueue {
         return query("find " + id, c -> MessageRows.find(c, id));
     }
 
-    /**
-     * The envelope as committed, including what {@link QueuedMessage} leaves out (HELO, DSN {@code ENVID}/{@code RET},
-     * each recipient's {@code NOTIFY}/{@code ORCPT}): what the forwarder passes on.
-     *
-     * @throws IllegalStateException when the queue is closed or the database fails
-     */
+    /** @throws IllegalStateException when the queue is closed or the database fails */
+    @Override
     public Optional<Envelope> envelope(QueueId id) {
         return query("envelope " + id, c -> MessageRows.envelope(c, id));
     }
@@ -227,6 +224,21 @@ public final class H2MailQueue implements MailQueue {
     @Override
     public int recoverExpiredLeases() throws QueueException {
         return deliveries.recoverExpiredLeases();
+    }
+
+    @Override
+    public int expedite(String domain) throws QueueException {
+        return deliveries.expedite(Objects.requireNonNull(domain, "domain"));
+    }
+
+    @Override
+    public Optional<Instant> nextDue() throws QueueException {
+        return deliveries.nextDue();
+    }
+
+    @Override
+    public void onArrival(Runnable listener) {
+        enqueuer.onArrival(listener);
     }
 
     @Override

@@ -28,7 +28,7 @@ final class LeaseRows {
      * plan with EXPLAIN.
      */
     static final String DUE = "SELECT id, message_id, address, domain, dsn_notify, orcpt, attempts, state,"
-            + " next_attempt_at FROM recipient"
+            + " next_attempt_at, last_attempt_at FROM recipient"
             + " WHERE next_attempt_at <= ? AND state IN ('QUEUED', 'DEFERRED')"
             + " ORDER BY next_attempt_at LIMIT ?";
 
@@ -52,7 +52,7 @@ final class LeaseRows {
 
     /** A due recipient as read before the claim. */
     private record Due(long id, String messageId, String address, String domain, String dsnNotify, String orcpt,
-            int attempts, RecipientState state) {
+            int attempts, RecipientState state, Instant lastAttemptAt) {
     }
 
     /**
@@ -67,7 +67,8 @@ final class LeaseRows {
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
                     due.add(new Due(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                            rs.getString(6), rs.getInt(7), RecipientState.valueOf(rs.getString(8))));
+                            rs.getString(6), rs.getInt(7), RecipientState.valueOf(rs.getString(8)),
+                            rs.getObject(10, Instant.class)));
                 }
             }
         }
@@ -105,7 +106,7 @@ final class LeaseRows {
                 }
                 byDomain.computeIfAbsent(d.domain(), k -> new ArrayList<>()).add(new Lease(d.id(),
                         new QueueId(d.messageId()), d.address(), d.domain(), d.dsnNotify(), d.orcpt(), d.attempts(),
-                        d.state(), received, until, owner));
+                        d.state(), received, d.lastAttemptAt(), until, owner));
             }
         }
         List<Lease> leases = new ArrayList<>();
@@ -195,6 +196,56 @@ final class LeaseRows {
     static int clearExpired(Connection c, Instant now) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("UPDATE recipient SET lease_until = NULL, lease_owner = NULL"
                 + " WHERE next_attempt_at <= ? AND lease_until IS NOT NULL AND lease_until <= ?")) {
+            p.setObject(1, now);
+            p.setObject(2, now);
+            return p.executeUpdate();
+        }
+    }
+
+    /**
+     * Makes every pending recipient of {@code domain} due at {@code now} (a flush: ETRN, a destination back up), except
+     * those leased right now, whose attempt is running. Returns how many recipients of the domain are pending at all
+     * (QUEUED or DEFERRED, leased or not), so the caller can tell "flushing" from "nothing waiting".
+     */
+    static int expedite(Connection c, String domain, Instant now) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("UPDATE recipient SET next_attempt_at = ?"
+                + " WHERE domain = ? AND state IN ('QUEUED', 'DEFERRED') AND next_attempt_at > ?"
+                + " AND (lease_until IS NULL OR lease_until <= ?)")) {
+            p.setObject(1, now);
+            p.setString(2, domain);
+            p.setObject(3, now);
+            p.setObject(4, now);
+            p.executeUpdate();
+        }
+        try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM recipient"
+                + " WHERE domain = ? AND state IN ('QUEUED', 'DEFERRED')")) {
+            p.setString(1, domain);
+            try (ResultSet rs = p.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    /** The earliest next attempt time of any pending recipient (leases included), read from the due index. */
+    static Optional<Instant> nextDue(Connection c) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT next_attempt_at FROM recipient"
+                + " WHERE next_attempt_at IS NOT NULL AND state IN ('QUEUED', 'DEFERRED')"
+                + " ORDER BY next_attempt_at LIMIT 1")) {
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getObject(1, Instant.class)) : Optional.empty();
+            }
+        }
+    }
+
+    /**
+     * Startup: every lease still running belongs to the previous run (the queue lock admits one process), so its
+     * recipients are made due now rather than at the lease's end, and the lease bookkeeping is cleared.
+     */
+    static int releaseAll(Connection c, Instant now) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("UPDATE recipient SET next_attempt_at = ?,"
+                + " lease_until = NULL, lease_owner = NULL"
+                + " WHERE lease_until IS NOT NULL AND next_attempt_at > ? AND state IN ('QUEUED', 'DEFERRED')")) {
             p.setObject(1, now);
             p.setObject(2, now);
             return p.executeUpdate();

@@ -158,6 +158,11 @@ public final class RecordingMailQueue implements MailQueue {
     }
 
     @Override
+    public Optional<Envelope> envelope(QueueId id) {
+        return stored.stream().filter(s -> s.envelope().id().equals(id)).findFirst().map(Stored::envelope);
+    }
+
+    @Override
     public InputStream openBody(QueueId id) throws QueueException {
         return stored.stream().filter(s -> s.envelope().id().equals(id)).findFirst()
                 .map(s -> (InputStream) new ByteArrayInputStream(s.body()))
@@ -187,6 +192,24 @@ public final class RecordingMailQueue implements MailQueue {
     @Override
     public int recoverExpiredLeases() {
         return 0;
+    }
+
+    /** @throws UnsupportedOperationException always: this queue only records what the receiving side commits */
+    @Override
+    public int expedite(String domain) {
+        throw new UnsupportedOperationException(
+                "RecordingMailQueue records received messages only; test delivery against H2MailQueue");
+    }
+
+    /** Nothing is ever scheduled here: empty. */
+    @Override
+    public Optional<java.time.Instant> nextDue() {
+        return Optional.empty();
+    }
+
+    /** Nothing is delivered from here, so arrivals are not announced. */
+    @Override
+    public void onArrival(Runnable listener) {
     }
 
     @Override

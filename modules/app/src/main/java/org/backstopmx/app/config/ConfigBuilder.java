@@ -3,6 +3,7 @@ package org.backstopmx.app.config;
 import static org.backstopmx.app.config.Units.quote;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -12,6 +13,7 @@ import java.util.Set;
 import org.backstopmx.app.config.RawConfig.RawDomain;
 import org.backstopmx.core.config.AdminConfig;
 import org.backstopmx.core.config.BackstopConfig;
+import org.backstopmx.core.config.DeliveryConfig;
 import org.backstopmx.core.config.DnsConfig;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
@@ -21,6 +23,7 @@ import org.backstopmx.core.config.QueueConfig;
 import org.backstopmx.core.config.RetryConfig;
 import org.backstopmx.core.config.SmtpConfig;
 import org.backstopmx.core.config.TlsConfig;
+import org.backstopmx.core.config.TlsMode;
 
 /**
  * Parses a {@link RawConfig} onto the record tree, key by key over the embedded defaults. Each key's own rule
@@ -51,6 +54,7 @@ final class ConfigBuilder {
                         r.get("retry.min-backoff", d.retry().minBackoff(), ValueParsers::positiveDuration),
                         r.get("retry.max-backoff", d.retry().maxBackoff(), ValueParsers::positiveDuration)),
                 new ProbeConfig(r.get("probe.interval", d.probe().interval(), ValueParsers::positiveDuration)),
+                delivery(d.delivery()),
                 new DnsConfig(
                         r.optional("dns.server", d.dns().server(), ValueParsers::destination),
                         r.get("dns.timeout", d.dns().timeout(), ValueParsers::positiveDuration)),
@@ -101,6 +105,19 @@ final class ConfigBuilder {
                 r.get("queue.compact-min-size", d.compactMinSize(), ValueParsers::size));
     }
 
+    private DeliveryConfig delivery(DeliveryConfig d) {
+        Duration delayWarning = r.optional("delivery.delay-warning", d.delayWarning(), ValueParsers::durationOrOff);
+        return new DeliveryConfig(
+                r.get("delivery.concurrency", d.concurrency(), ValueParsers::concurrency),
+                r.get("delivery.connection-reuse-time", d.connectionReuseTime(), ValueParsers::nonNegativeDuration),
+                r.get("delivery.connect-timeout", d.connectTimeout(), ValueParsers::timeout),
+                r.get("delivery.command-timeout", d.commandTimeout(), ValueParsers::timeout),
+                r.get("delivery.data-timeout", d.dataTimeout(), ValueParsers::timeout),
+                r.get("delivery.tls", d.tls(), ValueParsers::tlsMode),
+                delayWarning == null ? Duration.ZERO : delayWarning, // given empty: off, like an unset optional key
+                r.get("delivery.bounce-size-limit", d.bounceSizeLimit(), ValueParsers::size));
+    }
+
     /** The served domains: the default set unless a source named domains, then exactly those. */
     private Map<String, DomainConfig> domains(Map<String, DomainConfig> dflt) {
         if (raw.domains == null) {
@@ -127,6 +144,7 @@ final class ConfigBuilder {
         HostPort route = s.containsKey("route") ? r.value(s.get("route"), null, true, ValueParsers::destination) : null;
         Path file = s.containsKey("recipients-file")
                 ? r.value(s.get("recipients-file"), null, true, ValueParsers::path) : null;
+        TlsMode tls = s.containsKey("tls") ? r.value(s.get("tls"), null, true, ValueParsers::tlsMode) : null;
         Set<String> recipients = null;
         RawValue list = s.get("recipients");
         if (list != null && !list.isEmpty()) {
@@ -135,7 +153,7 @@ final class ConfigBuilder {
                 problems.add(list, "an empty list accepts no one; leave the key out to accept any local part");
             }
         }
-        return new DomainConfig(name, route, recipients, file);
+        return new DomainConfig(name, route, recipients, file, tls);
     }
 
     private Map<String, HostPort> routes() {

@@ -41,6 +41,14 @@ public final class ConfigKeys {
             "retry.min-backoff",
             "retry.max-backoff",
             "probe.interval",
+            "delivery.concurrency",
+            "delivery.connection-reuse-time",
+            "delivery.connect-timeout",
+            "delivery.command-timeout",
+            "delivery.data-timeout",
+            "delivery.tls",
+            "delivery.delay-warning",
+            "delivery.bounce-size-limit",
             "dns.server",
             "dns.timeout",
             "metrics.listen",
@@ -53,7 +61,7 @@ public final class ConfigKeys {
 
     /** {@code domains.<name>}: the served domains, a mapping from name to these settings (or to nothing). */
     static final String DOMAINS = "domains";
-    static final List<String> DOMAIN_SETTINGS = List.of("route", "recipients", "recipients-file");
+    static final List<String> DOMAIN_SETTINGS = List.of("route", "recipients", "recipients-file", "tls");
 
     /** {@code routes.<domain>}: host:port for domains that are not served (bounces, say). */
     static final String ROUTES = "routes";
@@ -70,7 +78,7 @@ public final class ConfigKeys {
     /**
      * Every key the loader knows, with {@code <name>} and {@code <domain>} standing for a domain:
      * the fixed keys, {@code domains.<name>.route}, {@code domains.<name>.recipients},
-     * {@code domains.<name>.recipients-file} and {@code routes.<domain>}.
+     * {@code domains.<name>.recipients-file}, {@code domains.<name>.tls} and {@code routes.<domain>}.
      */
     public static List<String> all() {
         List<String> perDomain = new ArrayList<>();

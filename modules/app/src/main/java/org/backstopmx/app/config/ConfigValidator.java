@@ -28,6 +28,7 @@ final class ConfigValidator {
         v.smtp(config.smtp());
         v.domains(config);
         v.retry(config);
+        v.delivery(config);
         v.admin(config.admin());
         v.listeners(config);
     }
@@ -77,6 +78,16 @@ final class ConfigValidator {
                 && config.retry().minBackoff().compareTo(config.retry().maxBackoff()) > 0) {
             problems.add("retry.min-backoff", "must not be longer than retry.max-backoff ("
                     + config.retry().maxBackoff() + "), got " + config.retry().minBackoff());
+        }
+    }
+
+    /** A delay notice at or after the expiry would never be sent: the message has bounced by then. */
+    private void delivery(BackstopConfig config) {
+        String warning = "delivery.delay-warning";
+        if (!problems.anyOf(warning, "queue.lifetime") && config.delivery().warnsOfDelay()
+                && config.delivery().delayWarning().compareTo(config.queue().lifetime()) >= 0) {
+            problems.add(warning, "must be shorter than queue.lifetime (" + config.queue().lifetime() + "), or off, got "
+                    + config.delivery().delayWarning());
         }
     }
 

@@ -25,7 +25,7 @@ final class RawConfig {
      *
      * @param name     the name as written (the loader lower-cases it)
      * @param origin   the environment variable that named it, or null for the file
-     * @param settings {@code route}, {@code recipients}, {@code recipients-file} → value
+     * @param settings {@code route}, {@code recipients}, {@code recipients-file}, {@code tls} → value
      */
     record RawDomain(String name, String origin, Map<String, RawValue> settings) {
         RawDomain {

@@ -5,8 +5,11 @@ import static org.backstopmx.app.config.Units.quote;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.stream.Collectors;
 import org.backstopmx.core.config.HostPort;
+import org.backstopmx.core.config.TlsMode;
 
 /**
  * Text → value for each kind of key, with the rule every key of that kind obeys (counts and sizes positive, ports in
@@ -14,6 +17,15 @@ import org.backstopmx.core.config.HostPort;
  * given. Rules that span keys live in {@link ConfigValidator}.
  */
 final class ValueParsers {
+    /**
+     * The longest timeout: socket and timer APIs take milliseconds as an int, which ends after 24.8 days, and a reply
+     * slower than this is no reply.
+     */
+    static final Duration MAX_TIMEOUT = Duration.ofDays(24);
+
+    /** The most connections to one destination at once ({@code delivery.concurrency}). */
+    static final int MAX_CONCURRENCY = 1000;
+
     private ValueParsers() {
     }
 
@@ -28,6 +40,19 @@ final class ValueParsers {
             // fall through to the one message
         }
         throw new IllegalArgumentException("must be a positive number, got " + quote(text));
+    }
+
+    /** {@code delivery.concurrency}: 1 to {@value #MAX_CONCURRENCY}. */
+    static int concurrency(String text) {
+        try {
+            int n = Integer.parseInt(text.trim());
+            if (n >= 1 && n <= MAX_CONCURRENCY) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the one message
+        }
+        throw new IllegalArgumentException("must be a number from 1 to " + MAX_CONCURRENCY + ", got " + quote(text));
     }
 
     static long positiveSize(String text) {
@@ -58,6 +83,60 @@ final class ValueParsers {
             throw new IllegalArgumentException("must be a positive duration, got " + quote(text));
         }
         return d;
+    }
+
+    /** A timeout: positive, at most {@link #MAX_TIMEOUT}. */
+    static Duration timeout(String text) {
+        return atMostMaxTimeout(positiveDuration(text), text);
+    }
+
+    /** A time that may be zero ({@code delivery.connection-reuse-time}), at most {@link #MAX_TIMEOUT}. */
+    static Duration nonNegativeDuration(String text) {
+        Duration d = Units.parseDuration(text);
+        if (d.isNegative()) {
+            throw new IllegalArgumentException("must be zero or a positive duration, got " + quote(text));
+        }
+        return atMostMaxTimeout(d, text);
+    }
+
+    private static Duration atMostMaxTimeout(Duration d, String text) {
+        if (d.compareTo(MAX_TIMEOUT) > 0) {
+            throw new IllegalArgumentException("must be at most 24d, got " + quote(text));
+        }
+        return d;
+    }
+
+    /**
+     * A duration, or {@code off} / {@code 0} for none ({@link Duration#ZERO}): {@code delivery.delay-warning}. YAML 1.1
+     * reads a bare {@code off} as the boolean false, so {@code false} means off too.
+     */
+    static Duration durationOrOff(String text) {
+        String t = text.trim().toLowerCase(Locale.ROOT);
+        if (t.equals("off") || t.equals("0") || t.equals("false")) {
+            return Duration.ZERO;
+        }
+        Duration d;
+        try {
+            d = Units.parseDuration(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("must be off or a duration like 30m, 4h or 1d, got " + quote(text));
+        }
+        if (d.isNegative()) {
+            throw new IllegalArgumentException("must be off or a positive duration, got " + quote(text));
+        }
+        return d;
+    }
+
+    /** {@code none}, {@code opportunistic} or {@code required}, in any case. */
+    static TlsMode tlsMode(String text) {
+        String t = text.trim();
+        for (TlsMode mode : TlsMode.values()) {
+            if (mode.configName().equalsIgnoreCase(t)) {
+                return mode;
+            }
+        }
+        throw new IllegalArgumentException("must be one of " + Arrays.stream(TlsMode.values())
+                .map(TlsMode::configName).collect(Collectors.joining(", ")) + ", got " + quote(text));
     }
 
     /** A ratio greater than 1: compacting whenever the file is not larger than its live data would never stop. */

@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.backstopmx.core.config.AdminConfig;
 import org.backstopmx.core.config.BackstopConfig;
+import org.backstopmx.core.config.DeliveryConfig;
 import org.backstopmx.core.config.DnsConfig;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
@@ -23,6 +24,7 @@ import org.backstopmx.core.config.QueueConfig;
 import org.backstopmx.core.config.RetryConfig;
 import org.backstopmx.core.config.SmtpConfig;
 import org.backstopmx.core.config.TlsConfig;
+import org.backstopmx.core.config.TlsMode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -73,6 +75,7 @@ class ConfigLoaderTest {
                     route: mail.example.org:2525
                     recipients: [Alice, bob]
                     recipients-file: %s
+                    tls: REQUIRED
                   example.net:
                 routes:
                   bounce.example: 10.0.0.5:25
@@ -85,6 +88,15 @@ class ConfigLoaderTest {
                   compact-min-size: 16MB
                 retry: { min-backoff: 1m, max-backoff: 2h }
                 probe: { interval: 10s }
+                delivery:
+                  concurrency: 5
+                  connection-reuse-time: 0s
+                  connect-timeout: 10s
+                  command-timeout: 1m
+                  data-timeout: 3m
+                  tls: none
+                  delay-warning: 4h
+                  bounce-size-limit: 100KB
                 dns: { server: 127.0.0.53:53, timeout: 2s }
                 metrics: { listen: 0.0.0.0:9100 }
                 admin: { listen: 127.0.0.1:0, token-file: %s }
@@ -98,12 +110,14 @@ class ConfigLoaderTest {
                 new SmtpConfig(new HostPort("0.0.0.0", 25), 20L << 20, 50, 400, 10, Duration.ofMinutes(2), 1024,
                         32 * 1024, 5, 30, 8, new TlsConfig(cert, key)),
                 Map.of("example.org", new DomainConfig("example.org", new HostPort("mail.example.org", 2525),
-                                Set.of("alice", "bob"), recipients),
+                                Set.of("alice", "bob"), recipients, TlsMode.REQUIRED),
                         "example.net", DomainConfig.acceptAll("example.net")),
                 Map.of("bounce.example", new HostPort("10.0.0.5", 25), "ipv6.example", new HostPort("::1", 26)),
                 new QueueConfig(Path.of("/var/lib/backstop"), Duration.ofDays(3), 1L << 30, 2.5, 16L << 20),
                 new RetryConfig(Duration.ofMinutes(1), Duration.ofHours(2)),
                 new ProbeConfig(Duration.ofSeconds(10)),
+                new DeliveryConfig(5, Duration.ZERO, Duration.ofSeconds(10), Duration.ofMinutes(1),
+                        Duration.ofMinutes(3), TlsMode.NONE, Duration.ofHours(4), 100L << 10),
                 new DnsConfig(new HostPort("127.0.0.53", 53), Duration.ofSeconds(2)),
                 new MetricsConfig(new HostPort("0.0.0.0", 9100)),
                 new AdminConfig(new HostPort("127.0.0.1", 0), null, token)));
@@ -155,6 +169,8 @@ class ConfigLoaderTest {
                   tls:
                 dns:
                   server:
+                delivery:
+                  delay-warning:
                 admin:
                   token: ''
                   token-file:
@@ -162,6 +178,58 @@ class ConfigLoaderTest {
                 """);
 
         assertThat(config).isEqualTo(BackstopConfig.defaults());
+    }
+
+    @Test
+    void aDomainsTlsFallsBackToDeliveryTls() throws Exception {
+        BackstopConfig config = load(dir, """
+                delivery: { tls: required }
+                domains:
+                  example.org: { tls: none }
+                  example.net: { tls: Opportunistic }
+                  example.com:
+                  example.info: { tls: }
+                """);
+
+        assertThat(config.delivery().tls()).isEqualTo(TlsMode.REQUIRED);
+        assertThat(config.domains().get("example.org").tls()).isEqualTo(TlsMode.NONE);
+        assertThat(config.domains().get("example.com").tls()).isNull();
+        assertThat(config.domains().get("example.info").tls()).isNull();
+        assertThat(config.tlsFor("example.org")).isEqualTo(TlsMode.NONE);
+        assertThat(config.tlsFor("Example.NET")).isEqualTo(TlsMode.OPPORTUNISTIC);
+        assertThat(config.tlsFor("example.com")).isEqualTo(TlsMode.REQUIRED);
+        assertThat(config.tlsFor("not-served.example")).isEqualTo(TlsMode.REQUIRED);
+    }
+
+    @Test
+    void theDelayWarningIsOffByDefaultAndMayBeTurnedOffInEveryWay() throws Exception {
+        assertThat(BackstopConfig.defaults().delivery().delayWarning()).isEqualTo(Duration.ZERO);
+        assertThat(BackstopConfig.defaults().delivery().warnsOfDelay()).isFalse();
+        for (String off : List.of("off", "OFF", "\"off\"", "0", "0s", "PT0S", "false", "''")) {
+            BackstopConfig config = load(dir, "delivery: { delay-warning: " + off + " }\n");
+            assertThat(config.delivery().delayWarning()).as(off).isEqualTo(Duration.ZERO);
+            assertThat(config.delivery().warnsOfDelay()).as(off).isFalse();
+        }
+        BackstopConfig on = load(dir, "delivery: { delay-warning: 4h }\n");
+        assertThat(on.delivery().delayWarning()).isEqualTo(Duration.ofHours(4));
+        assertThat(on.delivery().warnsOfDelay()).isTrue();
+    }
+
+    @Test
+    void durationsUpTo24DaysAndAReuseTimeOfZeroAreAccepted() throws Exception {
+        BackstopConfig config = load(dir, """
+                delivery:
+                  connection-reuse-time: 0s
+                  connect-timeout: 24d
+                  command-timeout: 1ms
+                  data-timeout: PT576H
+                  concurrency: 1000
+                  bounce-size-limit: 0
+                """);
+
+        assertThat(config.delivery()).isEqualTo(new DeliveryConfig(1000, Duration.ZERO, Duration.ofDays(24),
+                Duration.ofMillis(1), Duration.ofDays(24), TlsMode.OPPORTUNISTIC, Duration.ZERO, 0));
+        assertThat(config.withDelivery(DeliveryConfig.defaults())).isEqualTo(BackstopConfig.defaults());
     }
 
     @Test
@@ -173,6 +241,8 @@ class ConfigLoaderTest {
                   tls: { cert: /x }
                 queue:
                   compaction: true
+                delivery:
+                  concurency: 5
                 domains:
                   example.org: { rout: "mail.example.org:25" }
                 colour: blue
@@ -181,6 +251,7 @@ class ConfigLoaderTest {
                 "smtp.lisen: unknown key (did you mean smtp.listen?)",
                 "smtp.tls.cert: unknown key",
                 "queue.compaction: unknown key",
+                "delivery.concurency: unknown key (did you mean delivery.concurrency?)",
                 "domains.example.org.rout: unknown key (did you mean domains.example.org.route?)",
                 "colour: unknown key");
     }
@@ -197,7 +268,7 @@ class ConfigLoaderTest {
                 """)).containsExactly(
                 "smtp: expected a mapping of keys under it, got \"25\"",
                 "queue.path: expected a single value, got a list (quote IPv6 addresses: \"[::1]:25\")",
-                "domains.example.org: expected the domain's settings (route, recipients, recipients-file) or nothing, "
+                "domains.example.org: expected the domain's settings (route, recipients, recipients-file, tls) or nothing, "
                         + "got \"mail.example.org\"",
                 "routes: expected a mapping of domain to host:port, got a list");
     }

@@ -56,6 +56,8 @@ class DocumentationTest {
         assertThat(config.queue().withPath(d.queue().path())).isEqualTo(d.queue());
         assertThat(config.retry()).isEqualTo(d.retry());
         assertThat(config.probe()).isEqualTo(d.probe());
+        assertThat(config.delivery()).isEqualTo(d.delivery());
+        assertThat(config.domains().values()).allSatisfy(domain -> assertThat(domain.tls()).isNull());
         assertThat(config.dns()).isEqualTo(d.dns());
         assertThat(config.metrics()).isEqualTo(d.metrics());
         assertThat(config.admin().listen()).isEqualTo(d.admin().listen());

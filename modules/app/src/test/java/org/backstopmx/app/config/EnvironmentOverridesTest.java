@@ -17,6 +17,7 @@ import org.backstopmx.core.config.BackstopConfig;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
 import org.backstopmx.core.config.TlsConfig;
+import org.backstopmx.core.config.TlsMode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -55,6 +56,19 @@ class EnvironmentOverridesTest {
                 row(Map.of("BACKSTOP_RETRY_MIN_BACKOFF", "1m"), c -> c.retry().minBackoff(), Duration.ofMinutes(1)),
                 row(Map.of("BACKSTOP_RETRY_MAX_BACKOFF", "4h"), c -> c.retry().maxBackoff(), Duration.ofHours(4)),
                 row(Map.of("BACKSTOP_PROBE_INTERVAL", "PT1M"), c -> c.probe().interval(), Duration.ofMinutes(1)),
+                row(Map.of("BACKSTOP_DELIVERY_CONCURRENCY", "4"), c -> c.delivery().concurrency(), 4),
+                row(Map.of("BACKSTOP_DELIVERY_CONNECTION_REUSE_TIME", "0s"), c -> c.delivery().connectionReuseTime(),
+                        Duration.ZERO),
+                row(Map.of("BACKSTOP_DELIVERY_CONNECT_TIMEOUT", "10s"), c -> c.delivery().connectTimeout(),
+                        Duration.ofSeconds(10)),
+                row(Map.of("BACKSTOP_DELIVERY_COMMAND_TIMEOUT", "2m"), c -> c.delivery().commandTimeout(),
+                        Duration.ofMinutes(2)),
+                row(Map.of("BACKSTOP_DELIVERY_DATA_TIMEOUT", "1h"), c -> c.delivery().dataTimeout(), Duration.ofHours(1)),
+                row(Map.of("BACKSTOP_DELIVERY_TLS", "required"), c -> c.delivery().tls(), TlsMode.REQUIRED),
+                row(Map.of("BACKSTOP_DELIVERY_DELAY_WARNING", "4h"), c -> c.delivery().delayWarning(),
+                        Duration.ofHours(4)),
+                row(Map.of("BACKSTOP_DELIVERY_BOUNCE_SIZE_LIMIT", "64KB"), c -> c.delivery().bounceSizeLimit(),
+                        64L << 10),
                 row(Map.of("BACKSTOP_DNS_SERVER", "[::1]:53"), c -> c.dns().server(), new HostPort("::1", 53)),
                 row(Map.of("BACKSTOP_DNS_TIMEOUT", "500ms"), c -> c.dns().timeout(), Duration.ofMillis(500)),
                 row(Map.of("BACKSTOP_METRICS_LISTEN", "0.0.0.0:9100"), c -> c.metrics().listen(),
@@ -125,6 +139,14 @@ class EnvironmentOverridesTest {
     }
 
     @Test
+    void anEmptyDelayWarningVariableTurnsTheNoticeOff() throws Exception {
+        BackstopConfig config = load(dir, "delivery: { delay-warning: 4h }\n",
+                Map.of("BACKSTOP_DELIVERY_DELAY_WARNING", ""));
+
+        assertThat(config.delivery().delayWarning()).isEqualTo(Duration.ZERO);
+    }
+
+    @Test
     void variablesThatAreNotOursAreIgnored() throws Exception {
         Map<String, String> env = Map.of(
                 "PATH", "/usr/bin",
@@ -142,6 +164,16 @@ class EnvironmentOverridesTest {
                 .containsExactly(
                         "BACKSTOP_COLOUR: unknown environment variable",
                         "BACKSTOP_SMTP_LISEN: unknown environment variable (did you mean BACKSTOP_SMTP_LISTEN?)");
+    }
+
+    @Test
+    void badDeliveryValuesNameTheKeyAndTheVariable() {
+        assertThat(problems(dir, null, Map.of("BACKSTOP_DELIVERY_TLS", "always", "BACKSTOP_DELIVERY_CONCURRENCY", "0",
+                "BACKSTOP_DELIVERY_DELAY_WARNING", "6d")))
+                .containsExactlyInAnyOrder(
+                        "delivery.concurrency: must be a number from 1 to 1000, got \"0\" (from BACKSTOP_DELIVERY_CONCURRENCY)",
+                        "delivery.tls: must be one of none, opportunistic, required, got \"always\" (from BACKSTOP_DELIVERY_TLS)",
+                        "delivery.delay-warning: must be shorter than queue.lifetime (PT120H), or off, got PT144H");
     }
 
     @Test

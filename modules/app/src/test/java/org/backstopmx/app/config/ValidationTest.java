@@ -45,6 +45,39 @@ class ValidationTest {
                 rule("retry: { max-backoff: soon }", "retry.max-backoff: must be a duration like"),
                 rule("probe: { interval: 0s }", "probe.interval: must be a positive duration"),
                 rule("dns: { timeout: 0s }", "dns.timeout: must be a positive duration"),
+                // delivery
+                rule("delivery: { concurrency: 0 }", "delivery.concurrency: must be a number from 1 to 1000, got \"0\""),
+                rule("delivery: { concurrency: 1001 }", "delivery.concurrency: must be a number from 1 to 1000, got \"1001\""),
+                rule("delivery: { concurrency: many }", "delivery.concurrency: must be a number from 1 to 1000, got \"many\""),
+                rule("delivery: { concurrency: [1, 2] }", "delivery.concurrency: expected a single value, got a list"),
+                rule("delivery: { concurrency: }", "delivery.concurrency: must not be empty"),
+                rule("delivery: { connection-reuse-time: 2 }", "delivery.connection-reuse-time: must be a duration like"),
+                rule("delivery: { connection-reuse-time: PT-1S }",
+                        "delivery.connection-reuse-time: must be zero or a positive duration, got \"PT-1S\""),
+                rule("delivery: { connection-reuse-time: 25d }", "delivery.connection-reuse-time: must be at most 24d"),
+                rule("delivery: { connect-timeout: 0s }", "delivery.connect-timeout: must be a positive duration, got \"0s\""),
+                rule("delivery: { connect-timeout: 30 }", "delivery.connect-timeout: must be a duration like 250ms, 30s"),
+                rule("delivery: { command-timeout: 24d1ms }", "delivery.command-timeout: must be at most 24d, got \"24d1ms\""),
+                rule("delivery: { data-timeout: 25d }", "delivery.data-timeout: must be at most 24d, got \"25d\""),
+                rule("delivery: { data-timeout: PT-10M }", "delivery.data-timeout: must be a positive duration"),
+                rule("delivery: { tls: always }",
+                        "delivery.tls: must be one of none, opportunistic, required, got \"always\""),
+                rule("delivery: { tls: true }", "delivery.tls: must be one of none, opportunistic, required, got \"true\""),
+                rule("delivery: { tls: }", "delivery.tls: must not be empty"),
+                rule("domains: { example.org: { tls: yes-please } }",
+                        "domains.example.org.tls: must be one of none, opportunistic, required, got \"yes-please\""),
+                rule("domains: { example.org: { tls: [none] } }", "domains.example.org.tls: expected a single value"),
+                rule("delivery: { delay-warning: 4 }",
+                        "delivery.delay-warning: must be off or a duration like 30m, 4h or 1d, got \"4\""),
+                rule("delivery: { delay-warning: never }", "delivery.delay-warning: must be off or a duration like"),
+                rule("delivery: { delay-warning: PT-4H }", "delivery.delay-warning: must be off or a positive duration"),
+                rule("delivery: { delay-warning: 5d }", "delivery.delay-warning: must be shorter than queue.lifetime "
+                        + "(PT120H), or off, got PT120H"),
+                rule("delivery: { delay-warning: 4h }\nqueue: { lifetime: 2h }",
+                        "delivery.delay-warning: must be shorter than queue.lifetime (PT2H), or off, got PT4H"),
+                rule("delivery: { bounce-size-limit: 1XB }", "delivery.bounce-size-limit: must be a size like 512, 64KB"),
+                rule("delivery: { bounce-size-limit: -1 }", "delivery.bounce-size-limit: must be a size like"),
+                rule("delivery: 20", "delivery: expected a mapping of keys under it, got \"20\""),
                 // retry bounds are ordered
                 rule("retry: { min-backoff: 2h, max-backoff: 1h }", "retry.min-backoff: must not be longer than "
                         + "retry.max-backoff (PT1H), got PT2H"),
@@ -211,6 +244,16 @@ class ValidationTest {
         assertThat(problems(dir, "domains: [example.org, 192.0.2.1]\nroutes: { 192.0.2.1: \"10.0.0.5:25\" }"))
                 .containsExactly("domains.192.0.2.1: must be a domain name, not an IP address, got \"192.0.2.1\"",
                         "routes.192.0.2.1: must be a domain name, not an IP address, got \"192.0.2.1\"");
+    }
+
+    @Test
+    void theDelayWarningRuleStaysQuietWhenTheLifetimeIsWrongOrTheWarningOff() throws Exception {
+        assertThat(problems(dir, "delivery: { delay-warning: 4h }\nqueue: { lifetime: 0s }"))
+                .containsExactly("queue.lifetime: must be a positive duration, got \"0s\"");
+        assertThat(load(dir, "delivery: { delay-warning: off }\nqueue: { lifetime: 1h }").delivery().warnsOfDelay())
+                .isFalse();
+        assertThat(load(dir, "delivery: { delay-warning: 4h }\nqueue: { lifetime: 4h1ms }").delivery().delayWarning())
+                .isEqualTo(java.time.Duration.ofHours(4));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package org.backstopmx.core.config;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -16,6 +17,7 @@ import java.util.Set;
  * @param queue     {@code queue.*}
  * @param retry     {@code retry.*}
  * @param probe     {@code probe.*}
+ * @param delivery  {@code delivery.*}
  * @param dns       {@code dns.*}
  * @param metrics   {@code metrics.*}
  * @param admin     {@code admin.*}
@@ -29,6 +31,7 @@ public record BackstopConfig(
         QueueConfig queue,
         RetryConfig retry,
         ProbeConfig probe,
+        DeliveryConfig delivery,
         DnsConfig dns,
         MetricsConfig metrics,
         AdminConfig admin) {
@@ -42,16 +45,25 @@ public record BackstopConfig(
         Objects.requireNonNull(queue, "queue");
         Objects.requireNonNull(retry, "retry");
         Objects.requireNonNull(probe, "probe");
+        Objects.requireNonNull(delivery, "delivery");
         Objects.requireNonNull(dns, "dns");
         Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(admin, "admin");
+    }
+
+    /** As the canonical constructor, with {@link DeliveryConfig#defaults()} for {@code delivery}. */
+    public BackstopConfig(String hostname, List<String> selfNames, SmtpConfig smtp, Map<String, DomainConfig> domains,
+                          Map<String, HostPort> routes, QueueConfig queue, RetryConfig retry, ProbeConfig probe,
+                          DnsConfig dns, MetricsConfig metrics, AdminConfig admin) {
+        this(hostname, selfNames, smtp, domains, routes, queue, retry, probe, DeliveryConfig.defaults(), dns, metrics,
+                admin);
     }
 
     /** The embedded defaults: serve {@code example.test} on 127.0.0.1:2525, queue in {@code ./data}. */
     public static BackstopConfig defaults() {
         return new BackstopConfig("backstop.example.test", List.of(), SmtpConfig.defaults(),
                 Map.of("example.test", DomainConfig.acceptAll("example.test")), Map.of(), QueueConfig.defaults(),
-                RetryConfig.defaults(), ProbeConfig.defaults(), DnsConfig.defaults(), MetricsConfig.defaults(),
+                RetryConfig.defaults(), ProbeConfig.defaults(), DeliveryConfig.defaults(), DnsConfig.defaults(), MetricsConfig.defaults(),
                 AdminConfig.defaults());
     }
 
@@ -60,14 +72,32 @@ public record BackstopConfig(
     }
 
     public BackstopConfig withSmtp(SmtpConfig newSmtp) {
-        return new BackstopConfig(hostname, selfNames, newSmtp, domains, routes, queue, retry, probe, dns, metrics, admin);
+        return new BackstopConfig(hostname, selfNames, newSmtp, domains, routes, queue, retry, probe, delivery, dns, metrics, admin);
     }
 
     public BackstopConfig withQueue(QueueConfig newQueue) {
-        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, newQueue, retry, probe, dns, metrics, admin);
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, newQueue, retry, probe, delivery, dns, metrics, admin);
+    }
+
+    public BackstopConfig withDelivery(DeliveryConfig newDelivery) {
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, newDelivery, dns,
+                metrics, admin);
+    }
+
+    /**
+     * STARTTLS when delivering mail for {@code domain}: the served domain's own {@code domains.<name>.tls} if it sets
+     * one, otherwise {@code delivery.tls} (also for domains that are not served, such as bounce recipients').
+     */
+    public TlsMode tlsFor(String domain) {
+        DomainConfig d = domains.get(domain.toLowerCase(Locale.ROOT));
+        return d == null ? delivery.tls() : d.tls(delivery.tls());
+    }
+
+    public BackstopConfig withRoutes(Map<String, HostPort> newRoutes) {
+        return new BackstopConfig(hostname, selfNames, smtp, domains, newRoutes, queue, retry, probe, delivery, dns, metrics, admin);
     }
 
     public BackstopConfig withDomains(Map<String, DomainConfig> newDomains) {
-        return new BackstopConfig(hostname, selfNames, smtp, newDomains, routes, queue, retry, probe, dns, metrics, admin);
+        return new BackstopConfig(hostname, selfNames, smtp, newDomains, routes, queue, retry, probe, delivery, dns, metrics, admin);
     }
 }

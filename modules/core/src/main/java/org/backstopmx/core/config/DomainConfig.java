@@ -12,19 +12,31 @@ import java.util.Set;
  * @param recipients     {@code recipients}: the valid local parts (lower case), or null to accept any local part
  * @param recipientsFile {@code recipients-file}: a file with one address per line ({@code @domain} accepts the whole
  *                       domain; {@code #} starts a comment), or null
+ * @param tls            {@code tls}: STARTTLS when delivering this domain's mail, or null for {@code delivery.tls}
+ *                       (see {@link #tls(TlsMode)})
  */
-public record DomainConfig(String name, HostPort route, Set<String> recipients, Path recipientsFile) {
+public record DomainConfig(String name, HostPort route, Set<String> recipients, Path recipientsFile, TlsMode tls) {
     public DomainConfig {
         Objects.requireNonNull(name, "name");
         recipients = recipients == null ? null : Set.copyOf(recipients);
     }
 
+    /** A domain without its own {@code tls}: {@code delivery.tls} applies. */
+    public DomainConfig(String name, HostPort route, Set<String> recipients, Path recipientsFile) {
+        this(name, route, recipients, recipientsFile, null);
+    }
+
     public static DomainConfig acceptAll(String name) {
-        return new DomainConfig(name, null, null, null);
+        return new DomainConfig(name, null, null, null, null);
     }
 
     /** Whether any recipient validation is configured for this domain. */
     public boolean validatesRecipients() {
         return recipients != null || recipientsFile != null;
+    }
+
+    /** This domain's own {@code tls}, or {@code fallback} ({@code delivery.tls}) when it sets none. */
+    public TlsMode tls(TlsMode fallback) {
+        return tls != null ? tls : Objects.requireNonNull(fallback, "fallback");
     }
 }

@@ -150,7 +150,8 @@ public final class RelayClient implements AutoCloseable {
     /** Why the connection is not usable, as the outcome every recipient would get; empty while it is. */
     public Optional<DeliveryOutcome> failure() {
         return failure == null ? Optional.empty()
-                : Optional.of(new DeliveryOutcome.Transient(failure.reply(), host, failure.stage()));
+                : Optional.of(new DeliveryOutcome.Transient(failure.reply(), host, failure.stage(),
+                        failure.reply() == null ? failure.detail() : null));
     }
 
     /** What the server offered in its last EHLO (after STARTTLS, the second one); {@link EhloCapabilities#NONE} after HELO. */
@@ -337,7 +338,8 @@ public final class RelayClient implements AutoCloseable {
         for (int i = 0; i < results.length; i++) {
             if (results[i] == null) {
                 results[i] = new RecipientOutcome(rcpts.get(i),
-                        new DeliveryOutcome.Transient(f.reply(), host, f.stage()), f.reply() == null ? f.detail() : null);
+                        new DeliveryOutcome.Transient(f.reply(), host, f.stage(), f.reply() == null ? f.detail() : null),
+                        f.reply() == null ? f.detail() : null);
             }
         }
         return List.of(results);
