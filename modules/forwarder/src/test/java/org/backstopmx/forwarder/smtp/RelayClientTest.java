@@ -325,7 +325,7 @@ class RelayClientTest {
         primary.stallAt(SmtpStage.DOT);
         try (RelayClient client = open(SHORT)) {
             RecipientOutcome r = client.send(message("a@primary.example")).get(0);
-            assertThat(r.outcome()).isEqualTo(new DeliveryOutcome.Transient(null, HOST, SmtpStage.DOT));
+            assertThat(r.outcome()).usingRecursiveComparison().ignoringFields("detail").isEqualTo(new DeliveryOutcome.Transient(null, HOST, SmtpStage.DOT));
             assertThat(r.detail()).isEqualTo("read timed out");
         }
     }
@@ -335,7 +335,7 @@ class RelayClientTest {
         primary.stallAt(SmtpStage.GREETING);
         try (RelayClient client = open(SHORT)) {
             assertThat(client.isOpen()).isFalse();
-            assertThat(client.failure()).contains(new DeliveryOutcome.Transient(null, HOST, SmtpStage.GREETING));
+            assertThat(client.failure().orElseThrow()).usingRecursiveComparison().ignoringFields("detail").isEqualTo(new DeliveryOutcome.Transient(null, HOST, SmtpStage.GREETING));
             assertThat(client.send(message("a@primary.example")).get(0).detail()).isEqualTo("read timed out");
         }
     }
@@ -345,7 +345,7 @@ class RelayClientTest {
         primary.stop();
         try (RelayClient client = open()) {
             RecipientOutcome r = client.send(message("a@primary.example")).get(0);
-            assertThat(r.outcome()).isEqualTo(new DeliveryOutcome.Transient(null, HOST, SmtpStage.CONNECT));
+            assertThat(r.outcome()).usingRecursiveComparison().ignoringFields("detail").isEqualTo(new DeliveryOutcome.Transient(null, HOST, SmtpStage.CONNECT));
             assertThat(r.detail()).isEqualTo("connection refused");
         }
         primary.restart();
@@ -382,7 +382,7 @@ class RelayClientTest {
         primary.capabilities("PIPELINING");
         RelaySettings required = new RelaySettings("backup.example", SETTINGS.timeouts(), TlsPolicy.REQUIRED);
         try (RelayClient client = open(required)) {
-            assertThat(client.failure()).contains(new DeliveryOutcome.Transient(null, HOST, SmtpStage.STARTTLS));
+            assertThat(client.failure().orElseThrow()).usingRecursiveComparison().ignoringFields("detail").isEqualTo(new DeliveryOutcome.Transient(null, HOST, SmtpStage.STARTTLS));
         }
         assertThat(primary.verbs()).containsExactly("EHLO", "QUIT");
     }
@@ -409,7 +409,7 @@ class RelayClientTest {
                 });
         try (RelayClient client = open()) {
             RecipientOutcome r = client.send(broken).get(0);
-            assertThat(r.outcome()).isEqualTo(new DeliveryOutcome.Transient(null, HOST, SmtpStage.DATA));
+            assertThat(r.outcome()).usingRecursiveComparison().ignoringFields("detail").isEqualTo(new DeliveryOutcome.Transient(null, HOST, SmtpStage.DATA));
             assertThat(r.detail()).contains("disk on fire");
         }
         assertThat(primary.transactions()).isEmpty();
