@@ -3,7 +3,9 @@
  * sender's MX).
  *
  * <p>Owns route resolution and, in {@code org.backstopmx.forwarder.smtp}, the SMTP client that relays a stored message
- * byte for byte ({@code RelayClient}); the scheduler that drives them is still to come.
+ * byte for byte ({@code RelayClient}); {@code org.backstopmx.forwarder.delivery.Forwarder} drives them (leasing, lanes
+ * per destination, down/up and probing, ETRN, outcomes) and {@code org.backstopmx.forwarder.dsn} writes the delivery
+ * status notifications it queues.
  * {@link org.backstopmx.forwarder.RouteResolver} turns a recipient domain into a
  * {@link org.backstopmx.forwarder.Route} (configured routes first, then MX records with the RFC 5321 §5.1 rule,
  * implicit MX, null MX per RFC 7505), asking DNS through the small {@link org.backstopmx.forwarder.MxResolver}

@@ -14,8 +14,8 @@ import org.apache.james.protocols.smtp.hook.HookResult;
 
 /**
  * EHLO (RFC 5321 §4.1.1.1): our name, the client's name and address (never a reverse lookup), then the extensions:
- * PIPELINING, 8BITMIME, ENHANCEDSTATUSCODES here, SIZE and DSN from {@link MailParameters}, STARTTLS from James's
- * handler when a certificate is configured. Written again because James's reply carried a stray {@code )}.
+ * PIPELINING, 8BITMIME, ENHANCEDSTATUSCODES here, SIZE and DSN from {@link MailParameters}, ETRN from
+ * {@link EtrnCommand}, STARTTLS from James's handler when a certificate is configured. Written again because James's reply carried a stray {@code )}.
  */
 final class BackstopEhloCmdHandler extends AbstractHookableCmdHandler<HeloHook> implements EhloExtension {
     private static final List<String> FEATURES = List.of("PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES");

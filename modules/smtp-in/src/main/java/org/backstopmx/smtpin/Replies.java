@@ -60,6 +60,17 @@ public final class Replies {
     public static final SmtpReply STORAGE_ERROR = SmtpReply.of(451, "4.3.0", "Queue write failed, try again later");
     public static final SmtpReply STORAGE_FULL = SmtpReply.of(452, "4.3.1", "Insufficient system storage, try again later");
 
+    // ETRN (RFC 1985); %s is the domain
+    public static final SmtpReply ETRN_NO_HELO = SmtpReply.of(503, "5.5.1", "Send HELO or EHLO first");
+    public static final SmtpReply ETRN_IN_TRANSACTION = SmtpReply.of(503, "5.5.1", "MAIL transaction in progress");
+    public static final SmtpReply ETRN_SYNTAX = SmtpReply.of(501, "5.5.4", "Syntax: ETRN domain");
+    public static final SmtpReply ETRN_QUEUE_NOT_SUPPORTED = SmtpReply.of(458, "4.3.3", "ETRN #queue is not supported, use ETRN domain");
+    public static final SmtpReply ETRN_STARTED = SmtpReply.of(250, "2.0.0", "Queuing for node %s started");
+    public static final SmtpReply ETRN_NOTHING_WAITING = SmtpReply.of(251, "2.0.0", "No messages waiting for node %s");
+    public static final SmtpReply ETRN_UNKNOWN_DOMAIN = SmtpReply.of(459, "4.7.1", "%s: not a domain we hold mail for");
+    public static final SmtpReply ETRN_NOT_ALLOWED = SmtpReply.of(459, "4.7.1", "Client host not allowed to flush %s");
+    public static final SmtpReply ETRN_UNAVAILABLE = SmtpReply.of(458, "4.3.0", "Unable to queue messages for node %s");
+
     /** As a James response. */
     public static Response response(SmtpReply reply) {
         return response(reply, false);

@@ -16,6 +16,7 @@ import org.apache.james.protocols.smtp.core.RsetCmdHandler;
 import org.apache.james.protocols.smtp.core.UnknownCmdHandler;
 import org.apache.james.protocols.smtp.core.WelcomeMessageHandler;
 import org.apache.james.protocols.smtp.core.esmtp.StartTlsCmdHandler;
+import org.backstopmx.core.EtrnService;
 import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.config.SmtpConfig;
 
@@ -30,13 +31,14 @@ final class SmtpChainFactory {
     }
 
     static SMTPProtocolHandlerChain create(SmtpConfig config, String hostname, RecipientHook recipients,
-            MailQueue queue, Clock clock) throws WiringException {
+            MailQueue queue, EtrnService etrn, Clock clock) throws WiringException {
         MetricFactory metrics = new QuietMetrics();
         SMTPProtocolHandlerChain chain = new SMTPProtocolHandlerChain(metrics, false);
         List<ProtocolHandler> handlers = List.of(
                 new CommandDispatcher<SMTPSession>(),
                 new BackstopEhloCmdHandler(metrics),
                 new MailParameters(config.maxMessageSize(), queue),
+                new EtrnCommand(etrn),
                 new StartTlsCmdHandler(),
                 new HeloCmdHandler(metrics),
                 new BackstopMailCmdHandler(metrics),

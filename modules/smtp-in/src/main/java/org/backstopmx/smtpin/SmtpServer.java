@@ -19,10 +19,12 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import org.apache.james.protocols.api.ClientAuth;
 import org.apache.james.protocols.netty.Encryption;
 import org.apache.james.protocols.smtp.SMTPProtocolHandlerChain;
+import org.backstopmx.core.EtrnService;
 import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.SmtpConfig;
@@ -61,16 +63,19 @@ public final class SmtpServer implements AutoCloseable {
     private Channel listener;
 
     /**
+     * @param etrn answers {@code ETRN <domain>}; called on a worker thread, so it may block briefly
      * @throws IllegalArgumentException naming the configuration key when the TLS files or recipient files are unusable
      */
-    public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue, Clock clock) {
+    public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
+            EtrnService etrn, Clock clock) {
+        Objects.requireNonNull(etrn, "etrn");
         this.config = config;
         this.hostname = hostname;
         this.encryption = config.tls() == null ? null
                 : Encryption.createStartTls(TlsContexts.load(config.tls()), null, TlsContexts.PROTOCOLS, ClientAuth.NONE);
         this.recipientHook = new RecipientHook(new RelayPolicy(RecipientDirectory.load(domains)), config.maxRecipients());
         try {
-            this.chain = SmtpChainFactory.create(config, hostname, recipientHook, queue, clock);
+            this.chain = SmtpChainFactory.create(config, hostname, recipientHook, queue, etrn, clock);
         } catch (Exception e) {
             throw new IllegalStateException("cannot assemble the SMTP handler chain", e);
         }

@@ -6,6 +6,8 @@
  * idle time, errors), SMTP smuggling protection, loop detection and the {@code Received:} trace header. It moves no
  * recipient state: it hands a complete message to {@link org.backstopmx.core.MailQueue} and answers 250 only after
  * {@link org.backstopmx.core.IncomingMessage#commit} returned, i.e. after the message is fsynced.
+ * {@code ETRN} (RFC 1985) is checked and answered here ({@link org.backstopmx.smtpin.EtrnCommand}); whether to flush
+ * is decided by the delivering side behind {@link org.backstopmx.core.EtrnService}.
  *
  * <p>What James 3.8.1 gets wrong for this job, and where it is fixed here:
  * <ul>

@@ -3,6 +3,7 @@ package org.backstopmx.smtpin;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.Map;
+import org.backstopmx.core.EtrnService;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
 import org.backstopmx.core.config.SmtpConfig;
@@ -17,7 +18,12 @@ final class ServerFixture implements AutoCloseable {
     final SmtpServer server;
 
     ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains) throws InterruptedException {
-        server = new SmtpServer(HOST, config.withListen(new HostPort("127.0.0.1", 0)), domains, queue, Clock.systemUTC());
+        this(config, domains, (domain, client) -> EtrnService.Result.UNAVAILABLE);
+    }
+
+    ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains, EtrnService etrn) throws InterruptedException {
+        server = new SmtpServer(HOST, config.withListen(new HostPort("127.0.0.1", 0)), domains, queue, etrn,
+                Clock.systemUTC());
         server.start();
     }
 

@@ -93,6 +93,10 @@ public record BackstopConfig(
         return d == null ? delivery.tls() : d.tls(delivery.tls());
     }
 
+    public BackstopConfig withProbe(ProbeConfig newProbe) {
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, newProbe, delivery, dns, metrics, admin);
+    }
+
     public BackstopConfig withRoutes(Map<String, HostPort> newRoutes) {
         return new BackstopConfig(hostname, selfNames, smtp, domains, newRoutes, queue, retry, probe, delivery, dns, metrics, admin);
     }

@@ -1,0 +1,164 @@
+package org.backstopmx.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.backstopmx.core.QueuedMessage;
+import org.backstopmx.core.RecipientState;
+import org.backstopmx.core.config.BackstopConfig;
+import org.backstopmx.core.config.DomainConfig;
+import org.backstopmx.core.config.HostPort;
+import org.backstopmx.core.config.ProbeConfig;
+import org.backstopmx.core.config.QueueConfig;
+import org.backstopmx.testkit.FakePrimaryMx;
+import org.backstopmx.testkit.SmtpTranscript;
+import org.eclipse.angus.mail.smtp.SMTPTransport;
+import jakarta.mail.Session;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole appliance in one JVM, as a sending server and the primary see it: mail in over SMTP (Angus Mail), held
+ * while the primary is down, handed on byte for byte once it is back (found by the probe, or told by ETRN), bounces to
+ * the sender's server. Real sockets on 127.0.0.1, a real H2 queue on disk; waits are for events, not for times.
+ */
+class BackupMxEndToEndTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    @TempDir
+    Path dir;
+
+    private FakePrimaryMx primary;
+    private FakePrimaryMx senderMx;
+    private Appliance appliance;
+
+    private void start(Duration probeInterval) throws Exception {
+        primary = FakePrimaryMx.start();
+        senderMx = FakePrimaryMx.start();
+        BackstopConfig defaults = BackstopConfig.defaults();
+        BackstopConfig config = defaults
+                .withSmtp(defaults.smtp().withListen(new HostPort("127.0.0.1", 0)))
+                .withQueue(new QueueConfig(dir.resolve("queue"), Duration.ofDays(5), 0, 4.0, 64L << 20))
+                .withDomains(Map.of("example.test", new DomainConfig("example.test",
+                        new HostPort("127.0.0.1", primary.port()), null, null)))
+                .withRoutes(Map.of("sender.test", new HostPort("127.0.0.1", senderMx.port())))
+                .withProbe(new ProbeConfig(probeInterval));
+        appliance = Appliance.start(config, Clock.systemUTC());
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (appliance != null) {
+            appliance.close();
+        }
+        if (primary != null) {
+            primary.close();
+            senderMx.close();
+        }
+    }
+
+    @Test
+    void heldWhileThePrimaryIsDownAndDeliveredByteForByteWhenTheProbeSeesItBack() throws Exception {
+        start(Duration.ofSeconds(1));
+        primary.stop();
+        List<byte[]> sent = sendAll(3, "bob@example.test");
+
+        await().atMost(WAIT).until(() -> appliance.forwarder().isDown("example.test")
+                && states().stream().allMatch(s -> s == RecipientState.DEFERRED) && states().size() == 3);
+        assertThat(primary.transactions()).isEmpty();
+
+        primary.restart();
+        await().atMost(WAIT).until(() -> primary.transactions().size() == 3 && appliance.queue().list(10).isEmpty());
+        assertDeliveredExactly(sent);
+    }
+
+    @Test
+    void passesMailThroughAtOnceWhileThePrimaryIsUp() throws Exception {
+        start(Duration.ofHours(1));
+        List<byte[]> sent = sendAll(2, "bob@example.test");
+        await().atMost(WAIT).until(() -> primary.transactions().size() == 2 && appliance.queue().list(10).isEmpty());
+        assertDeliveredExactly(sent);
+    }
+
+    @Test
+    void etrnFromThePrimaryFlushesTheQueue() throws Exception {
+        start(Duration.ofHours(1)); // no probe in this test's lifetime: only ETRN can bring the mail out
+        primary.stop();
+        List<byte[]> sent = sendAll(1, "bob@example.test");
+        await().atMost(WAIT).until(() -> states().equals(List.of(RecipientState.DEFERRED)));
+        primary.restart();
+
+        try (SmtpTranscript etrn = new SmtpTranscript(appliance.smtpAddress())) {
+            assertThat(etrn.reply()).startsWith("220");
+            assertThat(etrn.command("EHLO primary.example.test")).contains("ETRN");
+            assertThat(etrn.command("ETRN example.test")).startsWith("250 2.0.0");
+            assertThat(etrn.command("ETRN other.test")).startsWith("459 4.7.1");
+        }
+        await().atMost(WAIT).until(() -> primary.transactions().size() == 1 && appliance.queue().list(10).isEmpty());
+        assertDeliveredExactly(sent);
+    }
+
+    @Test
+    void aRecipientThePrimaryRefusesIsBouncedToTheSender() throws Exception {
+        start(Duration.ofHours(1));
+        primary.recipientReply("nobody@example.test", "550 5.1.1 <nobody@example.test>: Recipient address rejected");
+        Session session = TestMail.session(appliance.smtpAddress());
+        try (SMTPTransport t = (SMTPTransport) session.getTransport("smtp")) {
+            t.connect();
+            TestMail.send(t, session, TestMail.message("partial", 3), "nobody@example.test");
+        }
+        await().atMost(WAIT).until(() -> senderMx.transactions().size() == 1 && appliance.queue().list(10).isEmpty());
+        FakePrimaryMx.Transaction dsn = senderMx.transactions().get(0);
+        assertThat(dsn.mailFrom()).startsWith("FROM:<>");
+        assertThat(dsn.rcptTo()).singleElement().asString().startsWith("TO:<alice@sender.test>");
+        assertThat(new String(dsn.data(), StandardCharsets.UTF_8)).contains("report-type=delivery-status",
+                "Final-Recipient: rfc822; nobody@example.test", "Action: failed", "Status: 5.1.1",
+                "Diagnostic-Code: smtp; 550 5.1.1", "Message-ID: <partial@sender.test>");
+    }
+
+    private List<byte[]> sendAll(int count, String recipient) throws Exception {
+        Session session = TestMail.session(appliance.smtpAddress());
+        List<byte[]> wire = new ArrayList<>();
+        try (SMTPTransport t = (SMTPTransport) session.getTransport("smtp")) {
+            t.connect();
+            for (int i = 0; i < count; i++) {
+                byte[] raw = TestMail.message("e2e-" + i, 20);
+                TestMail.send(t, session, raw, recipient);
+                wire.add(TestMail.onTheWire(session, raw));
+            }
+        }
+        return wire;
+    }
+
+    /** What the primary got is what was sent, after our own Received: header and nothing else. */
+    private void assertDeliveredExactly(List<byte[]> sent) {
+        List<String> expected = sent.stream().map(b -> new String(b, StandardCharsets.ISO_8859_1)).toList();
+        List<String> got = new ArrayList<>();
+        for (FakePrimaryMx.Transaction t : primary.transactions()) {
+            String data = new String(t.data(), StandardCharsets.ISO_8859_1);
+            assertThat(data).startsWith("Received: from client.test");
+            int end = data.indexOf("\r\n", 0);
+            while (data.charAt(end + 2) == ' ' || data.charAt(end + 2) == '\t') { // folded header continues
+                end = data.indexOf("\r\n", end + 2);
+            }
+            got.add(data.substring(end + 2));
+        }
+        assertThat(got).containsExactlyInAnyOrderElementsOf(expected);
+    }
+
+    private List<RecipientState> states() {
+        List<RecipientState> out = new ArrayList<>();
+        for (QueuedMessage m : appliance.queue().list(100)) {
+            m.recipients().forEach(r -> out.add(r.state()));
+        }
+        return out;
+    }
+}

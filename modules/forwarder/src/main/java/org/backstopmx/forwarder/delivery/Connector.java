@@ -1,0 +1,137 @@
+package org.backstopmx.forwarder.delivery;
+
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.backstopmx.core.DeliveryOutcome;
+import org.backstopmx.core.SmtpReply;
+import org.backstopmx.core.SmtpStage;
+import org.backstopmx.forwarder.AddressAnswer;
+import org.backstopmx.forwarder.MxResolver;
+import org.backstopmx.forwarder.Route;
+import org.backstopmx.forwarder.RouteResolver;
+import org.backstopmx.forwarder.smtp.RelayClient;
+
+/**
+ * Opens an SMTP session to a domain's destination: resolves the route, then tries its hosts in order and each host's
+ * addresses in turn (at most {@value #MAX_ADDRESSES} addresses in all, like Postfix's {@code smtp_mx_address_limit}),
+ * until one greets and answers EHLO. Also the health probe: the same, then QUIT.
+ */
+final class Connector {
+    /** Addresses tried at most per session attempt, over all hosts of the route. */
+    static final int MAX_ADDRESSES = 5;
+
+    /** What an attempt to open a session came to. */
+    sealed interface Opened {
+    }
+
+    /** A session ready for mail. */
+    record Session(RelayClient client) implements Opened {
+    }
+
+    /**
+     * No session.
+     *
+     * @param outcome       what every recipient gets: transient (no route yet, nobody answered) or permanent (the
+     *                      route says the domain takes no mail)
+     * @param contactedHost true when at least one host was tried and failed (refused, timed out, 4xx greeting): the
+     *                      destination is down; false when DNS alone stopped us (the destination is not to blame)
+     */
+    record Refused(DeliveryOutcome outcome, boolean contactedHost) implements Opened {
+    }
+
+    private final RouteResolver routes;
+    private final MxResolver dns;
+    private final ForwarderSettings settings;
+
+    Connector(RouteResolver routes, MxResolver dns, ForwarderSettings settings) {
+        this.routes = Objects.requireNonNull(routes, "routes");
+        this.dns = Objects.requireNonNull(dns, "dns");
+        this.settings = Objects.requireNonNull(settings, "settings");
+    }
+
+    Opened open(String domain) {
+        Route route = routes.resolve(domain);
+        if (route instanceof Route.Defer d) {
+            return new Refused(new DeliveryOutcome.Transient(local(451, d.status(), d.reason()), null, SmtpStage.DNS,
+                    d.reason()), false);
+        }
+        if (route instanceof Route.Fail f) {
+            return new Refused(new DeliveryOutcome.Permanent(local(550, f.status(), f.reason()), null, SmtpStage.DNS,
+                    f.reason()), false);
+        }
+        List<Route.Destination> destinations = ((Route.Destinations) route).destinations();
+        DeliveryOutcome last = null;
+        boolean contacted = false;
+        int tried = 0;
+        List<String> dnsProblems = new ArrayList<>();
+        for (Route.Destination d : destinations) {
+            List<InetAddress> addresses = addresses(d, dnsProblems);
+            for (InetAddress address : addresses) {
+                if (tried++ >= MAX_ADDRESSES) {
+                    break;
+                }
+                RelayClient client = RelayClient.open(d.host(), address, d.port(), settings.relaySettings(domain));
+                if (client.isOpen()) {
+                    return new Session(client);
+                }
+                contacted = true;
+                last = client.failure().orElseThrow();
+                client.close();
+            }
+        }
+        if (last != null) {
+            return new Refused(last, contacted);
+        }
+        String why = dnsProblems.isEmpty() ? "no address for " + destinations : String.join("; ", dnsProblems);
+        return new Refused(new DeliveryOutcome.Transient(local(451, "4.4.3", why), null, SmtpStage.DNS, why), false);
+    }
+
+    /**
+     * Whether the destination of {@code domain} answers: a session is opened and closed with QUIT.
+     *
+     * @return empty when it answered; otherwise what failed
+     */
+    java.util.Optional<DeliveryOutcome> probe(String domain) {
+        Opened opened = open(domain);
+        if (opened instanceof Session s) {
+            s.client().close();
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(((Refused) opened).outcome());
+    }
+
+    /** The addresses the route gives for {@code domain}'s destinations, for ETRN's "is this our primary?". */
+    List<InetAddress> primaryAddresses(String domain) {
+        Route route = routes.resolve(domain);
+        List<InetAddress> out = new ArrayList<>();
+        if (route instanceof Route.Destinations ds) {
+            for (Route.Destination d : ds.destinations()) {
+                out.addAll(addresses(d, new ArrayList<>()));
+            }
+        }
+        return out;
+    }
+
+    private List<InetAddress> addresses(Route.Destination d, List<String> problems) {
+        if (!d.needsAddressLookup()) {
+            return d.addresses();
+        }
+        AddressAnswer answer = dns.addresses(d.host());
+        if (answer instanceof AddressAnswer.Addresses a) {
+            return a.addresses();
+        }
+        if (answer instanceof AddressAnswer.TemporaryFailure t) {
+            problems.add("cannot find the address of " + d.host() + ": " + t.detail());
+        } else {
+            problems.add(d.host() + " has no address");
+        }
+        return List.of();
+    }
+
+    /** A reply we make up ourselves (no remote said it): for the queue's last reply and a DSN's status. */
+    private static SmtpReply local(int code, String status, String text) {
+        return SmtpReply.of(code, status, text);
+    }
+}

@@ -1,0 +1,731 @@
+package org.backstopmx.forwarder.delivery;
+
+import java.net.InetAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.backstopmx.core.DeliveryOutcome;
+import org.backstopmx.core.Envelope;
+import org.backstopmx.core.EnvelopeRecipient;
+import org.backstopmx.core.EtrnService;
+import org.backstopmx.core.Lease;
+import org.backstopmx.core.MailQueue;
+import org.backstopmx.core.QueueException;
+import org.backstopmx.core.QueueId;
+import org.backstopmx.core.RecipientState;
+import org.backstopmx.core.RetryPolicy;
+import org.backstopmx.core.SmtpStage;
+import org.backstopmx.forwarder.DomainNames;
+import org.backstopmx.forwarder.MxResolver;
+import org.backstopmx.forwarder.RouteResolver;
+import org.backstopmx.forwarder.dsn.DsnAction;
+import org.backstopmx.forwarder.dsn.DsnComposer;
+import org.backstopmx.forwarder.dsn.DsnRecipient;
+import org.backstopmx.forwarder.smtp.RecipientOutcome;
+import org.backstopmx.forwarder.smtp.RelayClient;
+import org.backstopmx.forwarder.smtp.RelayMessage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The delivering side: drains the queue to each recipient domain's destination (the primary MX for a served domain,
+ * the sender's MX for a bounce), and the one place that turns what happened into recipient outcomes and DSNs.
+ *
+ * <h2>How work flows</h2>
+ * <ol>
+ * <li>The scheduler thread claims due recipients from the queue ({@link MailQueue#leaseDue}), at most
+ *     {@code maxInFlight} unrecorded at once, and groups them into jobs: one message and its recipients for one
+ *     domain.
+ * <li>Each domain has a lane: a FIFO of jobs and up to {@code delivery.concurrency} workers, each holding one SMTP
+ *     connection and carrying job after job over it (RSET between messages). A worker whose lane runs dry parks its
+ *     connection for {@code delivery.connection-reuse-time} so the next message does not pay for a new session.
+ * <li>A job's outcomes go through {@link RetryPolicy}; failed and expired recipients (and, when
+ *     {@code delivery.delay-warning} is set, those crossing it) get one DSN per message, queued durably
+ *     <em>before</em> their outcome is recorded, so a crash can repeat a DSN but never lose one.
+ * </ol>
+ *
+ * <h2>Down and up</h2>
+ * When no host of a destination opens a session, the destination is down ({@link DestinationHealth}): its recipients
+ * coming due are deferred on their own backoff without a connection, and a probe (connect, EHLO, QUIT) knocks every
+ * {@code probe.interval}. When a probe, a delivery or an {@code ETRN} from the primary gets through, the destination
+ * is up and its whole queue is made due at once ({@link MailQueue#expedite}), drained at the lane's concurrency.
+ *
+ * <h2>Time</h2>
+ * Everything reads the injected {@link Clock}. Tests do not start the scheduler thread: they move a clock and call
+ * {@link #deliverDue()} and {@link #probeNow()}, which run a round to its end.
+ */
+public final class Forwarder implements EtrnService, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Forwarder.class);
+    /** The scheduler re-reads the queue at least this often, whatever it was told. */
+    private static final Duration MAX_SLEEP = Duration.ofSeconds(5);
+    /** A job whose lease ends sooner than this is not started: its recipients come due again. */
+    private static final Duration LEASE_MARGIN = Duration.ofSeconds(30);
+
+    private final ForwarderSettings settings;
+    private final MailQueue queue;
+    private final RouteResolver routes;
+    private final Connector connector;
+    private final RetryPolicy policy;
+    private final Bouncer bouncer;
+    private final DestinationHealth health;
+    private final Clock clock;
+    private final ExecutorService workers;
+    private final Map<String, Lane> lanes = new HashMap<>();
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private int inFlight;
+    private boolean wakeRequested;
+    private volatile boolean closed;
+    private Thread scheduler;
+
+    /** The outcomes a job came to, for tests and metrics: how many recipients went which way. */
+    private final AtomicInteger attempts = new AtomicInteger();
+
+    public Forwarder(ForwarderSettings settings, MailQueue queue, RouteResolver routes, MxResolver dns,
+            RetryPolicy policy, Clock clock) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.queue = Objects.requireNonNull(queue, "queue");
+        this.routes = Objects.requireNonNull(routes, "routes");
+        this.connector = new Connector(routes, dns, settings);
+        this.policy = Objects.requireNonNull(policy, "policy");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.bouncer = new Bouncer(queue, new DsnComposer(settings.hostname(), settings.bounceSizeLimit(), clock),
+                settings.hostname(), clock);
+        this.health = new DestinationHealth(settings.probeInterval());
+        this.workers = Executors.newCachedThreadPool(named("backstop-delivery"));
+    }
+
+    /** Starts the scheduler thread and makes new arrivals wake it. */
+    public void start() {
+        queue.onArrival(this::wake);
+        lock.lock();
+        try {
+            if (scheduler != null) {
+                throw new IllegalStateException("already started");
+            }
+            scheduler = named("backstop-scheduler").newThread(this::schedule);
+            scheduler.start();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Asks the scheduler to look at the queue now (new mail, a flush). Cheap; callable from any thread. */
+    public void wake() {
+        lock.lock();
+        try {
+            wakeRequested = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether {@code domain}'s destination is marked down. */
+    public boolean isDown(String domain) {
+        return health.isDown(DomainNames.normalize(domain));
+    }
+
+    /** The destinations marked down now. */
+    public List<String> downDestinations() {
+        return health.downDestinations();
+    }
+
+    /** Recipients attempted (or deferred without contact) since start. */
+    public int attemptCount() {
+        return attempts.get();
+    }
+
+    /** Tells {@code listener} whenever a destination goes down or comes back up (metrics). */
+    public void onDestinationChange(java.util.function.BiConsumer<String, Boolean> listener) {
+        health.listener(listener::accept);
+    }
+
+    /**
+     * Delivers everything due now and returns when all of it is recorded (including what a flush made due meanwhile).
+     * For tests and tools; the running appliance does this in its scheduler thread.
+     *
+     * @return how many recipients were claimed
+     */
+    public int deliverDue() throws InterruptedException {
+        int total = 0;
+        while (true) {
+            int n = dispatchDue();
+            total += n;
+            if (n > 0) {
+                continue;
+            }
+            lock.lock();
+            try {
+                if (inFlight == 0 && !wakeRequested) {
+                    return total;
+                }
+                wakeRequested = false;
+                if (inFlight > 0) {
+                    changed.await(1, TimeUnit.SECONDS);
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /**
+     * Probes, now, every down destination whose probe is due, and flushes those that answer. Returns the
+     * destinations that came up. For tests; the scheduler thread runs probes on its own.
+     */
+    public List<String> probeNow() {
+        List<String> up = new ArrayList<>();
+        for (String destination : health.claimProbes(clock.instant())) {
+            if (probe(destination)) {
+                up.add(destination);
+            }
+        }
+        return up;
+    }
+
+    /**
+     * Flushes {@code domain}: marks its destination up and makes all its pending mail due now.
+     *
+     * @return how many of its recipients are pending (0: nothing waiting)
+     */
+    public int flush(String domain) throws QueueException {
+        String d = DomainNames.normalize(domain);
+        health.markUp(d, clock.instant());
+        int pending = queue.expedite(d);
+        if (pending > 0) {
+            LOG.info("flushing {}: {} recipients pending", d, pending);
+            wake();
+        }
+        return pending;
+    }
+
+    /**
+     * ETRN: only a served domain, only from one of the addresses its route resolves to (its primary: nobody else may
+     * make us knock on its door), then {@link #flush}.
+     */
+    @Override
+    public Result etrn(String domain, InetAddress client) {
+        String d = DomainNames.normalize(domain);
+        if (!routes.isServed(d)) {
+            return Result.UNKNOWN_DOMAIN;
+        }
+        List<InetAddress> primary = connector.primaryAddresses(d);
+        if (!primary.contains(client)) {
+            LOG.info("ETRN {} from {} refused: not one of its primary's addresses {}", d, client.getHostAddress(),
+                    primary.stream().map(InetAddress::getHostAddress).toList());
+            return Result.NOT_ALLOWED;
+        }
+        try {
+            int pending = flush(d);
+            LOG.info("ETRN {} from {}: {} recipients pending", d, client.getHostAddress(), pending);
+            return pending > 0 ? Result.STARTED : Result.NOTHING_WAITING;
+        } catch (QueueException e) {
+            LOG.error("ETRN {}: cannot flush: {}", d, e.getMessage());
+            return Result.UNAVAILABLE;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- scheduling
+
+    private void schedule() {
+        LOG.info("forwarder started: concurrency {} per destination, probe every {}", settings.concurrency(),
+                settings.probeInterval());
+        while (!closed) {
+            try {
+                closeStaleConnections();
+                for (String destination : health.claimProbes(clock.instant())) {
+                    workers.execute(() -> probe(destination));
+                }
+                if (dispatchDue() > 0) {
+                    continue;
+                }
+                sleepUntilSomethingHappens();
+            } catch (InterruptedException e) {
+                break;
+            } catch (QueueException | RuntimeException e) {
+                if (closed) {
+                    break;
+                }
+                LOG.error("forwarder: {}; retrying in {}", e.getMessage(), MAX_SLEEP, e);
+                try {
+                    Thread.sleep(MAX_SLEEP.toMillis());
+                } catch (InterruptedException ie) {
+                    break;
+                }
+            }
+        }
+        LOG.info("forwarder stopped");
+    }
+
+    private void sleepUntilSomethingHappens() throws QueueException, InterruptedException {
+        Instant now = clock.instant();
+        Instant until = now.plus(MAX_SLEEP);
+        Optional<Instant> due = queue.nextDue();
+        if (due.isPresent() && due.get().isBefore(until)) {
+            until = due.get();
+        }
+        Optional<Instant> probe = health.nextProbe();
+        if (probe.isPresent() && probe.get().isBefore(until)) {
+            until = probe.get();
+        }
+        long millis = Duration.between(now, until).toMillis();
+        lock.lock();
+        try {
+            if (!wakeRequested && millis > 0) {
+                changed.await(millis, TimeUnit.MILLISECONDS);
+            }
+            wakeRequested = false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Claims what is due, as far as the in-flight bound allows, and hands it to the lanes; returns how many. */
+    private int dispatchDue() throws InterruptedException {
+        int room;
+        lock.lock();
+        try {
+            room = settings.maxInFlight() - inFlight;
+            if (room <= 0) {
+                changed.await(1, TimeUnit.SECONDS); // a job finishing makes room
+                return 0;
+            }
+        } finally {
+            lock.unlock();
+        }
+        List<Lease> leases;
+        try {
+            leases = queue.leaseDue(Math.min(room, settings.leaseBatch()), settings.leaseTime());
+        } catch (QueueException e) {
+            LOG.error("cannot claim due mail: {}", e.getMessage());
+            return 0;
+        }
+        if (leases.isEmpty()) {
+            return 0;
+        }
+        lock.lock();
+        try {
+            inFlight += leases.size();
+        } finally {
+            lock.unlock();
+        }
+        // leases come grouped by domain; keep messages together within a domain
+        Map<String, Map<QueueId, List<Lease>>> jobs = new LinkedHashMap<>();
+        for (Lease l : leases) {
+            jobs.computeIfAbsent(l.domain(), k -> new LinkedHashMap<>())
+                    .computeIfAbsent(l.queueId(), k -> new ArrayList<>()).add(l);
+        }
+        jobs.forEach((domain, messages) -> messages.forEach((id, ls) -> submit(new Job(domain, id, ls))));
+        return leases.size();
+    }
+
+    private void finished(Job job) {
+        lock.lock();
+        try {
+            inFlight -= job.leases().size();
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------- lanes
+
+    /** One message and its recipients in one domain. */
+    private record Job(String domain, QueueId id, List<Lease> leases) {
+    }
+
+    private record Idle(RelayClient client, Instant since) {
+    }
+
+    /** A domain's jobs and workers. Guarded by its own monitor. */
+    private static final class Lane {
+        final String domain;
+        final Deque<Job> jobs = new ArrayDeque<>();
+        final Deque<Idle> idle = new ArrayDeque<>();
+        int workers;
+
+        Lane(String domain) {
+            this.domain = domain;
+        }
+    }
+
+    private Lane lane(String domain) {
+        synchronized (lanes) {
+            return lanes.computeIfAbsent(domain, Lane::new);
+        }
+    }
+
+    private void submit(Job job) {
+        Lane lane = lane(job.domain());
+        boolean startWorker;
+        synchronized (lane) {
+            lane.jobs.add(job);
+            startWorker = lane.workers < settings.concurrency() && lane.workers < lane.jobs.size();
+            if (startWorker) {
+                lane.workers++;
+            }
+        }
+        if (startWorker) {
+            try {
+                workers.execute(() -> work(lane));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                synchronized (lane) {
+                    lane.workers--;
+                    lane.jobs.remove(job);
+                }
+                finished(job); // closing: the leases run out and the recipients come due after the restart
+            }
+        }
+    }
+
+    private void work(Lane lane) {
+        RelayClient client = null;
+        try {
+            while (true) {
+                Job job;
+                synchronized (lane) {
+                    job = closed ? null : lane.jobs.poll();
+                    if (job == null) {
+                        lane.workers--;
+                        if (client != null && client.isOpen() && !closed
+                                && !settings.connectionReuseTime().isZero()) {
+                            lane.idle.push(new Idle(client, clock.instant()));
+                            client = null;
+                        }
+                        return;
+                    }
+                }
+                try {
+                    client = deliver(lane, job, client);
+                } catch (RuntimeException e) {
+                    LOG.error("{}: delivery to {} failed unexpectedly; its recipients come due when the lease ends",
+                            job.id(), job.domain(), e);
+                    closeQuietly(client);
+                    client = null;
+                } finally {
+                    finished(job);
+                }
+            }
+        } finally {
+            closeQuietly(client);
+        }
+    }
+
+    private RelayClient takeIdle(Lane lane) {
+        Instant now = clock.instant();
+        synchronized (lane) {
+            Idle idle;
+            while ((idle = lane.idle.poll()) != null) {
+                if (Duration.between(idle.since(), now).compareTo(settings.connectionReuseTime()) <= 0
+                        && idle.client().isOpen()) {
+                    return idle.client();
+                }
+                closeQuietly(idle.client());
+            }
+        }
+        return null;
+    }
+
+    private void closeStaleConnections() {
+        List<Lane> all;
+        synchronized (lanes) {
+            all = new ArrayList<>(lanes.values());
+        }
+        Instant now = clock.instant();
+        for (Lane lane : all) {
+            List<RelayClient> stale = new ArrayList<>();
+            synchronized (lane) {
+                lane.idle.removeIf(i -> {
+                    if (Duration.between(i.since(), now).compareTo(settings.connectionReuseTime()) > 0) {
+                        stale.add(i.client());
+                        return true;
+                    }
+                    return false;
+                });
+            }
+            stale.forEach(Forwarder::closeQuietly);
+        }
+    }
+
+    // -------------------------------------------------------------------------------------------- a delivery
+
+    /** Delivers one job over {@code client} (or a new session); returns the connection to go on with, or null. */
+    private RelayClient deliver(Lane lane, Job job, RelayClient client) {
+        Instant now = clock.instant();
+        Instant leaseEnd = job.leases().get(0).leaseUntil();
+        if (now.plus(LEASE_MARGIN).isAfter(leaseEnd)) {
+            LOG.warn("{}: lease for {} recipients to {} ran out while waiting; they come due again", job.id(),
+                    job.leases().size(), job.domain());
+            return client;
+        }
+        Optional<Envelope> envelope = queue.envelope(job.id());
+        if (envelope.isEmpty()) {
+            return client; // deleted meanwhile (admin): the leases are gone with it
+        }
+        Optional<DestinationHealth.Down> down = health.down(job.domain());
+        if (down.isPresent()) {
+            DeliveryOutcome held = heldBack(down.get());
+            record(job, envelope.get(), job.leases().stream().map(l -> held).toList());
+            return client;
+        }
+        boolean reused = false;
+        if (client == null || !client.isOpen()) {
+            closeQuietly(client);
+            client = takeIdle(lane);
+            reused = client != null;
+        } else {
+            reused = true;
+        }
+        if (client == null) {
+            client = openSession(job, envelope.get());
+            if (client == null) {
+                return null;
+            }
+        }
+        List<RecipientOutcome> results = client.send(message(envelope.get(), job));
+        if (reused && lostBeforeAnyReply(results)) {
+            // a parked connection the server had closed meanwhile: not the recipients' fault, try a fresh one
+            closeQuietly(client);
+            client = openSession(job, envelope.get());
+            if (client == null) {
+                return null;
+            }
+            results = client.send(message(envelope.get(), job));
+        }
+        record(job, envelope.get(), results.stream().map(RecipientOutcome::outcome).toList());
+        if (!client.isOpen()) {
+            closeQuietly(client);
+            return null;
+        }
+        return client;
+    }
+
+    /**
+     * A new session to the job's destination, marking the destination up (and flushing it if it was down); or, when
+     * none opens, null after recording the failure for the job's recipients (and marking the destination down when a
+     * host was reached and failed, rather than DNS alone).
+     */
+    private RelayClient openSession(Job job, Envelope envelope) {
+        Connector.Opened opened = connector.open(job.domain());
+        if (opened instanceof Connector.Refused refused) {
+            if (refused.contactedHost()) {
+                health.markDown(job.domain(), refused.outcome(), clock.instant());
+            }
+            record(job, envelope, job.leases().stream().map(l -> refused.outcome()).toList());
+            return null;
+        }
+        if (health.markUp(job.domain(), clock.instant())) {
+            flushQuietly(job.domain());
+        }
+        return ((Connector.Session) opened).client();
+    }
+
+    private RelayMessage message(Envelope envelope, Job job) {
+        List<EnvelopeRecipient> rcpts = job.leases().stream()
+                .map(l -> new EnvelopeRecipient(l.address(), l.dsnNotify(), l.orcpt())).toList();
+        QueueId id = job.id();
+        return RelayMessage.of(envelope, rcpts, () -> {
+            try {
+                return queue.openBody(id);
+            } catch (QueueException e) {
+                throw new java.io.IOException(e.getMessage(), e);
+            }
+        });
+    }
+
+    /** All recipients transient at MAIL (or RSET) without any reply: the connection was dead before the message. */
+    private static boolean lostBeforeAnyReply(List<RecipientOutcome> results) {
+        return results.stream().allMatch(r -> r.outcome() instanceof DeliveryOutcome.Transient
+                && r.outcome().reply() == null && r.outcome().stage() == SmtpStage.MAIL);
+    }
+
+    /** What a recipient of a down destination records: the destination's last failure, without a new attempt. */
+    private static DeliveryOutcome heldBack(DestinationHealth.Down down) {
+        DeliveryOutcome f = down.failure();
+        String detail = "destination down since " + down.since() + " (" + f.describe() + ")";
+        return new DeliveryOutcome.Transient(f.reply(), f.host(), f.stage(), detail);
+    }
+
+    /**
+     * Decides each recipient's next state, queues the DSN the sender is owed, then records the outcomes: a DSN is
+     * durable before the failure it reports is, so a crash between the two repeats it rather than losing it.
+     */
+    private void record(Job job, Envelope envelope, List<DeliveryOutcome> outcomes) {
+        Instant now = clock.instant();
+        List<RetryPolicy.Decision> decisions = new ArrayList<>();
+        List<DsnRecipient> failed = new ArrayList<>();
+        List<DsnRecipient> delayed = new ArrayList<>();
+        for (int i = 0; i < job.leases().size(); i++) {
+            Lease lease = job.leases().get(i);
+            DeliveryOutcome outcome = outcomes.get(i);
+            RetryPolicy.Decision d = policy.decide(lease.state(), outcome, lease.attempts(), lease.firstQueuedAt(), now);
+            decisions.add(d);
+            attempts.incrementAndGet();
+            if (envelope.isNullSender()) {
+                continue;
+            }
+            if (d.next() == RecipientState.FAILED || d.next() == RecipientState.EXPIRED) {
+                if (DsnComposer.wants(lease.dsnNotify(), DsnAction.FAILED)) {
+                    failed.add(DsnReport.recipient(lease, outcome, d, DsnAction.FAILED, now, null));
+                }
+            } else if (d.next() == RecipientState.DEFERRED && crossesDelayWarning(lease, now)
+                    && DsnComposer.wants(lease.dsnNotify(), DsnAction.DELAYED)) {
+                delayed.add(DsnReport.recipient(lease, outcome, d, DsnAction.DELAYED, now,
+                        lease.firstQueuedAt().plus(policy.lifetime())));
+            }
+        }
+        boolean failedNotified = true;
+        if (!failed.isEmpty()) {
+            try {
+                bouncer.send(envelope, failed);
+            } catch (QueueException e) {
+                failedNotified = false;
+                LOG.error("{}: cannot queue the non-delivery notification ({}); its failed recipients stay leased and"
+                        + " are tried again", job.id(), e.getMessage());
+            }
+        }
+        if (!delayed.isEmpty()) {
+            try {
+                bouncer.send(envelope, delayed);
+            } catch (QueueException e) {
+                LOG.warn("{}: cannot queue the delay notification: {}", job.id(), e.getMessage());
+            }
+        }
+        for (int i = 0; i < job.leases().size(); i++) {
+            RetryPolicy.Decision d = decisions.get(i);
+            if (!failedNotified && d.next().isFinal() && d.next() != RecipientState.DELIVERED) {
+                continue;
+            }
+            try {
+                queue.recordOutcome(job.leases().get(i), outcomes.get(i), d);
+            } catch (QueueException e) {
+                LOG.error("{}: cannot record the outcome for <{}> ({}); the recipient comes due again when its lease"
+                        + " ends", job.id(), job.leases().get(i).address(), e.getMessage());
+            }
+        }
+    }
+
+    /** True once per recipient: at the first deferral at or after {@code delay-warning} in the queue. */
+    private boolean crossesDelayWarning(Lease lease, Instant now) {
+        Duration warning = settings.delayWarning();
+        if (warning.isZero() || warning.isNegative()) {
+            return false;
+        }
+        Instant at = lease.firstQueuedAt().plus(warning);
+        return !now.isBefore(at) && (lease.lastAttemptAt() == null || lease.lastAttemptAt().isBefore(at));
+    }
+
+    private boolean probe(String destination) {
+        try {
+            Optional<DeliveryOutcome> failure = connector.probe(destination);
+            Instant now = clock.instant();
+            if (failure.isEmpty()) {
+                if (health.markUp(destination, now)) {
+                    flushQuietly(destination);
+                }
+                return true;
+            }
+            health.probeFailed(destination, failure.get(), now);
+            return false;
+        } catch (RuntimeException e) {
+            LOG.error("probe of {} failed unexpectedly", destination, e);
+            health.probeFailed(destination, new DeliveryOutcome.Transient(null, null, SmtpStage.CONNECT,
+                    String.valueOf(e.getMessage())), clock.instant());
+            return false;
+        } finally {
+            health.probeDone(destination);
+        }
+    }
+
+    private void flushQuietly(String domain) {
+        try {
+            flush(domain);
+        } catch (QueueException e) {
+            LOG.error("cannot flush {}: {}; its mail goes out at each recipient's next retry", domain, e.getMessage());
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------------- closing
+
+    /**
+     * Stops claiming, lets running attempts finish (up to a minute; whatever is cut short comes due again after its
+     * lease, at-least-once), then closes every connection.
+     */
+    @Override
+    public void close() {
+        closed = true;
+        Thread s;
+        lock.lock();
+        try {
+            s = scheduler;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (s != null) {
+            s.interrupt();
+            try {
+                s.join(TimeUnit.SECONDS.toMillis(10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        workers.shutdown();
+        try {
+            if (!workers.awaitTermination(1, TimeUnit.MINUTES)) {
+                workers.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            workers.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+        List<Lane> all;
+        synchronized (lanes) {
+            all = new ArrayList<>(lanes.values());
+        }
+        for (Lane lane : all) {
+            synchronized (lane) {
+                lane.idle.forEach(i -> closeQuietly(i.client()));
+                lane.idle.clear();
+            }
+        }
+    }
+
+    private static void closeQuietly(RelayClient client) {
+        if (client != null) {
+            try {
+                client.close();
+            } catch (RuntimeException e) {
+                LOG.debug("closing {} failed", client.host(), e);
+            }
+        }
+    }
+
+    private static ThreadFactory named(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}
