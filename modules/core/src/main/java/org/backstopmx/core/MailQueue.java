@@ -67,13 +67,15 @@ public interface MailQueue extends AutoCloseable {
      *
      * <p>Each claim is a compare-and-set on the recipient that moves its next attempt time to {@code now + leaseTime}:
      * two callers, in this process or not, never get the same recipient while a lease runs, and a claimed recipient
-     * stays invisible to {@code leaseDue} until the lease ends. Returns once the claims are durable. May return fewer
+     * stays invisible to {@code leaseDue} until the lease ends. The claims are committed but not waited for on disk:
+     * a restart releases every lease (one process holds the queue), so a claim lost in a crash loses nothing. May
+     * return fewer
      * than {@code max} (nothing more is due, or other callers won some races); an empty list means nothing was due.
      *
      * @param max       the most recipients to claim; 0 or less claims none
      * @param leaseTime how long the caller may take before the recipients are due again; must be positive and longer
      *                  than an attempt can last
-     * @throws QueueException when the claims could not be made durable (the caller must not attempt delivery)
+     * @throws QueueException when the claims could not be made (the caller must not attempt delivery)
      */
     List<Lease> leaseDue(int max, Duration leaseTime) throws QueueException;
 
@@ -92,6 +94,24 @@ public interface MailQueue extends AutoCloseable {
      * @throws QueueException           when it could not be recorded durably
      */
     boolean recordOutcome(Lease lease, DeliveryOutcome outcome, RetryPolicy.Decision decision) throws QueueException;
+
+    /** One outcome to record: what {@link #recordOutcome} takes, for {@link #recordOutcomes}. */
+    record Outcome(Lease lease, DeliveryOutcome outcome, RetryPolicy.Decision decision) {
+        public Outcome {
+            java.util.Objects.requireNonNull(lease, "lease");
+            java.util.Objects.requireNonNull(outcome, "outcome");
+            java.util.Objects.requireNonNull(decision, "decision");
+        }
+    }
+
+    /**
+     * Records several outcomes (the recipients of one message on one connection, or a batch deferred together) as
+     * {@link #recordOutcome} does, in one transaction and one wait for durability.
+     *
+     * @return for each outcome, in order, whether its lease still held
+     * @throws IllegalArgumentException when a lease's state may not move to its decision's (nothing is recorded)
+     */
+    List<Boolean> recordOutcomes(List<Outcome> outcomes) throws QueueException;
 
     /**
      * Clears the bookkeeping of leases that have run out and returns how many there were. Their recipients are due
@@ -114,10 +134,22 @@ public interface MailQueue extends AutoCloseable {
     Optional<java.time.Instant> nextDue() throws QueueException;
 
     /**
-     * Registers the one callback run after each message is durably queued (the forwarder's wake-up, so mail passes
-     * through at once when the primary is up). Runs on the committing thread and must not block.
+     * How the delivering side hears of new mail. Both methods run on the committing thread and must not block.
      */
-    void onArrival(Runnable listener);
+    interface ArrivalListener {
+        /**
+         * When a new recipient of {@code domain} is first due. {@code now} normally; later while its destination is
+         * known to be down, so that no attempt is made only to defer it (it stays QUEUED, and a flush brings it
+         * forward). Called inside the commit's transaction.
+         */
+        java.time.Instant firstAttempt(String domain, java.time.Instant now);
+
+        /** After a message is durably queued: the wake-up that lets mail pass through at once. */
+        void arrived(Envelope envelope);
+    }
+
+    /** Registers the one {@link ArrivalListener}; without one, every recipient is due at once. */
+    void onArrival(ArrivalListener listener);
 
     /** Counters kept by the queue itself. */
     QueueStats stats();

@@ -122,6 +122,14 @@ public final class RetryPolicy {
         return decision;
     }
 
+    /**
+     * When a recipient that has not been tried yet comes due if it is held back from the start (its destination is
+     * down): as if its first attempt had just been deferred, {@code now} plus the first backoff with jitter.
+     */
+    public Instant firstRetry(Instant now) {
+        return now.plus(backoff(0));
+    }
+
     /** {@code min × 2^attempts}, capped at max, ±jitter, within {@code [min, max]}. */
     Duration backoff(int attempts) {
         long min = minBackoff.toMillis();

@@ -6,12 +6,15 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import org.backstopmx.core.DeliveryOutcome;
 import org.backstopmx.core.Lease;
+import org.backstopmx.core.MailQueue;
+import org.backstopmx.core.QueueId;
 import org.backstopmx.core.QueueException;
 import org.backstopmx.core.RetryPolicy;
 import org.slf4j.Logger;
@@ -21,8 +24,8 @@ import org.slf4j.LoggerFactory;
  * The delivering side of the queue: leases due recipients, records outcomes, finishes messages.
  *
  * <p>Every change is its own transaction on a pooled connection (so concurrent callers race on rows, and the
- * compare-and-set decides), followed by a wait for the group commit's next fsync: a lease is durable before the
- * caller sends anything, an outcome before the caller forgets it. The counters move right after the commit, like
+ * compare-and-set decides), outcomes followed by a wait for the group commit's next fsync, so an outcome is durable before the caller forgets
+ * it. Claims are not waited for: a restart releases every lease anyway. The counters move right after the commit, like
  * {@link Enqueuer} and {@code delete} do.
  *
  * <p>A finished message (no recipient left QUEUED, DEFERRED or HELD) is removed in the same transaction as its last
@@ -73,15 +76,8 @@ final class Deliveries {
             } catch (SQLException | RuntimeException e) {
                 throw StorageFailure.of("cannot lease due recipients", e, disk, 0);
             }
-            if (leases.isEmpty()) {
-                return leases;
-            }
-            try {
-                groupCommit.awaitDurable(null);
-            } catch (SyncFailedException e) {
-                // The claims are committed, just not known to be on disk: the recipients come due at lease end.
-                throw StorageFailure.of("leased " + leases.size() + " recipients, but not durably", e, disk, 0);
-            }
+            // No wait for an fsync: a claim only matters while this process runs (a restart releases every lease,
+            // see recoverAtStartup), so losing it in a crash loses nothing.
             afterWrite.run();
             return leases;
         } finally {
@@ -90,48 +86,79 @@ final class Deliveries {
     }
 
     boolean recordOutcome(Lease lease, DeliveryOutcome outcome, RetryPolicy.Decision decision) throws QueueException {
-        Objects.requireNonNull(lease, "lease");
-        Objects.requireNonNull(outcome, "outcome");
-        Objects.requireNonNull(decision, "decision");
-        if (!lease.state().canMoveTo(decision.next())) {
-            throw new IllegalArgumentException(lease.queueId() + ": a recipient in " + lease.state()
-                    + " cannot move to " + decision.next());
+        return recordOutcomes(List.of(new MailQueue.Outcome(lease, outcome, decision))).get(0);
+    }
+
+    /** See {@link MailQueue#recordOutcomes}: one transaction, one wait for the fsync, then the body files. */
+    List<Boolean> recordOutcomes(List<MailQueue.Outcome> outcomes) throws QueueException {
+        Objects.requireNonNull(outcomes, "outcomes");
+        for (MailQueue.Outcome o : outcomes) {
+            if (!o.lease().state().canMoveTo(o.decision().next())) {
+                throw new IllegalArgumentException(o.lease().queueId() + ": a recipient in " + o.lease().state()
+                        + " cannot move to " + o.decision().next());
+            }
         }
-        lifecycle.enter(lease.queueId() + ": record outcome");
+        if (outcomes.isEmpty()) {
+            return List.of();
+        }
+        lifecycle.enter(outcomes.get(0).lease().queueId() + ": record outcome");
         try {
             Instant now = clock.instant();
-            LeaseRows.Recorded recorded;
+            // The rows are written in the group commit's transaction, with whatever else is being committed (new
+            // messages, other workers' outcomes): one H2 chunk and one fsync for the group, not one per caller. If the
+            // group fails the work is run again alone, so the list is rebuilt on each run.
+            List<LeaseRows.Recorded> recorded = new ArrayList<>(outcomes.size());
             try {
-                recorded = db.transaction(c -> LeaseRows.recordOutcome(c, lease, outcome, decision, now));
-            } catch (SQLException | RuntimeException e) {
-                throw StorageFailure.of(lease.queueId() + ": cannot record the outcome", e, disk, 0);
-            }
-            if (!recorded.won()) {
-                LOG.info("{}: to=<{}>: outcome not recorded, the lease was lost ({})", lease.queueId(),
-                        lease.address(), outcome.describe());
-                return false;
-            }
-            counters.moved(lease.state(), decision.next());
-            recorded.finished().ifPresent(r -> counters.removed(r.size(), r.states()));
-            MessageLog.outcome(lease, outcome, decision);
-            try {
-                groupCommit.awaitDurable(null);
+                groupCommit.awaitDurable(null, c -> {
+                    recorded.clear();
+                    for (MailQueue.Outcome o : outcomes) {
+                        recorded.add(LeaseRows.recordOutcome(c, o.lease(), o.outcome(), o.decision(), now));
+                    }
+                    return null;
+                });
             } catch (SyncFailedException e) {
-                throw StorageFailure.of(lease.queueId() + ": outcome recorded, but not durably"
-                        + (recorded.finished().isPresent() ? "; its body file is kept" : ""), e, disk, 0);
+                if (recorded.size() != outcomes.size()) {
+                    throw StorageFailure.of(outcomes.get(0).lease().queueId() + ": cannot record the outcome", e,
+                            disk, 0);
+                }
+                // committed, or maybe not durable: the leases are lost either way (they come due again), and any
+                // finished message keeps its body file, so nothing is deleted that a surviving row still names
+                throw StorageFailure.of(outcomes.get(0).lease().queueId() + ": outcome recorded, but not durably; body"
+                        + " files are kept", e, disk, 0);
             }
-            if (recorded.finished().isPresent()) {
+            List<Boolean> won = new ArrayList<>(outcomes.size());
+            List<QueueId> finished = new ArrayList<>();
+            List<MessageRows.Removed> removed = new ArrayList<>();
+            for (int i = 0; i < outcomes.size(); i++) {
+                MailQueue.Outcome o = outcomes.get(i);
+                LeaseRows.Recorded r = recorded.get(i);
+                won.add(r.won());
+                if (!r.won()) {
+                    LOG.info("{}: to=<{}>: outcome not recorded, the lease was lost ({})", o.lease().queueId(),
+                            o.lease().address(), o.outcome().describe());
+                    continue;
+                }
+                if (r.stateWritten()) {
+                    counters.moved(o.lease().state(), o.decision().next()); // else removed() counts the row as it was
+                }
+                MessageLog.outcome(o.lease(), o.outcome(), o.decision());
+                if (r.finished().isPresent()) {
+                    counters.removed(r.finished().get().size(), r.finished().get().states());
+                    finished.add(o.lease().queueId());
+                    removed.add(r.finished().get());
+                }
+            }
+            for (int i = 0; i < finished.size(); i++) {
                 try {
-                    spool.delete(lease.queueId());
+                    spool.delete(finished.get(i));
                 } catch (IOException e) {
                     LOG.warn("{}: finished, but its body file could not be removed; the next start removes it",
-                            lease.queueId(), e);
+                            finished.get(i), e);
                 }
-                MessageLog.removed(lease.queueId(), recorded.finished().get().size(),
-                        recorded.finished().get().states().size());
+                MessageLog.removed(finished.get(i), removed.get(i).size(), removed.get(i).states().size());
             }
             afterWrite.run();
-            return true;
+            return won;
         } finally {
             lifecycle.exit();
         }

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.backstopmx.core.Envelope;
+import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.QueueException;
 import org.backstopmx.core.QueueId;
 import org.slf4j.Logger;
@@ -41,7 +42,7 @@ final class Enqueuer {
     private final Lifecycle lifecycle;
     private final Runnable afterWrite;
     private final Set<IncomingSpoolMessage> receiving = ConcurrentHashMap.newKeySet();
-    private volatile Runnable arrivalListener;
+    private volatile MailQueue.ArrivalListener arrivalListener;
 
     Enqueuer(Spool spool, QueueDatabase db, GroupCommit groupCommit, QueueCounters counters, DiskSpace disk,
             Clock clock, Lifecycle lifecycle, Runnable afterWrite) {
@@ -105,7 +106,8 @@ final class Enqueuer {
         try {
             // the rows are inserted by the group commit, in one transaction with the other messages of its group
             groupCommit.awaitDurable(spool.directoryFor(id), c -> {
-                MessageRows.insert(c, envelope, size, clock.instant());
+                MailQueue.ArrivalListener l = arrivalListener;
+                MessageRows.insert(c, envelope, size, clock.instant(), l == null ? null : l::firstAttempt);
                 return null;
             });
         } catch (SyncFailedException | QueueException e) {
@@ -116,10 +118,10 @@ final class Enqueuer {
         counters.added(size, envelope.recipients().size());
         MessageLog.received(envelope, size);
         afterWrite.run();
-        Runnable listener = arrivalListener;
+        MailQueue.ArrivalListener listener = arrivalListener;
         if (listener != null) {
             try {
-                listener.run();
+                listener.arrived(envelope);
             } catch (RuntimeException e) {
                 LOG.warn("{}: arrival listener failed", id, e); // the message is queued all the same
             }
@@ -137,7 +139,7 @@ final class Enqueuer {
         message.discard();
     }
 
-    void onArrival(Runnable listener) {
+    void onArrival(MailQueue.ArrivalListener listener) {
         this.arrivalListener = listener;
     }
 

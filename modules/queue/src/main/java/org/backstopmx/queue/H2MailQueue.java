@@ -222,6 +222,11 @@ public final class H2MailQueue implements MailQueue {
     }
 
     @Override
+    public List<Boolean> recordOutcomes(List<MailQueue.Outcome> outcomes) throws QueueException {
+        return deliveries.recordOutcomes(outcomes);
+    }
+
+    @Override
     public int recoverExpiredLeases() throws QueueException {
         return deliveries.recoverExpiredLeases();
     }
@@ -237,7 +242,7 @@ public final class H2MailQueue implements MailQueue {
     }
 
     @Override
-    public void onArrival(Runnable listener) {
+    public void onArrival(ArrivalListener listener) {
         enqueuer.onArrival(listener);
     }
 

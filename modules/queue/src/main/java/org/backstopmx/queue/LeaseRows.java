@@ -115,7 +115,10 @@ final class LeaseRows {
     }
 
     /** What {@link #recordOutcome} did: whether the lease still held, and the message if this finished it. */
-    record Recorded(boolean won, Optional<MessageRows.Removed> finished) {
+    record Recorded(boolean won, Optional<MessageRows.Removed> finished, boolean stateWritten) {
+        Recorded(boolean won, Optional<MessageRows.Removed> finished) {
+            this(won, finished, true);
+        }
     }
 
     /**
@@ -124,11 +127,20 @@ final class LeaseRows {
      */
     static Recorded recordOutcome(Connection c, Lease lease, DeliveryOutcome outcome, RetryPolicy.Decision decision,
             Instant now) throws SQLException {
-        if (lockMessage(c, lease.queueId()).isEmpty() || !record(c, lease, outcome, decision, now)) {
+        if (lockMessage(c, lease.queueId()).isEmpty()) {
             return new Recorded(false, Optional.empty());
         }
-        if (decision.next().isFinal() && !hasPending(c, lease.queueId())) {
-            return new Recorded(true, MessageRows.delete(c, lease.queueId()));
+        if (decision.next().isFinal() && !hasPendingBesides(c, lease)) {
+            // The message ends with this outcome: its rows go, history included, so writing the recipient's new state
+            // and an attempt row only to delete them would be wasted work (most messages end this way). The
+            // compare-and-set is then a check under the row lock instead of the update.
+            if (!holdsLease(c, lease)) {
+                return new Recorded(false, Optional.empty());
+            }
+            return new Recorded(true, MessageRows.delete(c, lease.queueId()), false);
+        }
+        if (!record(c, lease, outcome, decision, now)) {
+            return new Recorded(false, Optional.empty());
         }
         return new Recorded(true, Optional.empty());
     }
@@ -178,11 +190,26 @@ final class LeaseRows {
         return true;
     }
 
-    /** Whether any recipient of the message is still QUEUED, DEFERRED or HELD. */
-    static boolean hasPending(Connection c, QueueId id) throws SQLException {
+    /** Whether any recipient of the lease's message other than the lease's own is still QUEUED, DEFERRED or HELD. */
+    static boolean hasPendingBesides(Connection c, Lease lease) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM recipient WHERE message_id = ? AND id <> ?"
+                + " AND state IN ('QUEUED', 'DEFERRED', 'HELD') LIMIT 1")) {
+            p.setString(1, lease.queueId().value());
+            p.setLong(2, lease.recipientId());
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    /** The compare-and-set's condition, checked under a row lock: the recipient is still under this lease. */
+    static boolean holdsLease(Connection c, Lease lease) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM recipient"
-                + " WHERE message_id = ? AND state IN ('QUEUED', 'DEFERRED', 'HELD') LIMIT 1")) {
-            p.setString(1, id.value());
+                + " WHERE id = ? AND state = ? AND lease_owner = ? AND lease_until = ? FOR UPDATE")) {
+            p.setLong(1, lease.recipientId());
+            p.setString(2, lease.state().name());
+            p.setString(3, lease.owner());
+            p.setObject(4, lease.leaseUntil());
             try (ResultSet rs = p.executeQuery()) {
                 return rs.next();
             }

@@ -32,6 +32,16 @@ final class MessageRows {
 
     /** Inserts the message and one QUEUED recipient per envelope recipient, all due at {@code now}. */
     static void insert(Connection c, Envelope e, long size, Instant now) throws SQLException {
+        insert(c, e, size, now, null);
+    }
+
+    /**
+     * @param firstAttempt when each recipient (by domain) is first due, or null for {@code now}; asked once per
+     *                     domain of the message
+     */
+    static void insert(Connection c, Envelope e, long size, Instant now,
+            java.util.function.BiFunction<String, Instant, Instant> firstAttempt) throws SQLException {
+        java.util.Map<String, Instant> due = new java.util.HashMap<>();
         try (PreparedStatement p = c.prepareStatement("INSERT INTO message"
                 + " (id, received_at, client_address, client_helo, sender, env_id, ret, size)"
                 + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
@@ -57,7 +67,8 @@ final class MessageRows {
                 p.setString(5, r.dsnNotify());
                 p.setString(6, r.orcpt());
                 p.setString(7, RecipientState.QUEUED.name());
-                p.setObject(8, now);
+                p.setObject(8, firstAttempt == null ? now
+                        : due.computeIfAbsent(r.domain(), d -> firstAttempt.apply(d, now)));
                 p.addBatch();
             }
             p.executeBatch();

@@ -27,6 +27,7 @@ import org.backstopmx.core.Envelope;
 import org.backstopmx.core.EnvelopeRecipient;
 import org.backstopmx.core.IncomingMessage;
 import org.backstopmx.core.Lease;
+import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.QueueId;
 import org.backstopmx.core.QueueStats;
 import org.backstopmx.core.QueuedRecipient;
@@ -381,13 +382,26 @@ class DeliveryTest {
     @Test
     void theArrivalListenerRunsAfterEachDurableCommit() throws Exception {
         java.util.concurrent.atomic.AtomicInteger arrivals = new java.util.concurrent.atomic.AtomicInteger();
-        queue.onArrival(() -> {
-            assertThat(queue.stats().messages()).as("runs after the message is queued").isEqualTo(arrivals.get() + 1);
-            arrivals.incrementAndGet();
+        queue.onArrival(new MailQueue.ArrivalListener() {
+            @Override
+            public Instant firstAttempt(String domain, Instant now) {
+                return domain.equals("example.net") ? now.plus(Duration.ofMinutes(5)) : now;
+            }
+
+            @Override
+            public void arrived(Envelope envelope) {
+                assertThat(queue.stats().messages()).as("runs after the message is queued")
+                        .isEqualTo(arrivals.get() + 1);
+                arrivals.incrementAndGet();
+            }
         });
         put("a@example.org");
-        put("b@example.org");
+        put("b@example.org", "c@example.net");
         assertThat(arrivals).hasValue(2);
+        assertThat(queue.leaseDue(10, LEASE)).extracting(Lease::address)
+                .containsExactlyInAnyOrder("a@example.org", "b@example.org");
+        clock.advance(Duration.ofMinutes(5));
+        assertThat(queue.leaseDue(10, LEASE)).extracting(Lease::address).containsExactly("c@example.net");
     }
 
     @Test

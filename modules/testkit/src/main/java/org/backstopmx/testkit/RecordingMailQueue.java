@@ -188,6 +188,13 @@ public final class RecordingMailQueue implements MailQueue {
                 "RecordingMailQueue records received messages only; test delivery against H2MailQueue");
     }
 
+    /** @throws UnsupportedOperationException always: this queue only records what the receiving side commits */
+    @Override
+    public List<Boolean> recordOutcomes(List<Outcome> outcomes) {
+        throw new UnsupportedOperationException(
+                "RecordingMailQueue records received messages only; test delivery against H2MailQueue");
+    }
+
     /** Nothing is ever leased here, so nothing expires: 0. */
     @Override
     public int recoverExpiredLeases() {
@@ -209,7 +216,7 @@ public final class RecordingMailQueue implements MailQueue {
 
     /** Nothing is delivered from here, so arrivals are not announced. */
     @Override
-    public void onArrival(Runnable listener) {
+    public void onArrival(ArrivalListener listener) {
     }
 
     @Override

@@ -70,7 +70,7 @@ import org.slf4j.LoggerFactory;
  * Everything reads the injected {@link Clock}. Tests do not start the scheduler thread: they move a clock and call
  * {@link #deliverDue()} and {@link #probeNow()}, which run a round to its end.
  */
-public final class Forwarder implements EtrnService, AutoCloseable {
+public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Forwarder.class);
     /** The scheduler re-reads the queue at least this often, whatever it was told. */
     private static final Duration MAX_SLEEP = Duration.ofSeconds(5);
@@ -110,11 +110,11 @@ public final class Forwarder implements EtrnService, AutoCloseable {
                 settings.hostname(), clock);
         this.health = new DestinationHealth(settings.probeInterval());
         this.workers = Executors.newCachedThreadPool(named("backstop-delivery"));
+        queue.onArrival(this); // last: the queue may call back from now on
     }
 
-    /** Starts the scheduler thread and makes new arrivals wake it. */
+    /** Starts the scheduler thread. */
     public void start() {
-        queue.onArrival(this::wake);
         lock.lock();
         try {
             if (scheduler != null) {
@@ -135,6 +135,33 @@ public final class Forwarder implements EtrnService, AutoCloseable {
             changed.signalAll();
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * New mail for a destination that is down is not tried just to be deferred: it is first due after a first
+     * backoff, or as soon as the destination is back (the flush brings it forward). Otherwise it is due at once.
+     */
+    @Override
+    public Instant firstAttempt(String domain, Instant now) {
+        return health.isDown(domain) ? policy.firstRetry(now) : now;
+    }
+
+    /** Wakes the scheduler for new mail, unless all of it is held for destinations that are down; logs those. */
+    @Override
+    public void arrived(Envelope envelope) {
+        boolean due = false;
+        for (EnvelopeRecipient r : envelope.recipients()) {
+            Optional<DestinationHealth.Down> down = health.down(r.domain());
+            if (down.isEmpty()) {
+                due = true;
+            } else {
+                LOG.info("{}: held to=<{}>: destination {} is down since {} ({}); delivered when it is back",
+                        envelope.id(), r.address(), r.domain(), down.get().since(), down.get().failure().describe());
+            }
+        }
+        if (due) {
+            wake();
         }
     }
 
@@ -168,8 +195,8 @@ public final class Forwarder implements EtrnService, AutoCloseable {
         int total = 0;
         while (true) {
             int n = dispatchDue();
-            total += n;
-            if (n > 0) {
+            if (n != 0) {
+                total += Math.max(n, 0);
                 continue;
             }
             lock.lock();
@@ -254,7 +281,7 @@ public final class Forwarder implements EtrnService, AutoCloseable {
                 for (String destination : health.claimProbes(clock.instant())) {
                     workers.execute(() -> probe(destination));
                 }
-                if (dispatchDue() > 0) {
+                if (dispatchDue() != 0) {
                     continue;
                 }
                 sleepUntilSomethingHappens();
@@ -298,15 +325,20 @@ public final class Forwarder implements EtrnService, AutoCloseable {
         }
     }
 
-    /** Claims what is due, as far as the in-flight bound allows, and hands it to the lanes; returns how many. */
+    /**
+     * Claims what is due, as far as the in-flight bound allows, and hands it to the lanes. Returns how many were
+     * claimed, or -1 after waiting for room: while jobs run, claims are made a batch at a time rather than one per
+     * finished job, so the queue sees few large claims.
+     */
     private int dispatchDue() throws InterruptedException {
         int room;
         lock.lock();
         try {
             room = settings.maxInFlight() - inFlight;
-            if (room <= 0) {
-                changed.await(1, TimeUnit.SECONDS); // a job finishing makes room
-                return 0;
+            int worthIt = inFlight == 0 ? 1 : Math.min(settings.leaseBatch(), Math.max(1, settings.maxInFlight() / 4));
+            if (room < worthIt) {
+                changed.await(1, TimeUnit.SECONDS); // jobs finishing make room
+                return -1;
             }
         } finally {
             lock.unlock();
@@ -333,8 +365,51 @@ public final class Forwarder implements EtrnService, AutoCloseable {
             jobs.computeIfAbsent(l.domain(), k -> new LinkedHashMap<>())
                     .computeIfAbsent(l.queueId(), k -> new ArrayList<>()).add(l);
         }
-        jobs.forEach((domain, messages) -> messages.forEach((id, ls) -> submit(new Job(domain, id, ls))));
+        jobs.forEach((domain, messages) -> {
+            List<Job> domainJobs = new ArrayList<>();
+            messages.forEach((id, ls) -> domainJobs.add(new Job(domain, id, ls)));
+            Optional<DestinationHealth.Down> down = health.down(domain);
+            if (down.isPresent()) {
+                holdBack(domainJobs, down.get());
+            } else {
+                domainJobs.forEach(this::submit);
+            }
+        });
         return leases.size();
+    }
+
+    /**
+     * Defers, in one transaction, the recipients that came due for a destination that is down: no connection, each on
+     * its own backoff. A recipient that this makes final (past its lifetime) takes the job's ordinary path, so its
+     * sender is told.
+     */
+    private void holdBack(List<Job> jobs, DestinationHealth.Down down) {
+        DeliveryOutcome held = heldBack(down);
+        Instant now = clock.instant();
+        List<MailQueue.Outcome> batch = new ArrayList<>();
+        try {
+            for (Job job : jobs) {
+                List<RetryPolicy.Decision> decisions = new ArrayList<>();
+                for (Lease l : job.leases()) {
+                    decisions.add(policy.decide(l.state(), held, l.attempts(), l.firstQueuedAt(), now));
+                }
+                if (decisions.stream().allMatch(d -> d.next() == RecipientState.DEFERRED)
+                        && !job.leases().stream().anyMatch(l -> crossesDelayWarning(l, now))) {
+                    for (int i = 0; i < decisions.size(); i++) {
+                        batch.add(new MailQueue.Outcome(job.leases().get(i), held, decisions.get(i)));
+                    }
+                    attempts.addAndGet(decisions.size());
+                } else {
+                    queue.envelope(job.id()).ifPresent(e -> record(job, e, job.leases().stream().map(l -> held).toList()));
+                }
+            }
+            queue.recordOutcomes(batch);
+        } catch (QueueException | RuntimeException e) {
+            LOG.error("cannot defer {} recipients for {} (down): {}; they come due when their lease ends",
+                    batch.size(), jobs.get(0).domain(), e.getMessage());
+        } finally {
+            jobs.forEach(this::finished);
+        }
     }
 
     private void finished(Job job) {
@@ -610,17 +685,19 @@ public final class Forwarder implements EtrnService, AutoCloseable {
                 LOG.warn("{}: cannot queue the delay notification: {}", job.id(), e.getMessage());
             }
         }
+        List<MailQueue.Outcome> batch = new ArrayList<>();
         for (int i = 0; i < job.leases().size(); i++) {
             RetryPolicy.Decision d = decisions.get(i);
             if (!failedNotified && d.next().isFinal() && d.next() != RecipientState.DELIVERED) {
                 continue;
             }
-            try {
-                queue.recordOutcome(job.leases().get(i), outcomes.get(i), d);
-            } catch (QueueException e) {
-                LOG.error("{}: cannot record the outcome for <{}> ({}); the recipient comes due again when its lease"
-                        + " ends", job.id(), job.leases().get(i).address(), e.getMessage());
-            }
+            batch.add(new MailQueue.Outcome(job.leases().get(i), outcomes.get(i), d));
+        }
+        try {
+            queue.recordOutcomes(batch);
+        } catch (QueueException e) {
+            LOG.error("{}: cannot record the outcomes for {} recipients ({}); they come due again when their lease"
+                    + " ends", job.id(), batch.size(), e.getMessage());
         }
     }
 

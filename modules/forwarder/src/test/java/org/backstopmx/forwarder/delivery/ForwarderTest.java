@@ -148,6 +148,29 @@ class ForwarderTest {
     }
 
     @Test
+    void newMailForADownDestinationWaitsWithoutAnAttemptAndGoesOutWhenItIsBack() throws Exception {
+        primary.stop();
+        put("alice@example.org");
+        forwarder.deliverDue();
+        assertThat(forwarder.isDown("example.org")).isTrue();
+
+        put("bob@example.org");
+        assertThat(forwarder.deliverDue()).as("not due: held for the down destination").isZero();
+        QueuedRecipient bob = recipients().stream().filter(r -> r.address().equals("bob@example.org")).findFirst()
+                .orElseThrow();
+        assertThat(bob.state()).isEqualTo(RecipientState.QUEUED);
+        assertThat(bob.attempts()).isZero();
+        assertThat(bob.nextAttemptAt()).isAfter(clock.instant());
+
+        primary.restart();
+        clock.advance(PROBE);
+        assertThat(forwarder.probeNow()).containsExactly("example.org");
+        forwarder.deliverDue();
+        assertThat(primary.transactions()).hasSize(2);
+        assertThat(queue.list(10)).isEmpty();
+    }
+
+    @Test
     void aProbeThatFailsKeepsTheDestinationDownUntilTheNextInterval() throws Exception {
         primary.stop();
         put("alice@example.org");
