@@ -76,6 +76,8 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     private static final Duration MAX_SLEEP = Duration.ofSeconds(5);
     /** A job whose lease ends sooner than this is not started: its recipients come due again. */
     private static final Duration LEASE_MARGIN = Duration.ofSeconds(30);
+    /** How long {@link #close()} waits for running deliveries. */
+    static final int CLOSE_GRACE_SECONDS = 5;
 
     private final ForwarderSettings settings;
     private final MailQueue queue;
@@ -744,8 +746,9 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     // ----------------------------------------------------------------------------------------------- closing
 
     /**
-     * Stops claiming, lets running attempts finish (up to a minute; whatever is cut short comes due again after its
-     * lease, at-least-once), then closes every connection.
+     * Stops claiming, lets running attempts finish for up to {@value #CLOSE_GRACE_SECONDS} seconds (container
+     * runtimes send SIGKILL ten seconds after SIGTERM; whatever is cut short is due again at the next start,
+     * at-least-once), then closes every parked connection.
      */
     @Override
     public void close() {
@@ -768,7 +771,9 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         }
         workers.shutdown();
         try {
-            if (!workers.awaitTermination(1, TimeUnit.MINUTES)) {
+            if (!workers.awaitTermination(CLOSE_GRACE_SECONDS, TimeUnit.SECONDS)) {
+                LOG.warn("forwarder: deliveries still running after {} s are abandoned; they are due again at the next"
+                        + " start", CLOSE_GRACE_SECONDS);
                 workers.shutdownNow();
             }
         } catch (InterruptedException e) {
