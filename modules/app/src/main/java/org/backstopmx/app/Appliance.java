@@ -1,54 +1,86 @@
 package org.backstopmx.app;
 
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.Random;
 import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.RetryPolicy;
+import org.backstopmx.app.metrics.BackstopMetrics;
+import org.backstopmx.app.metrics.MetricsServer;
 import org.backstopmx.core.config.BackstopConfig;
+import org.backstopmx.core.config.HostPort;
+import org.backstopmx.forwarder.CountingMxResolver;
 import org.backstopmx.forwarder.DnsjavaMxResolver;
+import org.backstopmx.forwarder.MxResolver;
 import org.backstopmx.forwarder.RouteResolver;
 import org.backstopmx.forwarder.delivery.Forwarder;
+import org.backstopmx.forwarder.delivery.ForwarderMetrics;
 import org.backstopmx.forwarder.delivery.ForwarderSettings;
 import org.backstopmx.queue.H2MailQueue;
+import org.backstopmx.queue.QueueMetrics;
 import org.backstopmx.smtpin.SmtpServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One running Backstop: the durable queue, the forwarder that drains it, and the SMTP listener in front of it. Start
- * order is queue first (its recovery runs before any client is let in), then the forwarder, then SMTP; stop order is
- * the reverse, so no session can reach a closed queue and no delivery outlives it.
+ * One running Backstop: the durable queue, the forwarder that drains it, the SMTP listener in front of it, and the
+ * metrics and health endpoint. Start order is queue first (its recovery runs before any client is let in), then the
+ * forwarder, then SMTP, then metrics; stop order is the reverse, so no session can reach a closed queue and no
+ * delivery outlives it. One Micrometer registry is fed by every part.
  */
 public final class Appliance implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Appliance.class);
+    /** How often the per-domain queue gauges are recomputed. */
+    private static final Duration QUEUE_METRICS_REFRESH = Duration.ofSeconds(15);
 
     private final BackstopConfig config;
-    private final MailQueue queue;
+    private final BackstopMetrics metrics;
+    private final H2MailQueue queue;
+    private final QueueMetrics queueMetrics;
     private final Forwarder forwarder;
     private final SmtpServer smtp;
+    private final MetricsServer metricsServer;
 
-    private Appliance(BackstopConfig config, MailQueue queue, Forwarder forwarder, SmtpServer smtp) {
+    private Appliance(BackstopConfig config, BackstopMetrics metrics, H2MailQueue queue, QueueMetrics queueMetrics,
+            Forwarder forwarder, SmtpServer smtp, MetricsServer metricsServer) {
         this.config = config;
+        this.metrics = metrics;
         this.queue = queue;
+        this.queueMetrics = queueMetrics;
         this.forwarder = forwarder;
         this.smtp = smtp;
+        this.metricsServer = metricsServer;
     }
 
-    /** Opens the queue, starts delivering and starts listening. On failure nothing is left running. */
+    /** Opens the queue, starts delivering, listening and serving metrics. On failure nothing is left running. */
     public static Appliance start(BackstopConfig config, Clock clock) throws Exception {
-        MailQueue queue = H2MailQueue.open(config.queue(), config.smtp().maxMessageSize(), clock);
+        BackstopMetrics metrics = new BackstopMetrics();
+        PrometheusMeterRegistry registry = metrics.registry();
+        H2MailQueue queue = null;
+        QueueMetrics queueMetrics = null;
         Forwarder forwarder = null;
         SmtpServer smtp = null;
         try {
+            queue = H2MailQueue.open(config.queue(), config.smtp().maxMessageSize(), clock);
+            queueMetrics = QueueMetrics.bind(queue, registry, config.servedDomains(), clock, QUEUE_METRICS_REFRESH);
             Random random = new Random(); // thread-safe: MX shuffling and backoff jitter
-            DnsjavaMxResolver dns = new DnsjavaMxResolver(config.dns());
+            MxResolver dns = new CountingMxResolver(new DnsjavaMxResolver(config.dns()), registry);
             RouteResolver routes = new RouteResolver(config, dns, random);
             RetryPolicy retry = new RetryPolicy(config.retry(), config.queue().lifetime(), random);
-            forwarder = new Forwarder(ForwarderSettings.from(config), queue, routes, dns, retry, clock);
+            forwarder = new Forwarder(ForwarderSettings.from(config), queue, routes, dns, retry,
+                    new ForwarderMetrics(registry, config.servedDomains()), clock);
             forwarder.start();
             smtp = new SmtpServer(config.hostname(), config.smtp(), config.domains(), queue, forwarder, clock);
             smtp.start();
+            MetricsServer metricsServer = startMetrics(config, registry, queue, smtp);
+            LOG.info("Backstop MX started: {} serving {} on {}, queue {}", config.hostname(),
+                    String.join(",", config.domains().keySet().stream().sorted().toList()), smtp.localAddress(),
+                    config.queue().path().toAbsolutePath());
+            return new Appliance(config, metrics, queue, queueMetrics, forwarder, smtp, metricsServer);
         } catch (Exception | Error e) {
             if (smtp != null) {
                 smtp.close();
@@ -56,17 +88,42 @@ public final class Appliance implements AutoCloseable {
             if (forwarder != null) {
                 forwarder.close();
             }
-            queue.close();
+            if (queueMetrics != null) {
+                queueMetrics.close();
+            }
+            if (queue != null) {
+                queue.close();
+            }
+            metrics.close();
             throw e;
         }
-        LOG.info("Backstop MX started: {} serving {} on {}, queue {}", config.hostname(),
-                String.join(",", config.domains().keySet().stream().sorted().toList()), smtp.localAddress(),
-                config.queue().path().toAbsolutePath());
-        return new Appliance(config, queue, forwarder, smtp);
+    }
+
+    private static MetricsServer startMetrics(BackstopConfig config, PrometheusMeterRegistry registry,
+            H2MailQueue queue, SmtpServer smtp) {
+        HostPort listen = config.metrics().listen();
+        try {
+            return MetricsServer.start(listen, registry, () -> {
+                if (!queue.isUsable()) {
+                    return Optional.of("the queue does not take mail (closed, or its database was lost)");
+                }
+                if (smtp.localAddress() == null) {
+                    return Optional.of("the SMTP listener is not bound");
+                }
+                return Optional.empty();
+            });
+        } catch (IOException e) {
+            throw new IllegalStateException("metrics.listen: cannot listen on " + listen + ": " + e.getMessage(), e);
+        }
     }
 
     public InetSocketAddress smtpAddress() {
         return smtp.localAddress();
+    }
+
+    /** Where {@code /metrics} and the health endpoints are served. */
+    public InetSocketAddress metricsAddress() {
+        return metricsServer.address();
     }
 
     public MailQueue queue() {
@@ -86,7 +143,10 @@ public final class Appliance implements AutoCloseable {
         LOG.info("Backstop MX stopping");
         smtp.close();
         forwarder.close();
+        queueMetrics.close();
         queue.close();
+        metricsServer.close();
+        metrics.close();
         LOG.info("Backstop MX stopped");
     }
 }

@@ -15,6 +15,7 @@ import org.backstopmx.core.RecipientState;
 import org.backstopmx.core.config.BackstopConfig;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
+import org.backstopmx.core.config.MetricsConfig;
 import org.backstopmx.core.config.ProbeConfig;
 import org.backstopmx.core.config.QueueConfig;
 import org.backstopmx.testkit.FakePrimaryMx;
@@ -50,7 +51,8 @@ class BackupMxEndToEndTest {
                 .withDomains(Map.of("example.test", new DomainConfig("example.test",
                         new HostPort("127.0.0.1", primary.port()), null, null)))
                 .withRoutes(Map.of("sender.test", new HostPort("127.0.0.1", senderMx.port())))
-                .withProbe(new ProbeConfig(probeInterval));
+                .withProbe(new ProbeConfig(probeInterval))
+                .withMetrics(new MetricsConfig(new HostPort("127.0.0.1", 0)));
         appliance = Appliance.start(config, Clock.systemUTC());
     }
 

@@ -141,7 +141,7 @@ final class Deliveries {
                 if (r.stateWritten()) {
                     counters.moved(o.lease().state(), o.decision().next()); // else removed() counts the row as it was
                 }
-                MessageLog.outcome(o.lease(), o.outcome(), o.decision());
+                MessageLog.outcome(o.lease(), o.outcome(), o.decision(), now);
                 if (r.finished().isPresent()) {
                     counters.removed(r.finished().get().size(), r.finished().get().states());
                     finished.add(o.lease().queueId());

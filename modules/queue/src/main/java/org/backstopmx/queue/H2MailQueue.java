@@ -7,11 +7,16 @@ import java.io.SyncFailedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.backstopmx.core.DeliveryOutcome;
@@ -23,6 +28,7 @@ import org.backstopmx.core.QueueException;
 import org.backstopmx.core.QueueId;
 import org.backstopmx.core.QueueStats;
 import org.backstopmx.core.QueuedMessage;
+import org.backstopmx.core.RecipientState;
 import org.backstopmx.core.RetryPolicy;
 import org.backstopmx.core.config.QueueConfig;
 import org.slf4j.Logger;
@@ -257,6 +263,41 @@ public final class H2MailQueue implements MailQueue {
      */
     public boolean isUsable() {
         return !lifecycle.isClosed() && !db.isClosed();
+    }
+
+    /**
+     * Per domain: its recipients by state, and when the oldest message with a recipient of it still pending (QUEUED,
+     * DEFERRED, HELD) was received. Two grouped scans of the recipient table: for a periodic refresh of the gauges,
+     * never for a scrape.
+     *
+     * @throws IllegalStateException when the queue is closed or the database fails
+     */
+    public DomainSnapshot domainSnapshot() {
+        return query("domain snapshot", c -> {
+            Map<String, Map<RecipientState, Long>> counts = new HashMap<>();
+            try (PreparedStatement p = c.prepareStatement(
+                    "SELECT domain, state, COUNT(*) FROM recipient GROUP BY domain, state");
+                    ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    counts.computeIfAbsent(rs.getString(1), d -> new EnumMap<>(RecipientState.class))
+                            .put(RecipientState.valueOf(rs.getString(2)), rs.getLong(3));
+                }
+            }
+            Map<String, Instant> oldest = new HashMap<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT r.domain, MIN(m.received_at) FROM recipient r"
+                    + " JOIN message m ON m.id = r.message_id WHERE r.state IN ('QUEUED', 'DEFERRED', 'HELD')"
+                    + " GROUP BY r.domain");
+                    ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    oldest.put(rs.getString(1), rs.getObject(2, Instant.class));
+                }
+            }
+            return new DomainSnapshot(counts, oldest);
+        });
+    }
+
+    /** See {@link #domainSnapshot()}. */
+    public record DomainSnapshot(Map<String, Map<RecipientState, Long>> recipients, Map<String, Instant> oldestPending) {
     }
 
     /** The queue's directory, absolute. */

@@ -26,13 +26,25 @@ final class MessageLog {
         }
     }
 
-    /** One recipient's attempt: {@code delivered}, {@code deferred}, {@code failed} or {@code expired}. */
-    static void outcome(Lease lease, DeliveryOutcome outcome, RetryPolicy.Decision decision) {
+    /**
+     * One recipient's attempt, in the shape of Postfix's delivery lines: {@code to=<..>, relay=.., delay=.., attempts=..,
+     * status=sent|deferred|bounced|expired (reply)}, and {@code next=} for a deferral. {@code delay} is seconds since
+     * the message was received.
+     */
+    static void outcome(Lease lease, DeliveryOutcome outcome, RetryPolicy.Decision decision, java.time.Instant now) {
         if (LOG.isInfoEnabled()) {
-            LOG.info("{}: {} to=<{}> relay={} stage={} attempts={} next={} reply={}", lease.queueId(),
-                    decision.next().name().toLowerCase(java.util.Locale.ROOT), clean(lease.address()),
-                    clean(outcome.host()), outcome.stage(), lease.attempts() + 1,
-                    decision.nextAttemptAt() == null ? "-" : decision.nextAttemptAt(), clean(outcome.describe()));
+            String status = switch (decision.next()) {
+                case DELIVERED -> "sent";
+                case FAILED -> "bounced";
+                case EXPIRED -> "expired";
+                default -> "deferred";
+            };
+            double delay = java.time.Duration.between(lease.firstQueuedAt(), now).toMillis() / 1000.0;
+            LOG.info("{}: to=<{}>, relay={}, delay={}, attempts={}, stage={}, status={} ({}){}", lease.queueId(),
+                    clean(lease.address()), outcome.host() == null ? "none" : clean(outcome.host()),
+                    String.format(java.util.Locale.ROOT, "%.1f", delay), lease.attempts() + 1, outcome.stage(), status,
+                    clean(outcome.describe()),
+                    decision.nextAttemptAt() == null ? "" : ", next=" + decision.nextAttemptAt());
         }
     }
 

@@ -93,6 +93,10 @@ public record BackstopConfig(
         return d == null ? delivery.tls() : d.tls(delivery.tls());
     }
 
+    public BackstopConfig withMetrics(MetricsConfig newMetrics) {
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, delivery, dns, newMetrics, admin);
+    }
+
     public BackstopConfig withProbe(ProbeConfig newProbe) {
         return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, newProbe, delivery, dns, metrics, admin);
     }

@@ -87,6 +87,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     private final Bouncer bouncer;
     private final DestinationHealth health;
     private final Clock clock;
+    private final ForwarderMetrics metrics;
     private final ExecutorService workers;
     private final Map<String, Lane> lanes = new HashMap<>();
 
@@ -101,7 +102,8 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     private final AtomicInteger attempts = new AtomicInteger();
 
     public Forwarder(ForwarderSettings settings, MailQueue queue, RouteResolver routes, MxResolver dns,
-            RetryPolicy policy, Clock clock) {
+            RetryPolicy policy, ForwarderMetrics metrics, Clock clock) {
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.queue = Objects.requireNonNull(queue, "queue");
         this.routes = Objects.requireNonNull(routes, "routes");
@@ -111,6 +113,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         this.bouncer = new Bouncer(queue, new DsnComposer(settings.hostname(), settings.bounceSizeLimit(), clock),
                 settings.hostname(), clock);
         this.health = new DestinationHealth(settings.probeInterval());
+        this.health.listener(metrics::destination);
         this.workers = Executors.newCachedThreadPool(named("backstop-delivery"));
         queue.onArrival(this); // last: the queue may call back from now on
     }
@@ -180,11 +183,6 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     /** Recipients attempted (or deferred without contact) since start. */
     public int attemptCount() {
         return attempts.get();
-    }
-
-    /** Tells {@code listener} whenever a destination goes down or comes back up (metrics). */
-    public void onDestinationChange(java.util.function.BiConsumer<String, Boolean> listener) {
-        health.listener(listener::accept);
     }
 
     /**
@@ -406,6 +404,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
                 }
             }
             queue.recordOutcomes(batch);
+            metrics.deferred(jobs.get(0).domain(), batch.size());
         } catch (QueueException | RuntimeException e) {
             LOG.error("cannot defer {} recipients for {} (down): {}; they come due when their lease ends",
                     batch.size(), jobs.get(0).domain(), e.getMessage());
@@ -578,7 +577,9 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
                 return null;
             }
         }
+        long started = System.nanoTime();
         List<RecipientOutcome> results = client.send(message(envelope.get(), job));
+        metrics.delivery(System.nanoTime() - started);
         if (reused && lostBeforeAnyReply(results)) {
             // a parked connection the server had closed meanwhile: not the recipients' fault, try a fresh one
             closeQuietly(client);
@@ -674,6 +675,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         if (!failed.isEmpty()) {
             try {
                 bouncer.send(envelope, failed);
+                metrics.bounce(DsnAction.FAILED, decisions.stream().anyMatch(d -> d.next() == RecipientState.EXPIRED));
             } catch (QueueException e) {
                 failedNotified = false;
                 LOG.error("{}: cannot queue the non-delivery notification ({}); its failed recipients stay leased and"
@@ -683,6 +685,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         if (!delayed.isEmpty()) {
             try {
                 bouncer.send(envelope, delayed);
+                metrics.bounce(DsnAction.DELAYED, false);
             } catch (QueueException e) {
                 LOG.warn("{}: cannot queue the delay notification: {}", job.id(), e.getMessage());
             }
@@ -696,7 +699,14 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
             batch.add(new MailQueue.Outcome(job.leases().get(i), outcomes.get(i), d));
         }
         try {
-            queue.recordOutcomes(batch);
+            List<Boolean> won = queue.recordOutcomes(batch);
+            for (int i = 0; i < batch.size(); i++) {
+                if (won.get(i)) {
+                    MailQueue.Outcome o = batch.get(i);
+                    metrics.outcome(job.domain(), o.decision().next(),
+                            Duration.between(o.lease().firstQueuedAt(), now));
+                }
+            }
         } catch (QueueException e) {
             LOG.error("{}: cannot record the outcomes for {} recipients ({}); they come due again when their lease"
                     + " ends", job.id(), batch.size(), e.getMessage());

@@ -33,6 +33,8 @@ import org.backstopmx.forwarder.DnsjavaMxResolver;
 import org.backstopmx.forwarder.RouteResolver;
 import org.backstopmx.forwarder.smtp.SmtpTimeouts;
 import org.backstopmx.queue.H2MailQueue;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.backstopmx.core.Metrics;
 import org.backstopmx.testkit.FakePrimaryMx;
 import org.backstopmx.testkit.MutableClock;
 import org.junit.jupiter.api.AfterEach;
@@ -59,6 +61,7 @@ class ForwarderTest {
     private H2MailQueue queue;
     private Forwarder forwarder;
     private ForwarderSettings settings;
+    private SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
     @BeforeEach
     void start() throws Exception {
@@ -70,6 +73,7 @@ class ForwarderTest {
     }
 
     private Forwarder forwarder(ForwarderSettings s) {
+        registry = new SimpleMeterRegistry();
         BackstopConfig config = BackstopConfig.defaults()
                 .withDomains(Map.of("example.org", new DomainConfig("example.org",
                         new HostPort("127.0.0.1", primary.port()), null, null)))
@@ -77,7 +81,8 @@ class ForwarderTest {
         // routes are configured: DNS is never asked (a server that does not exist would only time out)
         DnsjavaMxResolver dns = new DnsjavaMxResolver(new DnsConfig(new HostPort("127.0.0.1", 9), Duration.ofMillis(200)));
         RouteResolver routes = new RouteResolver(config, dns, new Random(1));
-        return new Forwarder(s, queue, routes, dns, new RetryPolicy(RETRY, LIFETIME, new Random(7)), clock);
+        return new Forwarder(s, queue, routes, dns, new RetryPolicy(RETRY, LIFETIME, new Random(7)),
+                new ForwarderMetrics(registry, config.servedDomains()), clock);
     }
 
     @AfterEach
@@ -107,6 +112,19 @@ class ForwarderTest {
                         .map(b -> new String(b, StandardCharsets.ISO_8859_1)).toList());
         assertThat(queue.list(10)).isEmpty();
         assertThat(queue.stats().messages()).isZero();
+        assertThat(attempts("example.org", "delivered")).isEqualTo(6);
+        assertThat(attempts("example.org", "deferred")).isZero();
+        assertThat(registry.get(Metrics.DELIVERY_DURATION).timer().count()).isEqualTo(3);
+        assertThat(registry.get(Metrics.QUEUE_RESIDENCE).timer().count()).isEqualTo(6);
+    }
+
+    private double attempts(String destination, String result) {
+        return registry.get(Metrics.DELIVERY_ATTEMPTS).tag("destination", destination).tag("result", result)
+                .counter().count();
+    }
+
+    private double up(String destination) {
+        return registry.get(Metrics.DESTINATION_UP).tag("destination", destination).gauge().value();
     }
 
     @Test
@@ -128,8 +146,10 @@ class ForwarderTest {
         for (int i = 0; i < 4; i++) {
             put("alice@example.org");
         }
+        assertThat(up("example.org")).isEqualTo(1);
         forwarder.deliverDue();
         assertThat(forwarder.isDown("example.org")).isTrue();
+        assertThat(up("example.org")).isZero();
         assertThat(recipients()).extracting(QueuedRecipient::state).containsOnly(RecipientState.DEFERRED);
 
         primary.restart();
@@ -142,8 +162,11 @@ class ForwarderTest {
         clock.advance(PROBE);
         assertThat(forwarder.probeNow()).containsExactly("example.org");
         assertThat(forwarder.isDown("example.org")).isFalse();
+        assertThat(up("example.org")).isEqualTo(1);
         forwarder.deliverDue();
         assertThat(primary.transactions()).hasSize(4);
+        assertThat(attempts("example.org", "deferred")).as("4 refused, then 4 held back").isEqualTo(8);
+        assertThat(attempts("example.org", "delivered")).isEqualTo(4);
         assertThat(queue.list(10)).isEmpty();
     }
 
@@ -205,6 +228,9 @@ class ForwarderTest {
                 "Final-Recipient: rfc822; bob@example.org", "Action: failed", "Status: 5.1.1",
                 "Diagnostic-Code: smtp; 550 5.1.1", original.id.value());
         assertThat(text).doesNotContain("Final-Recipient: rfc822; alice@example.org");
+        assertThat(registry.get(Metrics.BOUNCES).tag("reason", "failed").counter().count()).isEqualTo(1);
+        assertThat(attempts("example.org", "failed")).isEqualTo(1);
+        assertThat(attempts(Metrics.OTHER, "delivered")).as("the bounce, to the sender's domain").isEqualTo(1);
         assertThat(queue.list(10)).isEmpty();
     }
 

@@ -1,0 +1,75 @@
+package org.backstopmx.core;
+
+/**
+ * The names of Backstop's metrics, in Micrometer's dotted form, in one place: the Prometheus registry turns
+ * {@code backstop.queue.messages} into {@code backstop_queue_messages}, counters get {@code _total}, durations
+ * {@code _seconds}. The Grafana board and the alert rules use the Prometheus names; a test keeps them in step.
+ *
+ * <p>Label values come from configuration (served domains, destinations) or from the small enums below, never from
+ * message content, so the number of series stays bounded. A domain that is not served (a bounce's destination) is
+ * reported as {@value #OTHER}.
+ */
+public final class Metrics {
+    /** The label value for every domain that is not a served domain. */
+    public static final String OTHER = "other";
+
+    // ---- queue (gauges)
+    /** Messages in the queue. */
+    public static final String QUEUE_MESSAGES = "backstop.queue.messages";
+    /** Bytes of message bodies in the queue. */
+    public static final String QUEUE_BYTES = "backstop.queue.bytes";
+    /** Recipients in the queue, tags {@code state} (lower case) and {@code domain}. */
+    public static final String QUEUE_RECIPIENTS = "backstop.queue.recipients";
+    /** Age of the oldest message with a pending recipient, tag {@code domain}. */
+    public static final String QUEUE_OLDEST_AGE = "backstop.queue.oldest.age";
+    /** 1 while the queue takes mail (open, its database usable), else 0. */
+    public static final String QUEUE_WRITABLE = "backstop.queue.writable";
+    /** Histogram: from receipt to delivery of a recipient. */
+    public static final String QUEUE_RESIDENCE = "backstop.queue.residence";
+
+    // ---- smtp-in
+    /** Gauge: SMTP connections open now. */
+    public static final String SMTP_CONNECTIONS_ACTIVE = "backstop.smtp.connections.active";
+    /** Counter: SMTP sessions (connections accepted). */
+    public static final String SMTP_SESSIONS = "backstop.smtp.sessions";
+    /** Counter: messages stored, tag {@code domain} (once per served domain among its recipients). */
+    public static final String SMTP_MESSAGES_RECEIVED = "backstop.smtp.messages.received";
+    /** Counter: bytes of messages stored. */
+    public static final String SMTP_BYTES_RECEIVED = "backstop.smtp.bytes.received";
+    /** Counter: refusals, tag {@code reason} (see {@link RejectReason}). */
+    public static final String SMTP_REJECTIONS = "backstop.smtp.rejections";
+
+    // ---- forwarder
+    /** Counter: recipient outcomes, tags {@code destination} (domain) and {@code result} (see {@link AttemptResult}). */
+    public static final String DELIVERY_ATTEMPTS = "backstop.delivery.attempts";
+    /** Histogram: one message's delivery over SMTP (MAIL to the reply to the final dot, or the failure). */
+    public static final String DELIVERY_DURATION = "backstop.delivery.duration";
+    /** Counter: DSNs queued, tag {@code reason}: {@code failed}, {@code expired}, {@code delayed}. */
+    public static final String BOUNCES = "backstop.bounces";
+    /** Gauge: 1 when the destination (tag {@code destination}) is up, 0 while it is marked down. */
+    public static final String DESTINATION_UP = "backstop.destination.up";
+    /** Counter: route lookups, tag {@code result}: {@code ok}, {@code nodata}, {@code nxdomain}, {@code nullmx}, {@code temporary}. */
+    public static final String DNS_LOOKUPS = "backstop.dns.lookups";
+
+    /** Why a client was refused: the {@code reason} tag of {@link #SMTP_REJECTIONS}. */
+    public enum RejectReason {
+        RELAY_DENIED, UNKNOWN_RECIPIENT, TOO_MANY_RECIPIENTS, MESSAGE_TOO_LARGE, CONNECTION_LIMIT, IDLE_TIMEOUT,
+        TOO_MANY_ERRORS, LINE_TOO_LONG, BARE_LINE_FEED, MAIL_LOOP, STORAGE, SYNTAX, OTHER;
+
+        public String tag() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** What became of a recipient in one attempt: the {@code result} tag of {@link #DELIVERY_ATTEMPTS}. */
+    public enum AttemptResult {
+        DELIVERED, DEFERRED, FAILED, EXPIRED;
+
+        public String tag() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    private Metrics() {
+    }
+}

@@ -1,0 +1,125 @@
+package org.backstopmx.queue;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.backstopmx.core.Metrics;
+import org.backstopmx.core.RecipientState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The queue's gauges ({@link Metrics}). Messages, bytes and writability come from the counters the queue keeps as it
+ * goes, so a scrape costs nothing; recipients by state and domain and the oldest pending message per domain come
+ * from a grouped query run every {@code refresh} on a thread of their own, never on the scrape path (a queue of a
+ * million recipients takes about a second to group; the scrape reads the last result).
+ *
+ * <p>Domains that are not served (bounce destinations) are summed as {@link Metrics#OTHER}.
+ */
+public final class QueueMetrics implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(QueueMetrics.class);
+
+    private final H2MailQueue queue;
+    private final Set<String> served;
+    private final Clock clock;
+    private final Map<String, Map<RecipientState, AtomicLong>> recipients = new HashMap<>();
+    private final Map<String, AtomicLong> oldest = new HashMap<>();
+    private final ScheduledExecutorService refresher;
+
+    private QueueMetrics(H2MailQueue queue, MeterRegistry registry, Set<String> servedDomains, Clock clock) {
+        this.queue = queue;
+        this.served = Set.copyOf(servedDomains);
+        this.clock = clock;
+        Gauge.builder(Metrics.QUEUE_MESSAGES, queue, q -> q.stats().messages())
+                .description("Messages in the queue").register(registry);
+        Gauge.builder(Metrics.QUEUE_BYTES, queue, q -> q.stats().bytes()).baseUnit("bytes")
+                .description("Bytes of message bodies in the queue").register(registry);
+        Gauge.builder(Metrics.QUEUE_WRITABLE, queue, q -> q.isUsable() ? 1 : 0)
+                .description("1 while the queue takes mail, 0 when it is closed or its database is lost")
+                .register(registry);
+        java.util.List<String> domains = new java.util.ArrayList<>(served);
+        domains.add(Metrics.OTHER);
+        for (String d : domains) {
+            Map<RecipientState, AtomicLong> byState = new EnumMap<>(RecipientState.class);
+            for (RecipientState state : RecipientState.values()) {
+                if (state.isFinal()) {
+                    continue; // a finished message leaves the queue: final states are never held for long
+                }
+                AtomicLong value = new AtomicLong();
+                byState.put(state, value);
+                Gauge.builder(Metrics.QUEUE_RECIPIENTS, value, AtomicLong::get).tag("domain", d)
+                        .tag("state", state.name().toLowerCase(Locale.ROOT))
+                        .description("Recipients in the queue by state and domain").register(registry);
+            }
+            recipients.put(d, byState);
+            AtomicLong age = new AtomicLong();
+            oldest.put(d, age);
+            Gauge.builder(Metrics.QUEUE_OLDEST_AGE, age, AtomicLong::get).tag("domain", d).baseUnit("seconds")
+                    .description("Age of the oldest message with a recipient of the domain still pending; 0 when none")
+                    .register(registry);
+        }
+        this.refresher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "queue-metrics");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Registers the queue's gauges and starts refreshing the per-domain ones every {@code refresh}. */
+    public static QueueMetrics bind(H2MailQueue queue, MeterRegistry registry, Set<String> servedDomains, Clock clock,
+            Duration refresh) {
+        QueueMetrics m = new QueueMetrics(queue, registry, servedDomains, clock);
+        m.refresh();
+        m.refresher.scheduleWithFixedDelay(m::refreshQuietly, refresh.toMillis(), refresh.toMillis(),
+                TimeUnit.MILLISECONDS);
+        return m;
+    }
+
+    /** Reads the per-domain figures now. */
+    public void refresh() {
+        H2MailQueue.DomainSnapshot snapshot = queue.domainSnapshot();
+        Map<String, Map<RecipientState, Long>> sums = new HashMap<>();
+        snapshot.recipients().forEach((domain, byState) -> byState.forEach((state, n) -> sums
+                .computeIfAbsent(tag(domain), k -> new EnumMap<>(RecipientState.class)).merge(state, n, Long::sum)));
+        recipients.forEach((domain, byState) -> byState.forEach((state, value) ->
+                value.set(sums.getOrDefault(domain, Map.of()).getOrDefault(state, 0L))));
+        Map<String, Instant> first = new HashMap<>();
+        snapshot.oldestPending().forEach((domain, at) -> first.merge(tag(domain), at,
+                (a, b) -> a.isBefore(b) ? a : b));
+        Instant now = clock.instant();
+        oldest.forEach((domain, value) -> {
+            Instant at = first.get(domain);
+            value.set(at == null ? 0 : Math.max(0, Duration.between(at, now).getSeconds()));
+        });
+    }
+
+    private void refreshQuietly() {
+        try {
+            if (queue.isUsable()) {
+                refresh();
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("queue metrics: cannot refresh the per-domain figures: {}", e.getMessage());
+        }
+    }
+
+    private String tag(String domain) {
+        return served.contains(domain) ? domain : Metrics.OTHER;
+    }
+
+    @Override
+    public void close() {
+        refresher.shutdownNow();
+    }
+}
