@@ -74,7 +74,8 @@ public final class Appliance implements AutoCloseable {
             forwarder = new Forwarder(ForwarderSettings.from(config), queue, routes, dns, retry,
                     new ForwarderMetrics(registry, config.servedDomains()), clock);
             forwarder.start();
-            smtp = new SmtpServer(config.hostname(), config.smtp(), config.domains(), queue, forwarder, clock);
+            smtp = new SmtpServer(config.hostname(), config.smtp(), config.domains(), queue, forwarder, clock,
+                    registry);
             smtp.start();
             MetricsServer metricsServer = startMetrics(config, registry, queue, smtp);
             LOG.info("Backstop MX started: {} serving {} on {}, queue {}", config.hostname(),

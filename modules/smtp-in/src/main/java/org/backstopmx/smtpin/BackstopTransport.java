@@ -7,6 +7,7 @@ import org.apache.james.protocols.api.ProtocolSession;
 import org.apache.james.protocols.netty.Encryption;
 import org.apache.james.protocols.netty.HandlerConstants;
 import org.apache.james.protocols.netty.NettyProtocolTransport;
+import org.backstopmx.core.Metrics;
 
 /**
  * Writes replies for one connection. Two things James's transport does not:
@@ -15,7 +16,8 @@ import org.apache.james.protocols.netty.NettyProtocolTransport;
  *       {@code SslHandler} inserted in one task on the channel's I/O loop, so no byte can be read or written between
  *       the two; the framer is told to discard any plaintext pipelined after STARTTLS.</li>
  *   <li>Error counting: every reply passes here, so this is where 4xx/5xx replies are counted and a session over
- *       {@code smtp.max-errors} is ended with {@code 421 4.7.0} (Postfix's {@code smtpd_hard_error_limit}).</li>
+ *       {@code smtp.max-errors} is ended with {@code 421 4.7.0} (Postfix's {@code smtpd_hard_error_limit}), and
+ *       where every refusal is counted for {@link SmtpMetrics} by its reply code.</li>
  * </ul>
  */
 final class BackstopTransport extends NettyProtocolTransport {
@@ -23,13 +25,15 @@ final class BackstopTransport extends NettyProtocolTransport {
     private final Encryption encryption;
     private final int maxErrors;
     private final String hostname;
+    private final SmtpMetrics metrics;
 
-    BackstopTransport(Channel channel, Encryption encryption, int maxErrors, String hostname) {
+    BackstopTransport(Channel channel, Encryption encryption, int maxErrors, String hostname, SmtpMetrics metrics) {
         super(channel, encryption, false);
         this.channel = channel;
         this.encryption = encryption;
         this.maxErrors = maxErrors;
         this.hostname = hostname;
+        this.metrics = metrics;
     }
 
     Channel channel() {
@@ -50,11 +54,17 @@ final class BackstopTransport extends NettyProtocolTransport {
         if (state.closing) {
             return;
         }
+        boolean error = bytes.length > 0 && (bytes[0] == '4' || bytes[0] == '5');
+        if (error) {
+            // counted before the client can read the reply
+            metrics.refused(bytes);
+        }
         channel.writeAndFlush(Unpooled.wrappedBuffer(bytes));
-        if (bytes.length > 0 && (bytes[0] == '4' || bytes[0] == '5')) {
+        if (error) {
             state.errors++;
             if (maxErrors > 0 && state.errors >= maxErrors && !endsSession(bytes)) {
                 state.closing = true;
+                metrics.reject(Metrics.RejectReason.TOO_MANY_ERRORS);
                 String line = Replies.TOO_MANY_ERRORS.code() + " " + Replies.TOO_MANY_ERRORS.enhanced() + " "
                         + hostname + " " + Replies.TOO_MANY_ERRORS.text() + "\r\n";
                 channel.writeAndFlush(Unpooled.copiedBuffer(line, java.nio.charset.StandardCharsets.US_ASCII))

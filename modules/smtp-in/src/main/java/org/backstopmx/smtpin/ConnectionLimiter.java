@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.backstopmx.core.Metrics;
 import org.backstopmx.core.SmtpReply;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,13 +30,15 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
     private final int maxTotal;
     private final int maxPerIp;
     private final String hostname;
+    private final SmtpMetrics metrics;
     private final AtomicInteger total = new AtomicInteger();
     private final ConcurrentHashMap<InetAddress, AtomicInteger> perIp = new ConcurrentHashMap<>();
 
-    ConnectionLimiter(int maxTotal, int maxPerIp, String hostname) {
+    ConnectionLimiter(int maxTotal, int maxPerIp, String hostname, SmtpMetrics metrics) {
         this.maxTotal = maxTotal;
         this.maxPerIp = maxPerIp;
         this.hostname = hostname;
+        this.metrics = metrics;
     }
 
     /** Connections now open and admitted. */
@@ -45,6 +48,7 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        metrics.session();
         InetAddress ip = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress();
         int all = total.incrementAndGet();
         int fromIp = perIp.computeIfAbsent(ip, k -> new AtomicInteger()).incrementAndGet();
@@ -60,6 +64,7 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
             return;
         }
         LOG.info("reject: connect from [{}]: {}", ip.getHostAddress(), refusal);
+        metrics.reject(Metrics.RejectReason.CONNECTION_LIMIT);
         String line = refusal.code() + " " + refusal.enhanced() + " " + hostname + " " + refusal.text() + "\r\n";
         ctx.pipeline().remove(this);
         ctx.pipeline().addFirst(new Refused());

@@ -38,13 +38,15 @@ final class DataCommand implements CommandHandler<SMTPSession> {
     private final Clock clock;
     private final SmtpConfig config;
     private final String hostname;
+    private final SmtpMetrics metrics;
     private final LineHandler<SMTPSession> receiver = this::onDataLine;
 
-    DataCommand(MailQueue queue, Clock clock, SmtpConfig config, String hostname) {
+    DataCommand(MailQueue queue, Clock clock, SmtpConfig config, String hostname, SmtpMetrics metrics) {
         this.queue = queue;
         this.clock = clock;
         this.config = config;
         this.hostname = hostname;
+        this.metrics = metrics;
     }
 
     @Override
@@ -124,7 +126,9 @@ final class DataCommand implements CommandHandler<SMTPSession> {
         state.data = null;
         session.popLineHandler();
         session.resetState();
-        if (!reply.isPositive()) {
+        if (reply.isPositive()) {
+            metrics.stored(tx.recipients(), tx.storedBytes());
+        } else {
             LOG.info("{}: reject: DATA from [{}]: {}", tx.message().id(), session.getRemoteAddress().getAddress()
                     .getHostAddress(), reply);
         }

@@ -63,6 +63,15 @@ final class DataTransaction {
         return message;
     }
 
+    List<EnvelopeRecipient> recipients() {
+        return ctx.recipients();
+    }
+
+    /** Bytes written to the spool file, our {@code Received:} header included: the stored size once committed. */
+    long storedBytes() {
+        return storedBytes;
+    }
+
     /**
      * Takes one line, its ending included.
      *

@@ -9,6 +9,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.backstopmx.core.Metrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,10 +21,12 @@ import org.slf4j.LoggerFactory;
 final class IdleTimeoutHandler extends IdleStateHandler {
     private static final Logger LOG = LoggerFactory.getLogger(IdleTimeoutHandler.class);
     private final String hostname;
+    private final SmtpMetrics metrics;
 
-    IdleTimeoutHandler(Duration timeout, String hostname) {
+    IdleTimeoutHandler(Duration timeout, String hostname, SmtpMetrics metrics) {
         super(timeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS);
         this.hostname = hostname;
+        this.metrics = metrics;
     }
 
     @Override
@@ -32,6 +35,7 @@ final class IdleTimeoutHandler extends IdleStateHandler {
             return;
         }
         LOG.info("timeout after idle from {}", ctx.channel().remoteAddress());
+        metrics.reject(Metrics.RejectReason.IDLE_TIMEOUT);
         String line = Replies.IDLE_TIMEOUT.code() + " " + Replies.IDLE_TIMEOUT.enhanced() + " " + hostname + " "
                 + Replies.IDLE_TIMEOUT.text() + "\r\n";
         ctx.writeAndFlush(Unpooled.copiedBuffer(line, StandardCharsets.US_ASCII)).addListener(ChannelFutureListener.CLOSE);

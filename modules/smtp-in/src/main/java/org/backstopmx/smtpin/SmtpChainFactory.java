@@ -31,7 +31,7 @@ final class SmtpChainFactory {
     }
 
     static SMTPProtocolHandlerChain create(SmtpConfig config, String hostname, RecipientHook recipients,
-            MailQueue queue, EtrnService etrn, Clock clock) throws WiringException {
+            MailQueue queue, EtrnService etrn, Clock clock, SmtpMetrics smtpMetrics) throws WiringException {
         MetricFactory metrics = new QuietMetrics();
         SMTPProtocolHandlerChain chain = new SMTPProtocolHandlerChain(metrics, false);
         List<ProtocolHandler> handlers = List.of(
@@ -44,7 +44,7 @@ final class SmtpChainFactory {
                 new BackstopMailCmdHandler(metrics),
                 new RcptCmdHandler(metrics),
                 recipients,
-                new DataCommand(queue, clock, config, hostname),
+                new DataCommand(queue, clock, config, hostname, smtpMetrics),
                 new RsetCmdHandler(),
                 new NoopCmdHandler(),
                 new QuitCmdHandler(metrics),

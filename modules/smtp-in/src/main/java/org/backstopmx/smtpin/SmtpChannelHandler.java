@@ -37,17 +37,20 @@ final class SmtpChannelHandler extends BasicChannelInboundHandler {
     private final int maxCommandLineLength;
     private final int maxErrors;
     private final String hostname;
+    private final SmtpMetrics metrics;
 
-    SmtpChannelHandler(Protocol protocol, Encryption encryption, int maxCommandLineLength, int maxErrors, String hostname) {
+    SmtpChannelHandler(Protocol protocol, Encryption encryption, int maxCommandLineLength, int maxErrors, String hostname,
+            SmtpMetrics metrics) {
         super(QUIET_MDC, protocol, encryption, false);
         this.maxCommandLineLength = maxCommandLineLength;
         this.maxErrors = maxErrors;
         this.hostname = hostname;
+        this.metrics = metrics;
     }
 
     @Override
     protected ProtocolSession createSession(ChannelHandlerContext ctx) {
-        return protocol.newSession(new BackstopTransport(ctx.channel(), secure, maxErrors, hostname));
+        return protocol.newSession(new BackstopTransport(ctx.channel(), secure, maxErrors, hostname, metrics));
     }
 
     @Override

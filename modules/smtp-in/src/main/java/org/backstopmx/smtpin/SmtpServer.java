@@ -1,5 +1,6 @@
 package org.backstopmx.smtpin;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -55,6 +56,7 @@ public final class SmtpServer implements AutoCloseable {
     private final SMTPProtocolHandlerChain chain;
     private final BackstopSmtpProtocol protocol;
     private final ConnectionLimiter limiter;
+    private final SmtpMetrics metrics;
     private final InboundFlowControl flowControl = new InboundFlowControl();
     private EventLoopGroup boss;
     private EventLoopGroup io;
@@ -64,23 +66,28 @@ public final class SmtpServer implements AutoCloseable {
 
     /**
      * @param etrn answers {@code ETRN <domain>}; called on a worker thread, so it may block briefly
+     * @param registry receives the SMTP meters ({@link SmtpMetrics}); one server per registry
      * @throws IllegalArgumentException naming the configuration key when the TLS files or recipient files are unusable
      */
     public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
-            EtrnService etrn, Clock clock) {
+            EtrnService etrn, Clock clock, MeterRegistry registry) {
         Objects.requireNonNull(etrn, "etrn");
+        Objects.requireNonNull(registry, "registry");
         this.config = config;
         this.hostname = hostname;
         this.encryption = config.tls() == null ? null
                 : Encryption.createStartTls(TlsContexts.load(config.tls()), null, TlsContexts.PROTOCOLS, ClientAuth.NONE);
-        this.recipientHook = new RecipientHook(new RelayPolicy(RecipientDirectory.load(domains)), config.maxRecipients());
+        RecipientDirectory directory = RecipientDirectory.load(domains);
+        this.recipientHook = new RecipientHook(new RelayPolicy(directory), config.maxRecipients());
+        this.metrics = new SmtpMetrics(registry, directory.domains());
         try {
-            this.chain = SmtpChainFactory.create(config, hostname, recipientHook, queue, etrn, clock);
+            this.chain = SmtpChainFactory.create(config, hostname, recipientHook, queue, etrn, clock, metrics);
         } catch (Exception e) {
             throw new IllegalStateException("cannot assemble the SMTP handler chain", e);
         }
         this.protocol = new BackstopSmtpProtocol(chain, new BackstopSmtpConfiguration(hostname));
-        this.limiter = new ConnectionLimiter(config.maxConnections(), config.maxConnectionsPerIp(), hostname);
+        this.limiter = new ConnectionLimiter(config.maxConnections(), config.maxConnectionsPerIp(), hostname, metrics);
+        metrics.activeConnections(limiter::active);
     }
 
     /** Binds the listener. */
@@ -104,10 +111,10 @@ public final class SmtpServer implements AutoCloseable {
                         ch.pipeline()
                                 .addLast("connectionLimiter", limiter)
                                 .addLast("flowControl", flowControl)
-                                .addLast("idleTimeout", new IdleTimeoutHandler(config.idleTimeout(), hostname))
+                                .addLast("idleTimeout", new IdleTimeoutHandler(config.idleTimeout(), hostname, metrics))
                                 .addLast(workers, "framer", new SmtpLineDecoder(maxFrame))
                                 .addLast(workers, "coreHandler", new SmtpChannelHandler(protocol, encryption,
-                                        config.maxCommandLineLength(), config.maxErrors(), hostname));
+                                        config.maxCommandLineLength(), config.maxErrors(), hostname, metrics));
                     }
                 });
         InetSocketAddress address = config.listen().toSocketAddress();
@@ -132,7 +139,9 @@ public final class SmtpServer implements AutoCloseable {
 
     /** Replaces the served domains and recipient lists; sessions in progress are not interrupted. */
     public void reloadDomains(Map<String, DomainConfig> domains) {
-        recipientHook.replacePolicy(new RelayPolicy(RecipientDirectory.load(domains)));
+        RecipientDirectory directory = RecipientDirectory.load(domains);
+        metrics.servedDomains(directory.domains());
+        recipientHook.replacePolicy(new RelayPolicy(directory));
     }
 
     /**

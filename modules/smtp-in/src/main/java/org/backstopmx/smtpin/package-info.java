@@ -27,6 +27,9 @@
  *   <li>the whole message is buffered in heap: DATA lines go straight into the queue's spool file.</li>
  * </ul>
  *
+ * <p>Its meters (connections, sessions, messages and bytes stored per served domain, refusals by reason) are kept by
+ * {@link org.backstopmx.smtpin.SmtpMetrics} in the registry given to {@link org.backstopmx.smtpin.SmtpServer}.
+ *
  * <p>Failure modes: storage errors answer 451 4.3.0 / 452 4.3.1 and the session goes on; an unexpected exception in
  * a handler answers 421 4.3.0 and closes the connection; nothing partial is ever queued.
  */

@@ -1,5 +1,6 @@
 package org.backstopmx.smtpin;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.Map;
@@ -15,6 +16,8 @@ final class ServerFixture implements AutoCloseable {
     static final String HOST = "mx2.backstop.test";
 
     final RecordingMailQueue queue = new RecordingMailQueue();
+    /** Receives the server's meters. */
+    final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     final SmtpServer server;
 
     ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains) throws InterruptedException {
@@ -23,7 +26,7 @@ final class ServerFixture implements AutoCloseable {
 
     ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains, EtrnService etrn) throws InterruptedException {
         server = new SmtpServer(HOST, config.withListen(new HostPort("127.0.0.1", 0)), domains, queue, etrn,
-                Clock.systemUTC());
+                Clock.systemUTC(), registry);
         server.start();
     }
 
