@@ -66,7 +66,9 @@ class MetricsEndpointTest {
         assertThat(value(before, "backstop_queue_messages")).isZero();
         assertThat(value(before, "backstop_destination_up{destination=\"example.test\"}")).isEqualTo(1);
         assertThat(value(before, "backstop_queue_writable")).isEqualTo(1);
-        assertThat(before).contains("jvm_memory_used_bytes", "process_cpu_usage");
+        assertThat(before).contains("jvm_memory_used_bytes", "process_cpu_usage", "netty_allocator_memory_used_bytes",
+                "backstop_queue_db_connections_active");
+        assertThat(value(before, "backstop_queue_db_size_bytes")).isPositive();
 
         primary.stop();
         send(3);

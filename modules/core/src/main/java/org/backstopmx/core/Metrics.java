@@ -24,6 +24,10 @@ public final class Metrics {
     public static final String QUEUE_OLDEST_AGE = "backstop.queue.oldest.age";
     /** 1 while the queue takes mail (open, its database usable), else 0. */
     public static final String QUEUE_WRITABLE = "backstop.queue.writable";
+    /** Gauge: connections of the queue database's pool in use. */
+    public static final String QUEUE_DB_CONNECTIONS = "backstop.queue.db.connections.active";
+    /** Gauge: size of the queue database file in bytes. */
+    public static final String QUEUE_DB_SIZE = "backstop.queue.db.size";
     /** Histogram: from receipt to delivery of a recipient. */
     public static final String QUEUE_RESIDENCE = "backstop.queue.residence";
 

@@ -300,6 +300,11 @@ public final class H2MailQueue implements MailQueue {
     public record DomainSnapshot(Map<String, Map<RecipientState, Long>> recipients, Map<String, Instant> oldestPending) {
     }
 
+    /** Database connections in use now: H2's connection pool has no Micrometer binder, so the queue reports it. */
+    public int activeDatabaseConnections() {
+        return db.activeConnections();
+    }
+
     /** The queue's directory, absolute. */
     public Path directory() {
         return dir;

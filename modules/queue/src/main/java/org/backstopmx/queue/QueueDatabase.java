@@ -202,6 +202,12 @@ final class QueueDatabase implements AutoCloseable {
         }
     }
 
+    /** Connections of the pool in use now (0 while the database is being swapped). */
+    int activeConnections() {
+        JdbcConnectionPool p = pool;
+        return p == null ? 0 : p.getActiveConnections();
+    }
+
     private JdbcConnectionPool newPool() throws SQLException {
         JdbcConnectionPool p = JdbcConnectionPool.create(url, USER, "");
         p.setMaxConnections(POOL_SIZE);

@@ -1,6 +1,7 @@
 package org.backstopmx.app.metrics;
 
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -9,10 +10,12 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.UnpooledByteBufAllocator;
 
 /**
- * The appliance's one registry (Prometheus flavour), with the JVM and process binders Micrometer offers: heap and
- * other memory pools, GC pauses, threads, classes, CPU, open file descriptors, uptime. Every module registers its own
+ * The appliance's one registry (Prometheus flavour), with the JVM, process and Netty binders Micrometer offers: heap
+ * and other memory pools, GC pauses, threads, classes, CPU, open file descriptors, uptime, Netty's buffer memory. Every module registers its own
  * meters in it.
  */
 public final class BackstopMetrics implements AutoCloseable {
@@ -27,6 +30,8 @@ public final class BackstopMetrics implements AutoCloseable {
         new ProcessorMetrics().bindTo(registry);
         new FileDescriptorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
+        new NettyAllocatorMetrics(PooledByteBufAllocator.DEFAULT).bindTo(registry); // SMTP's buffers
+        new NettyAllocatorMetrics(UnpooledByteBufAllocator.DEFAULT).bindTo(registry);
     }
 
     public PrometheusMeterRegistry registry() {
