@@ -66,7 +66,7 @@ class MetricsEndpointTest {
         assertThat(value(before, "backstop_queue_messages")).isZero();
         assertThat(value(before, "backstop_destination_up{destination=\"example.test\"}")).isEqualTo(1);
         assertThat(value(before, "backstop_queue_writable")).isEqualTo(1);
-        assertThat(before).contains("jvm_memory_used_bytes", "process_cpu_usage", "netty_allocator_memory_used_bytes",
+        assertThat(before).contains("jvm_memory_used_bytes", "process_cpu_usage", "netty_allocator_memory_used",
                 "backstop_queue_db_connections_active");
         assertThat(value(before, "backstop_queue_db_size_bytes")).isPositive();
 
