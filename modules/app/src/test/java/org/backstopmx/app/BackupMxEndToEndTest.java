@@ -13,11 +13,7 @@ import java.util.Map;
 import org.backstopmx.core.QueuedMessage;
 import org.backstopmx.core.RecipientState;
 import org.backstopmx.core.config.BackstopConfig;
-import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
-import org.backstopmx.core.config.MetricsConfig;
-import org.backstopmx.core.config.ProbeConfig;
-import org.backstopmx.core.config.QueueConfig;
 import org.backstopmx.testkit.FakePrimaryMx;
 import org.backstopmx.testkit.SmtpTranscript;
 import org.eclipse.angus.mail.smtp.SMTPTransport;
@@ -44,15 +40,8 @@ class BackupMxEndToEndTest {
     private void start(Duration probeInterval) throws Exception {
         primary = FakePrimaryMx.start();
         senderMx = FakePrimaryMx.start();
-        BackstopConfig defaults = BackstopConfig.defaults();
-        BackstopConfig config = defaults
-                .withSmtp(defaults.smtp().withListen(new HostPort("127.0.0.1", 0)))
-                .withQueue(new QueueConfig(dir.resolve("queue"), Duration.ofDays(5), 0, 4.0, 64L << 20))
-                .withDomains(Map.of("example.test", new DomainConfig("example.test",
-                        new HostPort("127.0.0.1", primary.port()), null, null)))
-                .withRoutes(Map.of("sender.test", new HostPort("127.0.0.1", senderMx.port())))
-                .withProbe(new ProbeConfig(probeInterval))
-                .withMetrics(new MetricsConfig(new HostPort("127.0.0.1", 0)));
+        BackstopConfig config = InProcessConfig.serving(dir, primary.port(), probeInterval)
+                .withRoutes(Map.of("sender.test", new HostPort("127.0.0.1", senderMx.port())));
         appliance = Appliance.start(config, Clock.systemUTC());
     }
 

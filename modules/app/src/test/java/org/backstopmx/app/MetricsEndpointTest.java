@@ -10,15 +10,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.backstopmx.core.config.BackstopConfig;
-import org.backstopmx.core.config.DomainConfig;
-import org.backstopmx.core.config.HostPort;
-import org.backstopmx.core.config.MetricsConfig;
-import org.backstopmx.core.config.ProbeConfig;
-import org.backstopmx.core.config.QueueConfig;
 import org.backstopmx.testkit.FakePrimaryMx;
 import org.eclipse.angus.mail.smtp.SMTPTransport;
 import jakarta.mail.Session;
@@ -44,14 +37,8 @@ class MetricsEndpointTest {
     @BeforeEach
     void start() throws Exception {
         primary = FakePrimaryMx.start();
-        BackstopConfig defaults = BackstopConfig.defaults();
-        appliance = Appliance.start(defaults
-                .withSmtp(defaults.smtp().withListen(new HostPort("127.0.0.1", 0)))
-                .withQueue(new QueueConfig(dir.resolve("queue"), Duration.ofDays(5), 0, 4.0, 64L << 20))
-                .withDomains(Map.of("example.test", new DomainConfig("example.test",
-                        new HostPort("127.0.0.1", primary.port()), null, null)))
-                .withProbe(new ProbeConfig(Duration.ofSeconds(1)))
-                .withMetrics(new MetricsConfig(new HostPort("127.0.0.1", 0))), Clock.systemUTC());
+        appliance = Appliance.start(InProcessConfig.serving(dir, primary.port(), Duration.ofSeconds(1)),
+                Clock.systemUTC());
     }
 
     @AfterEach
