@@ -279,18 +279,6 @@ final class LeaseRows {
         }
     }
 
-    /** Leases still running at {@code now} (for the startup log: their holders died with the last run). */
-    static int countRunning(Connection c, Instant now) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM recipient"
-                + " WHERE next_attempt_at > ? AND lease_until IS NOT NULL")) {
-            p.setObject(1, now);
-            try (ResultSet rs = p.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
-            }
-        }
-    }
-
     /** The reply as stored: null when the remote said nothing (the stage is in the attempt row). */
     private static String reply(DeliveryOutcome outcome) {
         return outcome.reply() == null ? null : outcome.reply().toString();

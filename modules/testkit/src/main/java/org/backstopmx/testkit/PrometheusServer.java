@@ -86,11 +86,6 @@ public final class PrometheusServer implements AutoCloseable {
         return body("/api/v1/alerts");
     }
 
-    /** {@code GET /api/v1/targets}: the JSON answer. */
-    public String targets() {
-        return body("/api/v1/targets");
-    }
-
     /** The server's log so far (for failure messages). */
     public String log() {
         try {

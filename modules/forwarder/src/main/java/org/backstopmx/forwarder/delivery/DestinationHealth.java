@@ -110,8 +110,4 @@ final class DestinationHealth {
         return down.values().stream().map(Down::nextProbe).min(Instant::compareTo);
     }
 
-    /** The destinations down now. */
-    List<String> downDestinations() {
-        return List.copyOf(down.keySet());
-    }
 }

@@ -98,9 +98,6 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     private volatile boolean closed;
     private Thread scheduler;
 
-    /** The outcomes a job came to, for tests and metrics: how many recipients went which way. */
-    private final AtomicInteger attempts = new AtomicInteger();
-
     public Forwarder(ForwarderSettings settings, MailQueue queue, RouteResolver routes, MxResolver dns,
             RetryPolicy policy, ForwarderMetrics metrics, Clock clock) {
         this.metrics = Objects.requireNonNull(metrics, "metrics");
@@ -173,16 +170,6 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     /** Whether {@code domain}'s destination is marked down. */
     public boolean isDown(String domain) {
         return health.isDown(DomainNames.normalize(domain));
-    }
-
-    /** The destinations marked down now. */
-    public List<String> downDestinations() {
-        return health.downDestinations();
-    }
-
-    /** Recipients attempted (or deferred without contact) since start. */
-    public int attemptCount() {
-        return attempts.get();
     }
 
     /**
@@ -394,11 +381,10 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
                     decisions.add(policy.decide(l.state(), held, l.attempts(), l.firstQueuedAt(), now));
                 }
                 if (decisions.stream().allMatch(d -> d.next() == RecipientState.DEFERRED)
-                        && !job.leases().stream().anyMatch(l -> crossesDelayWarning(l, now))) {
+                        && job.leases().stream().noneMatch(l -> crossesDelayWarning(l, now))) {
                     for (int i = 0; i < decisions.size(); i++) {
                         batch.add(new MailQueue.Outcome(job.leases().get(i), held, decisions.get(i)));
                     }
-                    attempts.addAndGet(decisions.size());
                 } else {
                     queue.envelope(job.id()).ifPresent(e -> record(job, e, job.leases().stream().map(l -> held).toList()));
                 }
@@ -657,7 +643,6 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
             DeliveryOutcome outcome = outcomes.get(i);
             RetryPolicy.Decision d = policy.decide(lease.state(), outcome, lease.attempts(), lease.firstQueuedAt(), now);
             decisions.add(d);
-            attempts.incrementAndGet();
             if (envelope.isNullSender()) {
                 continue;
             }

@@ -120,11 +120,6 @@ public record ForwarderSettings(
                 newDelayWarning, bounceSizeLimit, probeInterval, leaseTime, maxInFlight, leaseBatch);
     }
 
-    public ForwarderSettings withBounceSizeLimit(long newLimit) {
-        return new ForwarderSettings(hostname, concurrency, connectionReuseTime, timeouts, tls, domainTls,
-                delayWarning, newLimit, probeInterval, leaseTime, maxInFlight, leaseBatch);
-    }
-
     /** The relay client's settings for mail to {@code domain}. */
     RelaySettings relaySettings(String domain) {
         return new RelaySettings(hostname, timeouts, domainTls.getOrDefault(domain, tls));
