@@ -62,10 +62,12 @@ class BackupMxEndToEndTest {
         primary.stop();
         List<byte[]> sent = sendAll(3, "bob@example.test");
 
-        // the first is tried and deferred, and marks the primary down; the others wait without an attempt
+        // a refused connection marks the primary down; what arrives after that waits without an attempt (how many
+        // were tried before depends on how fast the sessions go, so only the end state is asserted here; the
+        // forwarder's own tests pin the "no attempt while down" rule with a moved clock)
         await().atMost(WAIT).until(() -> appliance.forwarder().isDown("example.test")
                 && states().contains(RecipientState.DEFERRED) && states().size() == 3);
-        assertThat(states()).containsOnly(RecipientState.DEFERRED, RecipientState.QUEUED);
+        assertThat(states()).isSubsetOf(RecipientState.DEFERRED, RecipientState.QUEUED);
         assertThat(primary.transactions()).isEmpty();
 
         primary.restart();
