@@ -130,6 +130,32 @@ public interface MailQueue extends AutoCloseable {
      */
     int expedite(String domain) throws QueueException;
 
+    /**
+     * {@code queue hold}: moves the message's QUEUED and DEFERRED recipients to HELD, durably. A held recipient is not
+     * tried, not expired and not flushed until it is released. A recipient whose attempt is running is left alone (its
+     * outcome is recorded as usual).
+     *
+     * @return how many recipients were held; empty when no such message is queued
+     */
+    Optional<Integer> hold(QueueId id) throws QueueException;
+
+    /**
+     * {@code queue release}: moves the message's HELD recipients back to QUEUED, due now, durably.
+     *
+     * @return how many recipients were released; empty when no such message is queued
+     */
+    Optional<Integer> release(QueueId id) throws QueueException;
+
+    /**
+     * Leases every pending recipient of one message (QUEUED, DEFERRED and HELD) that is not under a running lease, as
+     * {@link #leaseDue} does for due ones: for {@code queue bounce}, which records a failure for each. Empty when the
+     * message is not queued or all its pending recipients are being tried.
+     */
+    List<Lease> leaseMessage(QueueId id, Duration leaseTime) throws QueueException;
+
+    /** The domains that have QUEUED or DEFERRED recipients (what a flush of everything must flush), sorted. */
+    java.util.Set<String> pendingDomains() throws QueueException;
+
     /** When the next pending recipient comes due (a running lease counts as due at its end); empty when none is pending. */
     Optional<java.time.Instant> nextDue() throws QueueException;
 

@@ -53,6 +53,7 @@ public final class H2MailQueue implements MailQueue {
     private final Lifecycle lifecycle = new Lifecycle();
     private final Enqueuer enqueuer;
     private final Deliveries deliveries;
+    private final Clock clock;
 
     private H2MailQueue(Path dir, QueueLock lock, Spool spool, DiskSpace disk, QueueDatabase db,
             QueueCounters counters, GroupCommit groupCommit, Maintenance maintenance, Clock clock) {
@@ -64,6 +65,7 @@ public final class H2MailQueue implements MailQueue {
         this.counters = counters;
         this.groupCommit = groupCommit;
         this.maintenance = maintenance;
+        this.clock = clock;
         this.enqueuer = new Enqueuer(spool, db, groupCommit, counters, disk, clock, lifecycle, maintenance::wrote);
         this.deliveries = new Deliveries(db, groupCommit, counters, spool, disk, clock, lifecycle, maintenance::wrote);
     }
@@ -240,6 +242,83 @@ public final class H2MailQueue implements MailQueue {
     @Override
     public int expedite(String domain) throws QueueException {
         return deliveries.expedite(Objects.requireNonNull(domain, "domain"));
+    }
+
+    @Override
+    public Optional<Integer> hold(QueueId id) throws QueueException {
+        return move(id, java.util.EnumSet.of(RecipientState.QUEUED, RecipientState.DEFERRED), RecipientState.HELD,
+                "held");
+    }
+
+    @Override
+    public Optional<Integer> release(QueueId id) throws QueueException {
+        return move(id, java.util.EnumSet.of(RecipientState.HELD), RecipientState.QUEUED, "released");
+    }
+
+    /** Hold and release: one transaction in the group commit, durable before it returns; the counters follow. */
+    private Optional<Integer> move(QueueId id, java.util.Set<RecipientState> from, RecipientState to, String action)
+            throws QueueException {
+        Objects.requireNonNull(id, "id");
+        lifecycle.enter(id + ": " + action);
+        try {
+            Instant now = clock.instant();
+            List<Optional<Map<RecipientState, Integer>>> result = new java.util.ArrayList<>(1);
+            try {
+                groupCommit.awaitDurable(null, c -> {
+                    result.clear();
+                    result.add(AdminRows.move(c, id, from, to, now));
+                    return null;
+                });
+            } catch (SyncFailedException e) {
+                throw StorageFailure.of(id + ": cannot record " + action, e, disk, 0);
+            }
+            Optional<Map<RecipientState, Integer>> moved = result.get(0);
+            if (moved.isEmpty()) {
+                return Optional.empty();
+            }
+            int total = 0;
+            for (Map.Entry<RecipientState, Integer> e : moved.get().entrySet()) {
+                for (int i = 0; i < e.getValue(); i++) {
+                    counters.moved(e.getKey(), to);
+                }
+                total += e.getValue();
+            }
+            MessageLog.admin(id, action, total);
+            maintenance.wrote();
+            return Optional.of(total);
+        } finally {
+            lifecycle.exit();
+        }
+    }
+
+    @Override
+    public List<Lease> leaseMessage(QueueId id, Duration leaseTime) throws QueueException {
+        Objects.requireNonNull(id, "id");
+        if (leaseTime.isNegative() || leaseTime.isZero()) {
+            throw new IllegalArgumentException("lease time must be positive: " + leaseTime);
+        }
+        lifecycle.enter(id + ": lease");
+        try {
+            Instant now = clock.instant();
+            String owner = java.util.UUID.randomUUID().toString();
+            return db.transaction(c -> AdminRows.leaseMessage(c, id, now, now.plus(leaseTime), owner));
+        } catch (SQLException | RuntimeException e) {
+            throw StorageFailure.of(id + ": cannot lease its recipients", e, disk, 0);
+        } finally {
+            lifecycle.exit();
+        }
+    }
+
+    @Override
+    public java.util.Set<String> pendingDomains() throws QueueException {
+        lifecycle.enter("pending domains");
+        try {
+            return db.read(AdminRows::pendingDomains);
+        } catch (SQLException | RuntimeException e) {
+            throw StorageFailure.of("cannot read the pending domains", e, disk, 0);
+        } finally {
+            lifecycle.exit();
+        }
     }
 
     @Override

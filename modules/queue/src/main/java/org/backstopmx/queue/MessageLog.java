@@ -48,6 +48,11 @@ final class MessageLog {
         }
     }
 
+    /** {@code queue hold} and {@code queue release}: one line each, like the delivery lines. */
+    static void admin(QueueId id, String action, int recipients) {
+        LOG.info("{}: {} by the administrator nrcpt={}", id, action, recipients);
+    }
+
     static void removed(QueueId id, long size, int recipients) {
         LOG.info("{}: removed size={} nrcpt={}", id, size, recipients);
     }

@@ -208,6 +208,35 @@ public final class RecordingMailQueue implements MailQueue {
                 "RecordingMailQueue records received messages only; test delivery against H2MailQueue");
     }
 
+    /** @throws UnsupportedOperationException always: this queue only records what the receiving side commits */
+    @Override
+    public Optional<Integer> hold(QueueId id) {
+        throw new UnsupportedOperationException(
+                "RecordingMailQueue records received messages only; test queue commands against H2MailQueue");
+    }
+
+    /** @throws UnsupportedOperationException always: this queue only records what the receiving side commits */
+    @Override
+    public Optional<Integer> release(QueueId id) {
+        throw new UnsupportedOperationException(
+                "RecordingMailQueue records received messages only; test queue commands against H2MailQueue");
+    }
+
+    /** @throws UnsupportedOperationException always: this queue only records what the receiving side commits */
+    @Override
+    public List<Lease> leaseMessage(QueueId id, java.time.Duration leaseTime) {
+        throw new UnsupportedOperationException(
+                "RecordingMailQueue records received messages only; test delivery against H2MailQueue");
+    }
+
+    /** Nothing is delivered from here: the domains of the recorded messages' recipients. */
+    @Override
+    public java.util.Set<String> pendingDomains() {
+        java.util.Set<String> domains = new java.util.TreeSet<>();
+        stored.forEach(s -> s.envelope().recipients().forEach(r -> domains.add(r.domain())));
+        return domains;
+    }
+
     /** Nothing is ever scheduled here: empty. */
     @Override
     public Optional<java.time.Instant> nextDue() {
