@@ -18,5 +18,7 @@ public enum SmtpStage {
     /** The {@code DATA} command and its 354. */
     DATA,
     /** The reply to the final {@code <CRLF>.<CRLF>}: where a message is accepted or refused as a whole. */
-    DOT
+    DOT,
+    /** No attempt: an administrator's command decided it ({@code queue bounce}). */
+    ADMIN
 }

@@ -257,6 +257,76 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         }
     }
 
+    // ------------------------------------------------------------------------------------------ admin commands
+
+    /**
+     * {@code queue hold ID}: the message's pending recipients are not tried until released (those being tried right
+     * now finish their attempt).
+     *
+     * @return how many recipients were held; empty when no such message is queued
+     */
+    public Optional<Integer> hold(QueueId id) throws QueueException {
+        return queue.hold(id);
+    }
+
+    /**
+     * {@code queue release ID}: the message's held recipients are due now.
+     *
+     * @return how many recipients were released; empty when no such message is queued
+     */
+    public Optional<Integer> release(QueueId id) throws QueueException {
+        Optional<Integer> released = queue.release(id);
+        if (released.orElse(0) > 0) {
+            wake();
+        }
+        return released;
+    }
+
+    /**
+     * {@code queue bounce ID}: every pending recipient of the message (held ones included; not those being tried right
+     * now) fails with {@code 5.0.0 returned to the sender by the administrator}, and the sender gets the DSN a 5xx from
+     * the primary would have produced (NOTIFY and a null sender honoured), queued before the failures are recorded.
+     *
+     * @return how many recipients were failed; empty when no such message is queued
+     */
+    public Optional<Integer> bounce(QueueId id) throws QueueException {
+        Optional<Envelope> envelope = queue.envelope(id);
+        if (envelope.isEmpty()) {
+            return Optional.empty();
+        }
+        List<Lease> leases = queue.leaseMessage(id, settings.leaseTime());
+        Map<String, List<Lease>> byDomain = new LinkedHashMap<>();
+        for (Lease lease : leases) {
+            byDomain.computeIfAbsent(lease.domain(), d -> new ArrayList<>()).add(lease);
+        }
+        DeliveryOutcome returned = new DeliveryOutcome.Permanent(null, null, SmtpStage.ADMIN,
+                "returned to the sender by the administrator");
+        int failed = 0;
+        for (Map.Entry<String, List<Lease>> e : byDomain.entrySet()) {
+            List<DeliveryOutcome> outcomes = e.getValue().stream().map(l -> returned).toList();
+            failed += record(new Job(e.getKey(), id, e.getValue()), envelope.get(), outcomes);
+        }
+        if (failed < leases.size()) {
+            throw new QueueException(QueueException.Kind.STORAGE_ERROR, id + ": " + (leases.size() - failed) + " of "
+                    + leases.size() + " recipients could not be returned (see the log); run the command again");
+        }
+        return Optional.of(failed);
+    }
+
+    /**
+     * {@code queue flush} without a domain: {@link #flush} every domain that has QUEUED or DEFERRED mail (held mail
+     * stays held), like Postfix's {@code postqueue -f}.
+     *
+     * @return how many recipients are pending in those domains
+     */
+    public int flushAll() throws QueueException {
+        int pending = 0;
+        for (String domain : queue.pendingDomains()) {
+            pending += flush(domain);
+        }
+        return pending;
+    }
+
     // ---------------------------------------------------------------------------------------------- scheduling
 
     private void schedule() {
@@ -631,9 +701,10 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
 
     /**
      * Decides each recipient's next state, queues the DSN the sender is owed, then records the outcomes: a DSN is
-     * durable before the failure it reports is, so a crash between the two repeats it rather than losing it.
+     * durable before the failure it reports is, so a crash between the two repeats it rather than losing it. Returns
+     * how many outcomes were recorded.
      */
-    private void record(Job job, Envelope envelope, List<DeliveryOutcome> outcomes) {
+    private int record(Job job, Envelope envelope, List<DeliveryOutcome> outcomes) {
         Instant now = clock.instant();
         List<RetryPolicy.Decision> decisions = new ArrayList<>();
         List<DsnRecipient> failed = new ArrayList<>();
@@ -683,10 +754,12 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
             }
             batch.add(new MailQueue.Outcome(job.leases().get(i), outcomes.get(i), d));
         }
+        int recorded = 0;
         try {
             List<Boolean> won = queue.recordOutcomes(batch);
             for (int i = 0; i < batch.size(); i++) {
                 if (won.get(i)) {
+                    recorded++;
                     MailQueue.Outcome o = batch.get(i);
                     metrics.outcome(job.domain(), o.decision().next(),
                             Duration.between(o.lease().firstQueuedAt(), now));
@@ -696,6 +769,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
             LOG.error("{}: cannot record the outcomes for {} recipients ({}); they come due again when their lease"
                     + " ends", job.id(), batch.size(), e.getMessage());
         }
+        return recorded;
     }
 
     /** True once per recipient: at the first deferral at or after {@code delay-warning} in the queue. */

@@ -352,6 +352,76 @@ class ForwarderTest {
     private record Stored(QueueId id, byte[] body) {
     }
 
+    @Test
+    void aHeldMessageWaitsThroughFlushesAndGoesOutWhenReleased() throws Exception {
+        Stored held = put("alice@example.org");
+        Stored other = put("bob@example.org");
+        assertThat(forwarder.hold(held.id)).contains(1);
+
+        assertThat(forwarder.deliverDue()).isEqualTo(1);
+        assertThat(forwarder.flushAll()).isZero(); // held mail is not flushed
+        forwarder.deliverDue();
+        assertThat(primary.transactions()).hasSize(1);
+        assertThat(queue.find(held.id)).isPresent();
+        assertThat(queue.find(other.id)).isEmpty();
+
+        assertThat(forwarder.release(held.id)).contains(1);
+        assertThat(forwarder.deliverDue()).isEqualTo(1);
+        assertThat(primary.transactions()).hasSize(2);
+        assertThat(queue.list(10)).isEmpty();
+        assertThat(forwarder.hold(held.id)).isEmpty();
+        assertThat(forwarder.release(held.id)).isEmpty();
+    }
+
+    @Test
+    void bounceReturnsEveryPendingRecipientToTheSenderWithOneDsn() throws Exception {
+        primary.stop();
+        Stored s = put("alice@example.org", "bob@example.org");
+        forwarder.deliverDue(); // deferred: the primary is down
+        forwarder.hold(s.id);
+        assertThat(recipients()).extracting(QueuedRecipient::state).containsOnly(RecipientState.HELD);
+
+        assertThat(forwarder.bounce(s.id)).contains(2);
+
+        assertThat(queue.find(s.id)).isEmpty();
+        forwarder.deliverDue(); // the DSN goes to the sender's MX
+        assertThat(senderMx.transactions()).singleElement().satisfies(t -> {
+            assertThat(t.mailFrom()).startsWith("FROM:<>");
+            assertThat(t.rcptTo()).singleElement().asString().startsWith("TO:<sender@example.net>");
+            assertThat(new String(t.data(), StandardCharsets.UTF_8)).contains("Action: failed", "Status: 5.0.0",
+                    "Final-Recipient: rfc822; alice@example.org", "Final-Recipient: rfc822; bob@example.org",
+                    "returned to the sender by the administrator");
+        });
+        assertThat(forwarder.bounce(s.id)).isEmpty();
+    }
+
+    @Test
+    void bounceOfMailFromTheNullSenderOrWithNotifyNeverSendsNothing() throws Exception {
+        Stored fromNull = putFrom("", null, "alice@example.org");
+        Stored never = putFrom("sender@example.net", "NEVER", "bob@example.org");
+        assertThat(forwarder.bounce(fromNull.id)).contains(1);
+        assertThat(forwarder.bounce(never.id)).contains(1);
+        assertThat(queue.list(10)).isEmpty();
+        forwarder.deliverDue();
+        assertThat(senderMx.transactions()).isEmpty();
+        assertThat(primary.transactions()).isEmpty();
+    }
+
+    @Test
+    void flushAllMakesEveryDomainDueAndMarksItsDestinationUp() throws Exception {
+        primary.stop();
+        put("alice@example.org");
+        forwarder.deliverDue();
+        assertThat(forwarder.isDown("example.org")).isTrue();
+        primary.restart();
+
+        assertThat(forwarder.flushAll()).isEqualTo(1);
+        assertThat(forwarder.isDown("example.org")).isFalse();
+        forwarder.deliverDue();
+        assertThat(primary.transactions()).hasSize(1);
+        assertThat(forwarder.flushAll()).isZero();
+    }
+
     private Stored put(String... recipients) throws Exception {
         return putFrom("sender@example.net", null, recipients);
     }
