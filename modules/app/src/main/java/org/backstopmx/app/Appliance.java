@@ -9,6 +9,9 @@ import java.util.Optional;
 import java.util.Random;
 import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.RetryPolicy;
+import org.backstopmx.app.admin.AdminServer;
+import org.backstopmx.app.admin.AdminToken;
+import org.backstopmx.app.admin.LiveQueueAdmin;
 import org.backstopmx.app.metrics.BackstopMetrics;
 import org.backstopmx.app.metrics.MetricsServer;
 import org.backstopmx.core.config.BackstopConfig;
@@ -44,9 +47,10 @@ public final class Appliance implements AutoCloseable {
     private final Forwarder forwarder;
     private final SmtpServer smtp;
     private final MetricsServer metricsServer;
+    private final AdminServer admin;
 
     private Appliance(BackstopConfig config, BackstopMetrics metrics, H2MailQueue queue, QueueMetrics queueMetrics,
-            Forwarder forwarder, SmtpServer smtp, MetricsServer metricsServer) {
+            Forwarder forwarder, SmtpServer smtp, MetricsServer metricsServer, AdminServer admin) {
         this.config = config;
         this.metrics = metrics;
         this.queue = queue;
@@ -54,6 +58,7 @@ public final class Appliance implements AutoCloseable {
         this.forwarder = forwarder;
         this.smtp = smtp;
         this.metricsServer = metricsServer;
+        this.admin = admin;
     }
 
     /** Opens the queue, starts delivering, listening and serving metrics. On failure nothing is left running. */
@@ -64,6 +69,7 @@ public final class Appliance implements AutoCloseable {
         QueueMetrics queueMetrics = null;
         Forwarder forwarder = null;
         SmtpServer smtp = null;
+        MetricsServer metricsServer = null;
         try {
             queue = H2MailQueue.open(config.queue(), config.smtp().maxMessageSize(), clock);
             queueMetrics = QueueMetrics.bind(queue, registry, config.servedDomains(), clock, QUEUE_METRICS_REFRESH);
@@ -77,12 +83,16 @@ public final class Appliance implements AutoCloseable {
             smtp = new SmtpServer(config.hostname(), config.smtp(), config.domains(), queue, forwarder, clock,
                     registry);
             smtp.start();
-            MetricsServer metricsServer = startMetrics(config, registry, queue, smtp);
+            metricsServer = startMetrics(config, registry, queue, smtp);
+            AdminServer admin = startAdmin(config, queue, forwarder);
             LOG.info("Backstop MX started: {} serving {} on {}, queue {}", config.hostname(),
                     String.join(",", config.domains().keySet().stream().sorted().toList()), smtp.localAddress(),
                     config.queue().path().toAbsolutePath());
-            return new Appliance(config, metrics, queue, queueMetrics, forwarder, smtp, metricsServer);
+            return new Appliance(config, metrics, queue, queueMetrics, forwarder, smtp, metricsServer, admin);
         } catch (Exception | Error e) {
+            if (metricsServer != null) {
+                metricsServer.close();
+            }
             if (smtp != null) {
                 smtp.close();
             }
@@ -118,6 +128,23 @@ public final class Appliance implements AutoCloseable {
         }
     }
 
+    private static AdminServer startAdmin(BackstopConfig config, H2MailQueue queue, Forwarder forwarder) {
+        HostPort listen = config.admin().listen();
+        String token;
+        try {
+            token = AdminToken.forServer(config.admin(), queue.directory());
+        } catch (IOException e) {
+            throw new IllegalStateException("admin.token-file: cannot read or create the admin token: "
+                    + e.getMessage(), e);
+        }
+        try {
+            return AdminServer.start(listen, new LiveQueueAdmin(queue, forwarder, config.servedDomains(), true),
+                    token);
+        } catch (IOException e) {
+            throw new IllegalStateException("admin.listen: cannot listen on " + listen + ": " + e.getMessage(), e);
+        }
+    }
+
     public InetSocketAddress smtpAddress() {
         return smtp.localAddress();
     }
@@ -125,6 +152,11 @@ public final class Appliance implements AutoCloseable {
     /** Where {@code /metrics} and the health endpoints are served. */
     public InetSocketAddress metricsAddress() {
         return metricsServer.address();
+    }
+
+    /** Where the admin API is served. */
+    public InetSocketAddress adminAddress() {
+        return admin.address();
     }
 
     public MailQueue queue() {
@@ -142,6 +174,7 @@ public final class Appliance implements AutoCloseable {
     @Override
     public void close() {
         LOG.info("Backstop MX stopping");
+        admin.close();
         smtp.close();
         forwarder.close();
         queueMetrics.close();

@@ -24,10 +24,20 @@ final class ConfigOption {
     }
 
     BackstopConfig load() throws ConfigException {
+        return ConfigLoader.load(chosen(), System.getenv());
+    }
+
+    /** The file in use: {@code --config}, else {@code BACKSTOP_CONFIG}, else none (the embedded defaults). */
+    Optional<Path> chosen() {
         Path chosen = file;
         if (chosen == null && System.getenv("BACKSTOP_CONFIG") != null) {
             chosen = Path.of(System.getenv("BACKSTOP_CONFIG"));
         }
-        return ConfigLoader.load(Optional.ofNullable(chosen), System.getenv());
+        return Optional.ofNullable(chosen);
+    }
+
+    /** For messages: which file, or the embedded defaults, and the environment. */
+    String describe() {
+        return chosen().map(Path::toString).orElse("embedded defaults") + " with the BACKSTOP_* environment";
     }
 }

@@ -3,6 +3,7 @@ package org.backstopmx.app;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import org.backstopmx.core.config.AdminConfig;
 import org.backstopmx.core.config.BackstopConfig;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
@@ -12,7 +13,7 @@ import org.backstopmx.core.config.QueueConfig;
 
 /**
  * The configuration of an appliance run inside a test: SMTP and metrics on free ports of 127.0.0.1, the queue in the
- * test's directory, {@code example.test} served with its primary at {@code 127.0.0.1:primaryPort}.
+ * test's directory, the admin API on a free port, {@code example.test} served with its primary at {@code 127.0.0.1:primaryPort}.
  */
 final class InProcessConfig {
     private InProcessConfig() {
@@ -26,6 +27,7 @@ final class InProcessConfig {
                 .withDomains(Map.of("example.test", new DomainConfig("example.test",
                         new HostPort("127.0.0.1", primaryPort), null, null)))
                 .withProbe(new ProbeConfig(probeInterval))
-                .withMetrics(new MetricsConfig(new HostPort("127.0.0.1", 0)));
+                .withMetrics(new MetricsConfig(new HostPort("127.0.0.1", 0)))
+                .withAdmin(new AdminConfig(new HostPort("127.0.0.1", 0), null, null));
     }
 }

@@ -2,9 +2,6 @@ package org.backstopmx.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -19,32 +16,50 @@ class MainTest {
     @TempDir
     Path dir;
 
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static Cli.Run run(String... args) {
+        return Cli.run(args);
     }
 
     @Test
     void badConfigurationNamesEveryKeyAndExits2() throws Exception {
         Path config = dir.resolve("bad.yaml");
         Files.writeString(config, "smtp:\n  lisen: 0.0.0.0:25\n  max-recipients: -1\ndomains:\n  example.org.:\n    route: x\n");
-        Run r = run("serve", "--config", config.toString());
+        Cli.Run r = run("serve", "--config", config.toString());
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("smtp.lisen").contains("smtp.max-recipients").contains("domains.example.org.");
+    }
+
+    @Test
+    void checkConfigReportsEveryBadKeyAndExits1() throws Exception {
+        Path config = dir.resolve("bad.yaml");
+        Files.writeString(config, "hostname: backstop.example.org\n"
+                + "smtp:\n  listen: 0.0.0.0:99999\n  max-message-size: 50 parsecs\n  idle-timeout: -5m\n"
+                + "domains:\n  example.org:\n    recipients-file: " + dir.resolve("missing.txt") + "\n"
+                + "queue:\n  lifetim: 5d\n"
+                + "retry:\n  min-backoff: 2h\n  max-backoff: 1h\n"
+                + "colour: blue\n");
+        Cli.Run r = run("check-config", "--config", config.toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.out()).doesNotContain("configuration OK");
+        assertThat(r.err()).contains("smtp.listen", "smtp.max-message-size", "smtp.idle-timeout",
+                "domains.example.org.recipients-file", "queue.lifetim", "queue.lifetime" /* the suggestion */,
+                "colour", "retry.");
+        assertThat(r.err().lines().filter(l -> l.startsWith("  ")).count()).isGreaterThanOrEqualTo(7);
+    }
+
+    @Test
+    void checkConfigAcceptsAGoodFileAndSaysWhatItWouldServe() throws Exception {
+        Path config = TestMail.writeConfig(dir, "");
+        Cli.Run r = run("check-config", "--config", config.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("configuration OK: " + config, "serving example.test", "hostname backstop.it.test");
+    }
+
+    @Test
+    void checkConfigWithAFileThatDoesNotExist() {
+        Cli.Run r = run("check-config", "--config", dir.resolve("nope.yaml").toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("nope.yaml");
     }
 
     @Test
@@ -54,7 +69,7 @@ class MainTest {
         try (Appliance a = Appliance.start(cfg, Clock.systemUTC())) {
             assertThat(a.smtpAddress().getPort()).isPositive();
         }
-        Run r = run("queue", "list", "--config", config.toString());
+        Cli.Run r = run("queue", "list", "--config", config.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("Mail queue is empty");
     }
@@ -67,7 +82,7 @@ class MainTest {
             try (SmtpTranscript t = new SmtpTranscript(a.smtpAddress())) {
                 assertThat(t.reply()).startsWith("220 backstop.it.test");
             }
-            Run r = run("queue", "list", "--config", config.toString());
+            Cli.Run r = run("queue", "list", "--config", config.toString());
             assertThat(r.code()).isEqualTo(1);
             assertThat(r.err()).containsAnyOf("in use", "already open");
         }
@@ -86,7 +101,7 @@ class MainTest {
 
     @Test
     void usageWithoutACommand() {
-        Run r = run();
+        Cli.Run r = run();
         assertThat(r.out()).contains("serve").contains("queue");
     }
 }

@@ -120,6 +120,13 @@ public final class QueueReader implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        try (java.sql.Statement s = connection.createStatement()) {
+            // closes the read-only database at once, so that this JVM can open it for writing right after (H2 would
+            // otherwise hand a later connection the read-only instance while it lingers)
+            s.execute("SHUTDOWN");
+        } catch (SQLException ignored) {
+            // already closed: nothing to lose
+        }
         try {
             connection.close();
         } catch (SQLException ignored) {

@@ -105,6 +105,10 @@ public record BackstopConfig(
         return new BackstopConfig(hostname, selfNames, smtp, domains, newRoutes, queue, retry, probe, delivery, dns, metrics, admin);
     }
 
+    public BackstopConfig withAdmin(AdminConfig newAdmin) {
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, delivery, dns, metrics, newAdmin);
+    }
+
     public BackstopConfig withDomains(Map<String, DomainConfig> newDomains) {
         return new BackstopConfig(hostname, selfNames, smtp, newDomains, routes, queue, retry, probe, delivery, dns, metrics, admin);
     }

@@ -1,0 +1,107 @@
+package org.backstopmx.app.admin;
+
+import java.io.InputStream;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.backstopmx.core.MailQueue;
+import org.backstopmx.core.QueueException;
+import org.backstopmx.core.QueueId;
+import org.backstopmx.core.QueueStats;
+import org.backstopmx.core.QueuedMessage;
+import org.backstopmx.forwarder.delivery.Forwarder;
+
+/**
+ * The queue commands on an open queue: reads from the queue, changes through the forwarder (the owner of a recipient's
+ * life once it is queued). Used by the running appliance's admin API and, with a forwarder that is not started, by the
+ * CLI on a stopped appliance's queue.
+ */
+public class LiveQueueAdmin implements QueueAdmin {
+    private final MailQueue queue;
+    private final Forwarder forwarder;
+    private final Set<String> servedDomains;
+    private final boolean running;
+
+    public LiveQueueAdmin(MailQueue queue, Forwarder forwarder, Set<String> servedDomains, boolean running) {
+        this.queue = queue;
+        this.forwarder = forwarder;
+        this.servedDomains = Set.copyOf(servedDomains);
+        this.running = running;
+    }
+
+    @Override
+    public QueueViews.Listing list(int limit) {
+        QueueStats s = queue.stats();
+        // no envelope per message: a listing of many messages is one query (show has the rest)
+        List<QueueViews.Message> listed = queue.list(limit).stream().map(m -> QueueViews.message(m, null)).toList();
+        return new QueueViews.Listing(s.messages(), s.bytes(), listed);
+    }
+
+    @Override
+    public Optional<QueueViews.Message> show(QueueId id) {
+        return queue.find(id).map(m -> QueueViews.message(m, queue.envelope(id).orElse(null)));
+    }
+
+    @Override
+    public Optional<InputStream> body(QueueId id) throws QueueException {
+        if (queue.find(id).isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(queue.openBody(id));
+    }
+
+    @Override
+    public Optional<QueueViews.Result> hold(QueueId id) throws QueueException {
+        return forwarder.hold(id).map(n -> result(id, "hold", n));
+    }
+
+    @Override
+    public Optional<QueueViews.Result> release(QueueId id) throws QueueException {
+        return forwarder.release(id).map(n -> result(id, "release", n));
+    }
+
+    @Override
+    public Optional<QueueViews.Result> bounce(QueueId id) throws QueueException {
+        return forwarder.bounce(id).map(n -> result(id, "bounce", n));
+    }
+
+    @Override
+    public Optional<QueueViews.Result> delete(QueueId id) throws QueueException {
+        Optional<QueuedMessage> m = queue.find(id);
+        if (m.isEmpty() || !queue.delete(id)) {
+            return Optional.empty();
+        }
+        return Optional.of(new QueueViews.Result(id.value(), "delete", m.get().recipients().size(),
+                "deleted without notice to the sender"));
+    }
+
+    @Override
+    public QueueViews.Result flush(Optional<String> domain) throws QueueException {
+        int pending = domain.isPresent() ? forwarder.flush(domain.get()) : forwarder.flushAll();
+        return new QueueViews.Result(null, "flush", pending,
+                pending == 0 ? "nothing is waiting" : pending + " recipients due now");
+    }
+
+    @Override
+    public QueueViews.Stats stats() {
+        Instant oldest = queue.list(1).stream().findFirst().map(QueuedMessage::receivedAt).orElse(null);
+        List<String> down = running ? servedDomains.stream().filter(forwarder::isDown).sorted().toList() : null;
+        return QueueViews.stats(queue.stats(), oldest, down, running);
+    }
+
+    /** The queue and forwarder belong to whoever made them. */
+    @Override
+    public void close() {
+    }
+
+    private QueueViews.Result result(QueueId id, String action, int n) {
+        String detail = switch (action) {
+            case "hold" -> n + " recipients held; recipients being tried now finish their attempt";
+            case "release" -> n + " recipients released, due now";
+            case "bounce" -> n + " recipients returned to the sender";
+            default -> "";
+        };
+        return new QueueViews.Result(id.value(), action, n, detail);
+    }
+}

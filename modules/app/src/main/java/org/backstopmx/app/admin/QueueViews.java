@@ -1,0 +1,81 @@
+package org.backstopmx.app.admin;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.backstopmx.core.Envelope;
+import org.backstopmx.core.EnvelopeRecipient;
+import org.backstopmx.core.QueueStats;
+import org.backstopmx.core.QueuedMessage;
+import org.backstopmx.core.QueuedRecipient;
+import org.backstopmx.core.RecipientState;
+
+/**
+ * What the admin API sends and the CLI prints: plain records, serialised as JSON by Jackson. Times are ISO-8601 UTC
+ * strings, states are {@link RecipientState} names. The same records come from the running appliance and from the
+ * queue files of a stopped one, so the CLI prints both the same way.
+ */
+public final class QueueViews {
+    private QueueViews() {
+    }
+
+    /** {@code GET /queue}: the oldest messages first, at most the limit, with the queue's totals. */
+    public record Listing(long messages, long bytes, List<Message> listed) {
+    }
+
+    /** One message with its envelope and recipients ({@code GET /queue/ID}). */
+    public record Message(String id, String receivedAt, long size, String sender, String clientAddress,
+            String clientHelo, String envId, String ret, List<Recipient> recipients) {
+    }
+
+    /** One recipient as the queue holds it now. */
+    public record Recipient(String address, String state, int attempts, String nextAttemptAt, String lastReply,
+            String dsnNotify, String orcpt) {
+    }
+
+    /** What a command did: {@code recipients} moved (held, released, returned, deleted, flushed). */
+    public record Result(String id, String action, int recipients, String detail) {
+    }
+
+    /**
+     * {@code GET /stats}: the queue's counters, its oldest message and, from a running appliance, the destinations
+     * that are down (null from a stopped one: unknown).
+     */
+    public record Stats(long messages, long bytes, Map<String, Long> recipients, String oldestReceivedAt,
+            List<String> destinationsDown, boolean running) {
+    }
+
+    /** An error, with the HTTP status it came with. */
+    public record Error(String error) {
+    }
+
+    /** A message as listed ({@code envelope} null) or shown. */
+    public static Message message(QueuedMessage m, Envelope e) {
+        List<Recipient> recipients = new ArrayList<>();
+        for (int i = 0; i < m.recipients().size(); i++) {
+            QueuedRecipient r = m.recipients().get(i);
+            EnvelopeRecipient er = e != null && i < e.recipients().size() ? e.recipients().get(i) : null;
+            recipients.add(new Recipient(r.address(), r.state().name(), r.attempts(), time(r.nextAttemptAt()),
+                    r.lastReply(), er == null ? null : er.dsnNotify(), er == null ? null : er.orcpt()));
+        }
+        return new Message(m.id().value(), time(m.receivedAt()), m.size(), m.sender(), m.clientAddress(),
+                e == null ? null : e.clientHelo(), e == null ? null : e.envId(),
+                e == null ? null : e.dsnRet().map(Enum::name).orElse(null), recipients);
+    }
+
+    public static Stats stats(QueueStats s, Instant oldest, List<String> down, boolean running) {
+        Map<String, Long> byState = new LinkedHashMap<>();
+        for (RecipientState state : RecipientState.values()) {
+            if (state.isPending()) {
+                byState.put(state.name(), s.recipients(state));
+            }
+        }
+        return new Stats(s.messages(), s.bytes(), byState, time(oldest), down, running);
+    }
+
+    static String time(Instant t) {
+        return t == null ? null : t.toString();
+    }
+}
