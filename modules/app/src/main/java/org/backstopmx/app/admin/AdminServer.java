@@ -100,7 +100,7 @@ public final class AdminServer implements AutoCloseable {
                 status = route(exchange, method, uri);
             }
         } catch (RuntimeException e) {
-            LOG.error("admin {} {} failed", method, uri.getPath(), e);
+            LOG.error("admin {} {}: cannot answer", method, uri.getPath(), e);
             return;
         }
         LOG.info("admin {} {} -> {} from {}", method, uri.getPath(), status,
@@ -160,6 +160,9 @@ public final class AdminServer implements AutoCloseable {
             return send(exchange, 400, new QueueViews.Error(e.getMessage()));
         } catch (QueueException e) {
             return send(exchange, 503, new QueueViews.Error(e.getMessage()));
+        } catch (RuntimeException e) {
+            LOG.error("admin {} {} failed", method, uri.getPath(), e);
+            return send(exchange, 500, new QueueViews.Error("internal error: " + e + " (details in the log)"));
         }
     }
 
