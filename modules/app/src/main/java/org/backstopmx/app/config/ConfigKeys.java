@@ -69,6 +69,20 @@ public final class ConfigKeys {
     static final String ENV_PREFIX = "BACKSTOP_";
     /** Replaces the served domains with these, each accepting any local part: {@code example.org,example.net}. */
     static final String DOMAINS_ENV = "BACKSTOP_DOMAINS";
+    /**
+     * The per-domain keys from the environment: one variable per setting, {@code domain=value} pairs separated by
+     * commas, for domains served by the file or {@code BACKSTOP_DOMAINS}:
+     * {@code BACKSTOP_DOMAIN_ROUTE=example.org=mail.internal:25,example.net=10.0.0.5:25}. A domain's recipients are
+     * separated by spaces: {@code BACKSTOP_DOMAIN_RECIPIENTS=example.org=alice bob}.
+     */
+    static final Map<String, String> DOMAIN_SETTING_ENV = Map.of(
+            "BACKSTOP_DOMAIN_ROUTE", "route",
+            "BACKSTOP_DOMAIN_RECIPIENTS", "recipients",
+            "BACKSTOP_DOMAIN_RECIPIENTS_FILE", "recipients-file",
+            "BACKSTOP_DOMAIN_TLS", "tls");
+    /** {@code routes.<domain>} from the environment: {@code BACKSTOP_ROUTES=example.com=relay.internal:25,...}. */
+    static final String ROUTES_ENV = "BACKSTOP_ROUTES";
+
     /** Not configuration keys: the command line and start scripts use these, so they are not "unknown". */
     static final Set<String> IGNORED_ENV = Set.of("BACKSTOP_CONFIG", "BACKSTOP_OPTS", "BACKSTOP_JAVA_OPTS", "BACKSTOP_LOG_LEVEL");
 
@@ -103,6 +117,16 @@ public final class ConfigKeys {
             m.put(envName(key), key);
         }
         return m;
+    }
+
+    /** Every variable the loader reads, for "did you mean" and for checking deployment files. */
+    public static Set<String> environmentNames() {
+        Set<String> names = new java.util.TreeSet<>(byEnvName().keySet());
+        names.add(DOMAINS_ENV);
+        names.add(ROUTES_ENV);
+        names.addAll(DOMAIN_SETTING_ENV.keySet());
+        names.addAll(IGNORED_ENV);
+        return names;
     }
 
     /** Whether {@code key} is a section that holds fixed keys ({@code smtp}, {@code smtp.tls}, ...). */

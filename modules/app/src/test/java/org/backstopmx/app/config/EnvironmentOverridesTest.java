@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.backstopmx.app.config.Configs.load;
 import static org.backstopmx.app.config.Configs.problems;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
@@ -129,6 +130,42 @@ class EnvironmentOverridesTest {
         assertThat(config.domains()).isEqualTo(Map.of(
                 "example.org", DomainConfig.acceptAll("example.org"),
                 "example.net", DomainConfig.acceptAll("example.net")));
+    }
+
+    @Test
+    void perDomainSettingsAndRoutesComeAsDomainValuePairs() throws Exception {
+        Path rcpts = dir.resolve("example.net.txt");
+        Files.writeString(rcpts, "carol@example.net\n");
+        BackstopConfig config = load(dir, "domains:\n  example.org: { route: old.example.org:25 }\n"
+                        + "routes:\n  example.com: relay.example.com:25\n",
+                Map.of("BACKSTOP_DOMAINS", "example.org,example.net",
+                        "BACKSTOP_DOMAIN_ROUTE", "example.org=mail.internal:2525, Example.NET=10.0.0.5:25",
+                        "BACKSTOP_DOMAIN_RECIPIENTS", "example.org=alice bob",
+                        "BACKSTOP_DOMAIN_RECIPIENTS_FILE", "example.net=" + rcpts,
+                        "BACKSTOP_DOMAIN_TLS", "example.org=required",
+                        "BACKSTOP_ROUTES", "example.com=relay.internal:25,example.info=10.0.0.9:2525"));
+
+        DomainConfig org = config.domains().get("example.org");
+        assertThat(org.route()).isEqualTo(new HostPort("mail.internal", 2525));
+        assertThat(org.tls(TlsMode.OPPORTUNISTIC)).isEqualTo(TlsMode.REQUIRED);
+        assertThat(config.domains().get("example.net").route()).isEqualTo(new HostPort("10.0.0.5", 25));
+        assertThat(config.routes()).containsEntry("example.com", new HostPort("relay.internal", 25))
+                .containsEntry("example.info", new HostPort("10.0.0.9", 2525));
+        assertThat(org.recipients()).containsExactlyInAnyOrder("alice", "bob");
+        assertThat(config.domains().get("example.net").recipientsFile()).isEqualTo(rcpts);
+    }
+
+    @Test
+    void perDomainVariablesForDomainsThatAreNotServedOrWithoutPairsAreErrors() {
+        assertThat(problems(dir, "domains:\n  example.org: {}\n", Map.of(
+                "BACKSTOP_DOMAIN_ROUTE", "example.com=mail.internal:25",
+                "BACKSTOP_DOMAIN_TLS", "required",
+                "BACKSTOP_DOMAIN_RUOTE", "example.org=x:25")))
+                .containsExactlyInAnyOrder(
+                        "BACKSTOP_DOMAIN_ROUTE: example.com is not a served domain (name it under domains: or in"
+                                + " BACKSTOP_DOMAINS)",
+                        "BACKSTOP_DOMAIN_TLS: expected domain=value pairs separated by commas, got \"required\"",
+                        "BACKSTOP_DOMAIN_RUOTE: unknown environment variable (did you mean BACKSTOP_DOMAIN_ROUTE?)");
     }
 
     @Test
