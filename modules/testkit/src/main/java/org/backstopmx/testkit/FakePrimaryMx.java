@@ -58,6 +58,7 @@ public final class FakePrimaryMx implements AutoCloseable {
     private volatile BiFunction<String, String, String> script = (verb, arg) -> null;
     private volatile SmtpStage stallAt;
     private volatile boolean dropDuringData;
+    private volatile boolean stopReadingDuringData;
     private volatile int connections;
     private volatile SSLContext tlsContext;
 
@@ -133,6 +134,15 @@ public final class FakePrimaryMx implements AutoCloseable {
     /** Close the connection after the first chunk of message data has arrived. */
     public FakePrimaryMx dropDuringData(boolean drop) {
         this.dropDuringData = drop;
+        return this;
+    }
+
+    /**
+     * After the 354, stop reading (keep the connection open, answer nothing): the client's writes block once the
+     * socket buffers are full, as with a server that hangs in the middle of a large message.
+     */
+    public FakePrimaryMx stopReadingDuringData(boolean stop) {
+        this.stopReadingDuringData = stop;
         return this;
     }
 
@@ -397,6 +407,18 @@ public final class FakePrimaryMx implements AutoCloseable {
         }
 
         private boolean receiveData() throws IOException {
+            if (stopReadingDuringData) {
+                socket.setReceiveBufferSize(4096); // the window fills sooner
+                while (!socket.isClosed()) {
+                    try {
+                        Thread.sleep(20);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return false;
+                    }
+                }
+                return false;
+            }
             ByteArrayOutputStream wire = new ByteArrayOutputStream();
             ByteArrayOutputStream data = new ByteArrayOutputStream();
             while (true) {

@@ -386,6 +386,9 @@ public final class RelayClient implements AutoCloseable {
             return "connection refused";
         }
         if (e instanceof SocketTimeoutException) {
+            if ("write timed out".equals(e.getMessage())) {
+                return e.getMessage(); // WriteDeadline: the server stopped reading
+            }
             return (stage == SmtpStage.CONNECT ? "connect" : "read") + " timed out";
         }
         if (e instanceof org.apache.commons.net.smtp.SMTPConnectionClosedException) {

@@ -49,9 +49,12 @@ final class SmtpTransport extends AuthenticatingSMTPClient {
         return _socket_ == null ? null : _socket_.getInetAddress();
     }
 
-    /** The socket's output, for the message body. Everything Commons Net writes is flushed before it returns. */
+    /**
+     * The socket's output, for the message body, each write with a deadline ({@link WriteDeadline}). Everything
+     * Commons Net writes is flushed before it returns.
+     */
     OutputStream output() {
-        return _output_;
+        return WriteDeadline.guard(_output_, _socket_);
     }
 
     Socket socket() {
@@ -64,8 +67,9 @@ final class SmtpTransport extends AuthenticatingSMTPClient {
         for (String line : lines) {
             b.append(line).append("\r\n");
         }
-        _output_.write(b.toString().getBytes(StandardCharsets.UTF_8));
-        _output_.flush();
+        OutputStream out = output();
+        out.write(b.toString().getBytes(StandardCharsets.UTF_8));
+        out.flush();
     }
 
     /**

@@ -321,6 +321,26 @@ class RelayClientTest {
     }
 
     @Test
+    void aServerThatStopsReadingMidDataTimesTheWriteOut() {
+        primary.stopReadingDuringData(true);
+        byte[] big = new byte[9_500_000]; // more than the socket buffers hold (and below the primary's SIZE)
+        for (int i = 0; i < big.length; i++) {
+            big[i] = (byte) (i % 100 == 98 ? '\r' : i % 100 == 99 ? '\n' : 'z');
+        }
+        RelaySettings dataBlock = new RelaySettings("backup.example", new SmtpTimeouts(Duration.ofSeconds(5),
+                Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5),
+                Duration.ofSeconds(5), Duration.ofMillis(500), Duration.ofSeconds(5)), TlsPolicy.OPPORTUNISTIC);
+        try (RelayClient client = open(dataBlock)) {
+            RecipientOutcome r = client.send(message("s@origin.example", big, "a@primary.example")).get(0);
+            assertThat(r.outcome()).isInstanceOf(DeliveryOutcome.Transient.class);
+            assertThat(r.outcome().stage()).isEqualTo(SmtpStage.DATA);
+            assertThat(r.detail()).isEqualTo("write timed out");
+            assertThat(client.isOpen()).isFalse();
+        }
+        assertThat(primary.transactions()).isEmpty();
+    }
+
+    @Test
     void stalledAtTheDotIsTransientAfterTheTimeout() {
         primary.stallAt(SmtpStage.DOT);
         try (RelayClient client = open(SHORT)) {
