@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * A missing or wrong token gets 401 and nothing else; an unknown message 404; a bad id or parameter 400; a queue that
- * cannot do it 503 with the reason. Requests are logged one line each, never the token.
+ * cannot do it 503 with the reason. Changes and refusals are logged one line each (reads at DEBUG), never the token.
  */
 public final class AdminServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
@@ -103,8 +103,13 @@ public final class AdminServer implements AutoCloseable {
             LOG.error("admin {} {}: cannot answer", method, uri.getPath(), e);
             return;
         }
-        LOG.info("admin {} {} -> {} from {}", method, uri.getPath(), status,
-                exchange.getRemoteAddress().getAddress().getHostAddress());
+        // changes (and refusals) are logged; reads only at DEBUG, so a script polling /stats does not flood the log
+        if (!method.equals("GET") || status >= 400) {
+            LOG.info("admin {} {} -> {} from {}", method, uri.getPath(), status,
+                    exchange.getRemoteAddress().getAddress().getHostAddress());
+        } else {
+            LOG.debug("admin {} {} -> {}", method, uri.getPath(), status);
+        }
     }
 
     private boolean authorised(HttpExchange exchange) {
