@@ -134,8 +134,9 @@ public final class Appliance implements AutoCloseable {
         try {
             token = AdminToken.forServer(config.admin(), queue.directory());
         } catch (IOException e) {
-            throw new IllegalStateException("admin.token-file: cannot read or create the admin token: "
-                    + e.getMessage(), e);
+            String key = config.admin().tokenFile() != null ? "admin.token-file: cannot read the admin token"
+                    : "admin.token: none is set, and the generated one in the queue directory cannot be read or written";
+            throw new IllegalStateException(key + ": " + e.getMessage(), e);
         }
         try {
             return AdminServer.start(listen, new LiveQueueAdmin(queue, forwarder, config.servedDomains(), true),
