@@ -101,7 +101,7 @@ final class OfflineQueueAdmin implements QueueAdmin {
         try (QueueReader reader = QueueReader.open(config.queue().path())) {
             QueueStats s = reader.stats();
             java.time.Instant oldest = reader.list(1).stream().findFirst().map(QueuedMessage::receivedAt).orElse(null);
-            return QueueViews.stats(s, oldest, null, false);
+            return QueueViews.stats(s, oldest, null, false, reader.domainSnapshot());
         }
     }
 

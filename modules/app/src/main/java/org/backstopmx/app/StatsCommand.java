@@ -43,6 +43,16 @@ final class StatsCommand implements Callable<Integer> {
                 out.printf("destinations down:  %s%n",
                         s.destinationsDown().isEmpty() ? "none" : String.join(", ", s.destinationsDown()));
             }
+            if (!s.domains().isEmpty()) {
+                out.println();
+                out.printf("%-32s %8s %8s %8s  %s%n", "domain", "queued", "deferred", "held", "oldest");
+                for (QueueViews.Domain d : s.domains()) {
+                    out.printf("%-32s %8d %8d %8d  %s%n", d.domain(), d.queued(), d.deferred(), d.held(),
+                            d.oldestReceivedAt() == null ? "-"
+                                    : human(Duration.between(Instant.parse(d.oldestReceivedAt()), Instant.now()))
+                                            + " ago");
+                }
+            }
             return 0;
         });
     }

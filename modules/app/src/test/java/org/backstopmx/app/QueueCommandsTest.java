@@ -120,6 +120,7 @@ class QueueCommandsTest {
         assertThat(stats.code()).as(stats.toString()).isZero();
         assertThat(stats.out()).contains("appliance:          running", "messages:           3",
                 "recipients held:    1", "destinations down:  example.test");
+        assertThat(stats.out()).containsPattern("(?m)^example\\.test +[0-9]+ +[0-9]+ +1  [0-9]+s ago$");
 
         // the primary comes back: a flush sends everything but the held message
         primary.restart();

@@ -114,4 +114,27 @@ final class AdminRows {
         }
         return domains;
     }
+
+    /** Recipients by domain and state, and each domain's oldest pending message: two grouped scans. */
+    static H2MailQueue.DomainSnapshot domainSnapshot(Connection c) throws SQLException {
+        Map<String, Map<RecipientState, Long>> counts = new java.util.HashMap<>();
+        try (PreparedStatement p = c.prepareStatement(
+                "SELECT domain, state, COUNT(*) FROM recipient GROUP BY domain, state");
+                ResultSet rs = p.executeQuery()) {
+            while (rs.next()) {
+                counts.computeIfAbsent(rs.getString(1), d -> new EnumMap<>(RecipientState.class))
+                        .put(RecipientState.valueOf(rs.getString(2)), rs.getLong(3));
+            }
+        }
+        Map<String, Instant> oldest = new java.util.HashMap<>();
+        try (PreparedStatement p = c.prepareStatement("SELECT r.domain, MIN(m.received_at) FROM recipient r"
+                + " JOIN message m ON m.id = r.message_id WHERE r.state IN ('QUEUED', 'DEFERRED', 'HELD')"
+                + " GROUP BY r.domain");
+                ResultSet rs = p.executeQuery()) {
+            while (rs.next()) {
+                oldest.put(rs.getString(1), rs.getObject(2, Instant.class));
+            }
+        }
+        return new H2MailQueue.DomainSnapshot(counts, oldest);
+    }
 }

@@ -7,14 +7,10 @@ import java.io.SyncFailedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -352,27 +348,7 @@ public final class H2MailQueue implements MailQueue {
      * @throws IllegalStateException when the queue is closed or the database fails
      */
     public DomainSnapshot domainSnapshot() {
-        return query("domain snapshot", c -> {
-            Map<String, Map<RecipientState, Long>> counts = new HashMap<>();
-            try (PreparedStatement p = c.prepareStatement(
-                    "SELECT domain, state, COUNT(*) FROM recipient GROUP BY domain, state");
-                    ResultSet rs = p.executeQuery()) {
-                while (rs.next()) {
-                    counts.computeIfAbsent(rs.getString(1), d -> new EnumMap<>(RecipientState.class))
-                            .put(RecipientState.valueOf(rs.getString(2)), rs.getLong(3));
-                }
-            }
-            Map<String, Instant> oldest = new HashMap<>();
-            try (PreparedStatement p = c.prepareStatement("SELECT r.domain, MIN(m.received_at) FROM recipient r"
-                    + " JOIN message m ON m.id = r.message_id WHERE r.state IN ('QUEUED', 'DEFERRED', 'HELD')"
-                    + " GROUP BY r.domain");
-                    ResultSet rs = p.executeQuery()) {
-                while (rs.next()) {
-                    oldest.put(rs.getString(1), rs.getObject(2, Instant.class));
-                }
-            }
-            return new DomainSnapshot(counts, oldest);
-        });
+        return query("domain snapshot", AdminRows::domainSnapshot);
     }
 
     /** See {@link #domainSnapshot()}. */

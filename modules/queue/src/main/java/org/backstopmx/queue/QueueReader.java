@@ -104,6 +104,15 @@ public final class QueueReader implements AutoCloseable {
         }
     }
 
+    /** As {@link H2MailQueue#domainSnapshot()}: recipients by domain and state, oldest pending message per domain. */
+    public synchronized H2MailQueue.DomainSnapshot domainSnapshot() throws QueueException {
+        try {
+            return AdminRows.domainSnapshot(connection);
+        } catch (SQLException e) {
+            throw failed("domain snapshot", e);
+        }
+    }
+
     public InputStream openBody(QueueId id) throws QueueException {
         try {
             return new BufferedInputStream(spool.open(id), 64 * 1024);

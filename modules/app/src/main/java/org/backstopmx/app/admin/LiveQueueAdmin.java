@@ -5,12 +5,12 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.QueueException;
 import org.backstopmx.core.QueueId;
 import org.backstopmx.core.QueueStats;
 import org.backstopmx.core.QueuedMessage;
 import org.backstopmx.forwarder.delivery.Forwarder;
+import org.backstopmx.queue.H2MailQueue;
 
 /**
  * The queue commands on an open queue: reads from the queue, changes through the forwarder (the owner of a recipient's
@@ -18,12 +18,12 @@ import org.backstopmx.forwarder.delivery.Forwarder;
  * CLI on a stopped appliance's queue.
  */
 public class LiveQueueAdmin implements QueueAdmin {
-    private final MailQueue queue;
+    private final H2MailQueue queue;
     private final Forwarder forwarder;
     private final Set<String> servedDomains;
     private final boolean running;
 
-    public LiveQueueAdmin(MailQueue queue, Forwarder forwarder, Set<String> servedDomains, boolean running) {
+    public LiveQueueAdmin(H2MailQueue queue, Forwarder forwarder, Set<String> servedDomains, boolean running) {
         this.queue = queue;
         this.forwarder = forwarder;
         this.servedDomains = Set.copyOf(servedDomains);
@@ -87,7 +87,7 @@ public class LiveQueueAdmin implements QueueAdmin {
     public QueueViews.Stats stats() {
         Instant oldest = queue.list(1).stream().findFirst().map(QueuedMessage::receivedAt).orElse(null);
         List<String> down = running ? servedDomains.stream().filter(forwarder::isDown).sorted().toList() : null;
-        return QueueViews.stats(queue.stats(), oldest, down, running);
+        return QueueViews.stats(queue.stats(), oldest, down, running, queue.domainSnapshot());
     }
 
     /** The queue and forwarder belong to whoever made them. */

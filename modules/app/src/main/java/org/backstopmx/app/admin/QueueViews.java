@@ -11,6 +11,7 @@ import org.backstopmx.core.QueueStats;
 import org.backstopmx.core.QueuedMessage;
 import org.backstopmx.core.QueuedRecipient;
 import org.backstopmx.core.RecipientState;
+import org.backstopmx.queue.H2MailQueue;
 
 /**
  * What the admin API sends and the CLI prints: plain records, serialised as JSON by Jackson. Times are ISO-8601 UTC
@@ -44,7 +45,11 @@ public final class QueueViews {
      * that are down (null from a stopped one: unknown).
      */
     public record Stats(long messages, long bytes, Map<String, Long> recipients, String oldestReceivedAt,
-            List<String> destinationsDown, boolean running) {
+            List<String> destinationsDown, boolean running, List<Domain> domains) {
+    }
+
+    /** One domain's pending recipients and its oldest pending message, like a line of Postfix's qshape. */
+    public record Domain(String domain, long queued, long deferred, long held, String oldestReceivedAt) {
     }
 
     /** An error, with the HTTP status it came with. */
@@ -65,14 +70,27 @@ public final class QueueViews {
                 e == null ? null : e.dsnRet().map(Enum::name).orElse(null), recipients);
     }
 
-    public static Stats stats(QueueStats s, Instant oldest, List<String> down, boolean running) {
+    public static Stats stats(QueueStats s, Instant oldest, List<String> down, boolean running,
+            H2MailQueue.DomainSnapshot snapshot) {
         Map<String, Long> byState = new LinkedHashMap<>();
         for (RecipientState state : RecipientState.values()) {
             if (state.isPending()) {
                 byState.put(state.name(), s.recipients(state));
             }
         }
-        return new Stats(s.messages(), s.bytes(), byState, time(oldest), down, running);
+        List<Domain> domains = new ArrayList<>();
+        snapshot.recipients().forEach((domain, states) -> {
+            long queued = states.getOrDefault(RecipientState.QUEUED, 0L);
+            long deferred = states.getOrDefault(RecipientState.DEFERRED, 0L);
+            long held = states.getOrDefault(RecipientState.HELD, 0L);
+            if (queued + deferred + held > 0) {
+                domains.add(new Domain(domain, queued, deferred, held, time(snapshot.oldestPending().get(domain))));
+            }
+        });
+        // the most mail first, like qshape
+        domains.sort(java.util.Comparator.comparingLong((Domain d) -> d.queued() + d.deferred() + d.held()).reversed()
+                .thenComparing(Domain::domain));
+        return new Stats(s.messages(), s.bytes(), byState, time(oldest), down, running, domains);
     }
 
     static String time(Instant t) {
