@@ -200,6 +200,7 @@ public final class H2MailQueue implements MailQueue {
             } catch (IOException e) {
                 LOG.warn("{}: deleted, but its body file could not be removed; the next start removes it", id, e);
             }
+            MessageLog.admin(id, "deleted", removed.get().states().size());
             MessageLog.removed(id, removed.get().size(), removed.get().states().size());
             maintenance.wrote();
             return true;

@@ -48,7 +48,7 @@ final class MessageLog {
         }
     }
 
-    /** {@code queue hold} and {@code queue release}: one line each, like the delivery lines. */
+    /** {@code queue hold}, {@code queue release} and {@code queue delete}: one line each, like the delivery lines. */
     static void admin(QueueId id, String action, int recipients) {
         LOG.info("{}: {} by the administrator nrcpt={}", id, action, recipients);
     }
