@@ -24,10 +24,15 @@ final class ConfigOption {
     }
 
     BackstopConfig load() throws ConfigException {
+        return ConfigLoader.load(path(), System.getenv());
+    }
+
+    /** The file that {@link #load} reads: {@code --config}, else {@code BACKSTOP_CONFIG}; empty for the defaults. */
+    Optional<Path> path() {
         Path chosen = file;
         if (chosen == null && System.getenv("BACKSTOP_CONFIG") != null) {
             chosen = Path.of(System.getenv("BACKSTOP_CONFIG"));
         }
-        return ConfigLoader.load(Optional.ofNullable(chosen), System.getenv());
+        return Optional.ofNullable(chosen);
     }
 }

@@ -150,11 +150,18 @@ public final class SmtpServer implements AutoCloseable {
         return limiter.active();
     }
 
-    /** Replaces the served domains and recipient lists; sessions in progress are not interrupted. */
-    public void reloadDomains(Map<String, DomainConfig> domains) {
+    /**
+     * Replaces the served domains and recipient lists; sessions in progress are not interrupted, and their next RCPT
+     * is checked against the new lists. The recipient files are read before anything is replaced.
+     *
+     * @return the directory now in force
+     * @throws IllegalArgumentException naming the configuration key when a recipient file is unusable; nothing changed
+     */
+    public RecipientDirectory reloadDomains(Map<String, DomainConfig> domains) {
         RecipientDirectory directory = RecipientDirectory.load(domains);
         metrics.servedDomains(directory.domains());
         recipientHook.replacePolicy(new RelayPolicy(directory));
+        return directory;
     }
 
     /** Closes with the default {@link #DATA_GRACE}. */
