@@ -25,6 +25,7 @@ import org.backstopmx.forwarder.delivery.ForwarderMetrics;
 import org.backstopmx.forwarder.delivery.ForwarderSettings;
 import org.backstopmx.queue.H2MailQueue;
 import org.backstopmx.queue.QueueMetrics;
+import org.backstopmx.smtpin.RecipientDirectory;
 import org.backstopmx.smtpin.SmtpServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,7 +41,7 @@ public final class Appliance implements AutoCloseable {
     /** How often the per-domain queue gauges are recomputed. */
     private static final Duration QUEUE_METRICS_REFRESH = Duration.ofSeconds(15);
 
-    private final BackstopConfig config;
+    private volatile BackstopConfig config;
     private final BackstopMetrics metrics;
     private final H2MailQueue queue;
     private final QueueMetrics queueMetrics;
@@ -170,6 +171,21 @@ public final class Appliance implements AutoCloseable {
 
     public BackstopConfig config() {
         return config;
+    }
+
+    /**
+     * Serves the domains, recipient lists, routes and self-names of {@code live} from now on (a configuration reload,
+     * see {@link ReloadPlan}): the next RCPT of every session, open ones included, and every route resolved from now
+     * on see them. The recipient files are read first; if one is unusable nothing changes.
+     *
+     * @return the served domains and recipients now in force
+     * @throws IllegalArgumentException naming the key of an unusable recipient file
+     */
+    public synchronized RecipientDirectory reload(BackstopConfig live) {
+        RecipientDirectory served = smtp.reloadDomains(live.domains());
+        forwarder.reload(live);
+        config = live;
+        return served;
     }
 
     @Override

@@ -24,11 +24,11 @@ final class ConfigOption {
     }
 
     BackstopConfig load() throws ConfigException {
-        return ConfigLoader.load(chosen(), System.getenv());
+        return ConfigLoader.load(path(), System.getenv());
     }
 
-    /** The file in use: {@code --config}, else {@code BACKSTOP_CONFIG}, else none (the embedded defaults). */
-    Optional<Path> chosen() {
+    /** The file that {@link #load} reads: {@code --config}, else {@code BACKSTOP_CONFIG}; empty for the defaults. */
+    Optional<Path> path() {
         Path chosen = file;
         if (chosen == null && System.getenv("BACKSTOP_CONFIG") != null) {
             chosen = Path.of(System.getenv("BACKSTOP_CONFIG"));
@@ -38,6 +38,6 @@ final class ConfigOption {
 
     /** For messages: which file, or the embedded defaults, and the environment. */
     String describe() {
-        return chosen().map(Path::toString).orElse("embedded defaults") + " with the BACKSTOP_* environment";
+        return path().map(Path::toString).orElse("embedded defaults") + " with the BACKSTOP_* environment";
     }
 }

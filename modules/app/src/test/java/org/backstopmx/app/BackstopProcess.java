@@ -24,11 +24,12 @@ final class BackstopProcess implements AutoCloseable {
 
     private final Process process;
     private final List<String> output = new CopyOnWriteArrayList<>();
+    private final Thread reader;
     private volatile int port = -1;
 
     private BackstopProcess(Process process) {
         this.process = process;
-        Thread reader = new Thread(() -> {
+        reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = r.readLine()) != null) {
@@ -129,13 +130,18 @@ final class BackstopProcess implements AutoCloseable {
         process.waitFor(30, TimeUnit.SECONDS);
     }
 
-    /** SIGTERM and wait; returns the exit code, or -1 if the JVM did not exit in time. */
+    /**
+     * SIGTERM and wait; returns the exit code, or -1 if the JVM did not exit in time. Its output is read to the end,
+     * so {@link #output()} has what it logged while stopping. ({@code Process.destroy()} would send the same signal but
+     * also close our end of its output, losing those lines.)
+     */
     int stop() throws InterruptedException {
-        process.destroy();
+        process.toHandle().destroy();
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             return -1;
         }
+        reader.join(TimeUnit.SECONDS.toMillis(10));
         return process.exitValue();
     }
 

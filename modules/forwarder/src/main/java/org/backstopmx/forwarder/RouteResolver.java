@@ -39,6 +39,8 @@ import org.slf4j.LoggerFactory;
  * because it is an operator error and never the sender's. For any other domain (a bounce's destination) a null MX,
  * NXDOMAIN or a loop back to us fails the mail. DNS failures (SERVFAIL, timeout, REFUSED, network) always defer.
  *
+ * <p>The configuration it works from can be replaced while it runs ({@link #reload}).
+ *
  * <p>Thread-safe when the {@link RandomGenerator} is (tests pass a seeded one and call from one thread). Asks DNS on
  * every call: caching is the {@link MxResolver}'s job.
  */
@@ -47,42 +49,61 @@ public final class RouteResolver {
 
     private final MxResolver dns;
     private final RandomGenerator random;
-    private final Set<String> selfNames = new HashSet<>();
-    private final Set<String> served = new HashSet<>();
-    private final Map<String, HostPort> routes = new HashMap<>();
+    /** Swapped whole by {@link #reload}: a resolution reads it once and sees one configuration, old or new. */
+    private volatile Table table;
+
+    /** What the configuration says about routing: our own names, the served domains, the configured routes. */
+    private record Table(Set<String> selfNames, Set<String> served, Map<String, HostPort> routes) {
+        static Table of(BackstopConfig config) {
+            Set<String> selfNames = new HashSet<>();
+            Set<String> served = new HashSet<>();
+            Map<String, HostPort> routes = new HashMap<>();
+            selfNames.add(DomainNames.normalize(config.hostname()));
+            config.selfNames().forEach(n -> selfNames.add(DomainNames.normalize(n)));
+            config.routes().forEach((domain, route) -> routes.put(DomainNames.normalize(domain), route));
+            for (DomainConfig d : config.domains().values()) {
+                String name = DomainNames.normalize(d.name());
+                served.add(name);
+                if (d.route() != null) {
+                    routes.put(name, d.route()); // the served domain's own route wins over routes.<domain>
+                }
+            }
+            return new Table(Set.copyOf(selfNames), Set.copyOf(served), Map.copyOf(routes));
+        }
+    }
 
     public RouteResolver(BackstopConfig config, MxResolver dns, RandomGenerator random) {
         Objects.requireNonNull(config, "config");
         this.dns = Objects.requireNonNull(dns, "dns");
         this.random = Objects.requireNonNull(random, "random");
-        selfNames.add(DomainNames.normalize(config.hostname()));
-        config.selfNames().forEach(n -> selfNames.add(DomainNames.normalize(n)));
-        config.routes().forEach((domain, route) -> routes.put(DomainNames.normalize(domain), route));
-        for (DomainConfig d : config.domains().values()) {
-            String name = DomainNames.normalize(d.name());
-            served.add(name);
-            if (d.route() != null) {
-                routes.put(name, d.route()); // the served domain's own route wins over routes.<domain>
-            }
-        }
+        this.table = Table.of(config);
+    }
+
+    /**
+     * Takes the served domains, their routes, {@code routes} and our own names ({@code hostname}, {@code self-names})
+     * from {@code config}, at once: a configuration reload. Resolutions under way finish with the previous ones.
+     */
+    public void reload(BackstopConfig config) {
+        table = Table.of(Objects.requireNonNull(config, "config"));
     }
 
     /** Whether {@code domain} is one we serve (we are its backup MX), as opposed to a bounce's destination. */
     public boolean isServed(String domain) {
-        return served.contains(DomainNames.normalize(domain));
+        return table.served().contains(DomainNames.normalize(domain));
     }
 
     /** Where mail for {@code domain} (the part after the {@code @}) goes now. */
     public Route resolve(String domain) {
         String name = DomainNames.normalize(domain);
-        boolean relay = served.contains(name);
+        Table config = table;
+        boolean relay = config.served().contains(name);
 
         Optional<InetAddress> literal = AddressLiterals.parseDomainLiteral(name);
         if (literal.isPresent()) {
             // XXX: a literal naming one of our own addresses is not detected (nor are MX hosts that resolve to us)
             return Destinations.of(new Destination(literal.get().getHostAddress(), Route.SMTP_PORT, List.of(literal.get())));
         }
-        HostPort configured = routes.get(name);
+        HostPort configured = config.routes().get(name);
         if (configured != null) {
             List<InetAddress> known = AddressLiterals.parse(configured.host()).map(List::of).orElse(List.of());
             return Destinations.of(new Destination(configured.host(), configured.port(), known));
@@ -90,10 +111,10 @@ public final class RouteResolver {
 
         MxAnswer answer = dns.mx(name);
         if (answer instanceof MxAnswer.Records r) {
-            return fromMx(name, relay, r.records());
+            return fromMx(config.selfNames(), name, relay, r.records());
         }
         if (answer instanceof MxAnswer.NoRecords) {
-            return implicitMx(name, relay);
+            return implicitMx(config.selfNames(), name, relay);
         }
         if (answer instanceof MxAnswer.NullMx) {
             return nowhere(name, relay, "5.1.10", "4.4.4", "domain " + name + " accepts no mail (null MX, RFC 7505)");
@@ -105,7 +126,7 @@ public final class RouteResolver {
         return temporary(name, "MX", t.failure(), t.detail());
     }
 
-    private Route fromMx(String name, boolean relay, List<MxRecord> records) {
+    private Route fromMx(Set<String> selfNames, String name, boolean relay, List<MxRecord> records) {
         // RFC 5321 §5.1: if we are in the list, only hosts of a strictly lower preference than our own are usable
         // (a backup never delivers to itself or to its peers at the same preference).
         int own = Integer.MAX_VALUE;
@@ -154,7 +175,7 @@ public final class RouteResolver {
     }
 
     /** RFC 5321 §5.1: no MX records, so the domain itself is the only host, "with a preference of 0". */
-    private Route implicitMx(String name, boolean relay) {
+    private Route implicitMx(Set<String> selfNames, String name, boolean relay) {
         if (selfNames.contains(name)) {
             return nowhere(name, relay, "5.4.6", "4.4.6", "mail for " + name + " loops back to myself (implicit MX)");
         }

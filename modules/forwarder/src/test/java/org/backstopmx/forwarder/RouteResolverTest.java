@@ -163,6 +163,30 @@ class RouteResolverTest {
         assertThat(r.isServed("sorted.net")).isFalse();
     }
 
+    @Test
+    void aReloadReplacesServedDomainsRoutesAndSelfNamesAtOnce() {
+        RouteResolver r = resolver(new SplittableRandom(1));
+        assertThat(hosts(r.resolve("peer.org"))).containsExactly("primary.peer.org");
+
+        BackstopConfig d = BackstopConfig.defaults();
+        r.reload(new BackstopConfig("backstop.example.org", List.of(), d.smtp(),
+                Map.of("peer.org", DomainConfig.acceptAll("peer.org"),
+                        "sorted.net", new DomainConfig("sorted.net", new HostPort("192.0.2.9", 25), null, null)),
+                Map.of(), d.queue(), d.retry(), d.probe(), d.dns(), d.metrics(), d.admin()));
+
+        // no longer served: its route went with it, and it resolves like any other domain (by MX)
+        assertThat(r.isServed("routed.org")).isFalse();
+        assertThat(r.resolve("routed.org")).isEqualTo(Destinations.of(mx("mx.routed.org")));
+        // newly served, with its own route
+        assertThat(r.isServed("sorted.net")).isTrue();
+        assertThat(r.resolve("sorted.net")).isEqualTo(Destinations.of(new Destination("192.0.2.9", 25,
+                List.of(ip("192.0.2.9")))));
+        // routes.routed.net is gone
+        assertThat(r.resolve("routed.net")).isEqualTo(Destinations.of(mx("mx.routed.net")));
+        // backstop2 is no longer one of our names, so it is a usable MX like the others
+        assertThat(hosts(r.resolve("peer.org"))).hasSize(3).contains("primary.peer.org", "tertiary.peer.org");
+    }
+
     private static RouteResolver resolver(SplittableRandom random) {
         return resolver(DNS, random);
     }

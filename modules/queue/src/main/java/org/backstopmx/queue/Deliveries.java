@@ -187,6 +187,21 @@ final class Deliveries {
         return expired + running;
     }
 
+    /**
+     * Closing: every lease still running was taken by this process (the queue lock admits one), and none of them can
+     * be recorded once the queue is closed, so their recipients are made due now, as the next start would do. The
+     * queue on disk then says what is true (due, not "being delivered") to the next run and to an offline
+     * {@code queue list}. Best effort: if it fails, startup recovery does the same.
+     */
+    void releaseAtClose() {
+        try {
+            int released = db.transaction(c -> LeaseRows.releaseAll(c, clock.instant()));
+            LOG.info("queue closing: {} recipients leased but not recorded are due again", released);
+        } catch (SQLException | QueueException | RuntimeException e) {
+            LOG.warn("queue closing: cannot release the running leases ({}); the next start does", e.toString());
+        }
+    }
+
     /** See {@link org.backstopmx.core.MailQueue#expedite}. */
     int expedite(String domain) throws QueueException {
         lifecycle.enter("expedite " + domain);

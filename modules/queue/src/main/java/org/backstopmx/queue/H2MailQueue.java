@@ -412,6 +412,7 @@ public final class H2MailQueue implements MailQueue {
         }
         maintenance.close();
         enqueuer.abortAll();
+        deliveries.releaseAtClose(); // before the last checkpoint, so it is on disk
         groupCommit.close();
         db.close();
         lock.close();

@@ -72,6 +72,20 @@ class DeliveryTest {
     }
 
     @Test
+    void closingMakesTheLeasesStillRunningDueSoNothingWaitsForThemToRunOut() throws Exception {
+        QueueId leased = TestMessages.put(queue, clock, 300);
+        assertThat(queue.leaseDue(10, LEASE)).extracting(Lease::queueId).containsExactly(leased);
+        clock.advance(Duration.ofSeconds(7));
+        queue.close();
+
+        // read as the stopped appliance left it: QueueReader runs no startup recovery
+        try (QueueReader reader = QueueReader.open(dir)) {
+            assertThat(reader.find(leased).orElseThrow().recipients())
+                    .extracting(r -> r.nextAttemptAt()).containsExactly(clock.instant());
+        }
+    }
+
+    @Test
     void aLeaseCarriesWhatTheForwarderNeeds() throws Exception {
         QueueId id = QueueId.next(clock);
         byte[] body = TestMessages.body(id, 700);

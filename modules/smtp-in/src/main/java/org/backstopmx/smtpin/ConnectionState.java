@@ -25,6 +25,8 @@ final class ConnectionState {
     int errors;
     /** The connection is being closed; further input is ignored. */
     boolean closing;
+    /** The server is shutting down: the session ends with 421 as soon as no DATA is under way. */
+    boolean shutdown;
 
     static ConnectionState of(Channel channel) {
         return channel.attr(KEY).get();

@@ -124,4 +124,9 @@ public final class RecipientDirectory {
     public Set<String> domains() {
         return domains.keySet();
     }
+
+    /** How many local parts are listed, over all domains (a domain that accepts any local part adds none). */
+    public int listedRecipients() {
+        return domains.values().stream().mapToInt(r -> r.localParts().size()).sum();
+    }
 }

@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 /**
  * James's protocol handler for one connection, run on a worker thread. Adds what James lacks: command lines longer
  * than {@code smtp.max-command-line-length} get 500 5.5.2; over-long DATA lines reach the DATA transaction; a client
- * that disconnects mid-DATA leaves nothing in the queue; input after a closing reply is ignored.
+ * that disconnects mid-DATA leaves nothing in the queue; input after a closing reply is ignored; at shutdown, a
+ * session whose DATA was under way ends with 421 right after its end of data is answered ({@link ShutdownNotice}).
  */
 final class SmtpChannelHandler extends BasicChannelInboundHandler {
     private static final Logger LOG = LoggerFactory.getLogger(SmtpChannelHandler.class);
@@ -76,6 +77,7 @@ final class SmtpChannelHandler extends BasicChannelInboundHandler {
             return;
         }
         super.channelRead(ctx, msg);
+        ShutdownNotice.afterCommand(ctx.channel(), state, hostname);
     }
 
     @Override

@@ -2,9 +2,8 @@ package org.backstopmx.smtpin;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.DefaultEventLoopGroup;
@@ -17,10 +16,11 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.james.protocols.api.ClientAuth;
 import org.apache.james.protocols.netty.Encryption;
@@ -48,6 +48,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class SmtpServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SmtpServer.class);
+    /**
+     * How long {@link #close()} lets a message whose DATA is under way finish. Short: container runtimes kill ten
+     * seconds after SIGTERM, and the forwarder and the queue close after this.
+     */
+    public static final Duration DATA_GRACE = Duration.ofSeconds(3);
+    /** How long sessions cut after the grace are given to be written their 421 and closed. */
+    private static final Duration CUT_WAIT = Duration.ofSeconds(1);
 
     private final SmtpConfig config;
     private final String hostname;
@@ -58,6 +65,7 @@ public final class SmtpServer implements AutoCloseable {
     private final ConnectionLimiter limiter;
     private final SmtpMetrics metrics;
     private final InboundFlowControl flowControl = new InboundFlowControl();
+    private volatile boolean closing;
     private EventLoopGroup boss;
     private EventLoopGroup io;
     private DefaultEventLoopGroup workers;
@@ -106,6 +114,11 @@ public final class SmtpServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (closing) {
+                            // accepted in the instant before the listener closed: no session begins
+                            ch.pipeline().addLast(new ShutdownNotice.Refuse(hostname));
+                            return;
+                        }
                         ch.attr(ConnectionState.KEY).set(new ConnectionState());
                         channels.add(ch);
                         ch.pipeline()
@@ -137,29 +150,51 @@ public final class SmtpServer implements AutoCloseable {
         return limiter.active();
     }
 
-    /** Replaces the served domains and recipient lists; sessions in progress are not interrupted. */
-    public void reloadDomains(Map<String, DomainConfig> domains) {
+    /**
+     * Replaces the served domains and recipient lists; sessions in progress are not interrupted, and their next RCPT
+     * is checked against the new lists. The recipient files are read before anything is replaced.
+     *
+     * @return the directory now in force
+     * @throws IllegalArgumentException naming the configuration key when a recipient file is unusable; nothing changed
+     */
+    public RecipientDirectory reloadDomains(Map<String, DomainConfig> domains) {
         RecipientDirectory directory = RecipientDirectory.load(domains);
         metrics.servedDomains(directory.domains());
         recipientHook.replacePolicy(new RelayPolicy(directory));
+        return directory;
+    }
+
+    /** Closes with the default {@link #DATA_GRACE}. */
+    @Override
+    public void close() {
+        close(DATA_GRACE);
     }
 
     /**
-     * Stops accepting, tells every open session {@code 421 4.3.2} and closes it, then stops every thread this server
-     * started. A message whose DATA was not finished is discarded (its client was not told 250).
+     * Stops accepting (the listener is unbound first, so new connections are refused by the kernel), tells every open
+     * session {@code 421 4.3.2} and closes it, then stops every thread this server started. A session in the middle of
+     * DATA gets up to {@code dataGrace} to finish: its message is then committed and acknowledged with 250 before the
+     * 421; if it does not finish, the message is discarded (its client was never told 250) and it gets the 421.
      */
-    @Override
-    public synchronized void close() {
+    public synchronized void close(Duration dataGrace) {
+        closing = true;
         if (listener != null) {
+            InetSocketAddress address = localAddress();
             listener.close().awaitUninterruptibly();
+            LOG.info("SMTP: stopped accepting connections on {}", address);
         }
         if (channels != null) {
-            String line = Replies.SHUTTING_DOWN.code() + " " + Replies.SHUTTING_DOWN.enhanced() + " " + hostname + " "
-                    + Replies.SHUTTING_DOWN.text() + "\r\n";
-            for (Channel ch : channels) {
-                ch.writeAndFlush(Unpooled.copiedBuffer(line, StandardCharsets.US_ASCII)).addListener(ChannelFutureListener.CLOSE);
+            int open = channels.size();
+            onEachWorker(ch -> ShutdownNotice.request(ch, hostname, false));
+            boolean allClosed = channels.newCloseFuture().awaitUninterruptibly(dataGrace.toMillis());
+            int cut = 0;
+            if (!allClosed) {
+                cut = channels.size();
+                onEachWorker(ch -> ShutdownNotice.request(ch, hostname, true));
+                channels.newCloseFuture().awaitUninterruptibly(CUT_WAIT.toMillis());
             }
-            channels.newCloseFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+            LOG.info("SMTP: {} open sessions told 421 and closed{}", open,
+                    cut == 0 ? "" : ", " + cut + " of them cut after the " + dataGrace.toMillis() + " ms grace");
         }
         for (EventLoopGroup g : new EventLoopGroup[] {boss, io, workers}) {
             if (g != null) {
@@ -175,5 +210,20 @@ public final class SmtpServer implements AutoCloseable {
         io = null;
         workers = null;
         listener = null;
+    }
+
+    /** Runs {@code task} for each open channel on the worker thread that runs its commands. */
+    private void onEachWorker(java.util.function.Consumer<Channel> task) {
+        for (Channel ch : channels) {
+            ChannelHandlerContext core = ch.pipeline().context("coreHandler");
+            if (core == null) {
+                continue; // closed meanwhile, or refused at connect
+            }
+            try {
+                core.executor().execute(() -> task.accept(ch));
+            } catch (RejectedExecutionException e) {
+                ch.close();
+            }
+        }
     }
 }

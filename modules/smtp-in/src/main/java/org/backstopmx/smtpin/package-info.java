@@ -24,6 +24,8 @@
  *   <li>SIZE above 2^31 gets 501 and the oversize reply has no enhanced code: {@link org.backstopmx.smtpin.MailParameters};</li>
  *   <li>reverse DNS on the event loop (Received header, MDC): neither James handler is used;</li>
  *   <li>the JVM does not exit after unbind: {@link org.backstopmx.smtpin.SmtpServer} owns and shuts down every thread;</li>
+ *   <li>in-flight sessions are cut off at unbind: they are told 421 4.3.2, and one in the middle of DATA may finish
+ *       within a grace first ({@link org.backstopmx.smtpin.ShutdownNotice});</li>
  *   <li>the whole message is buffered in heap: DATA lines go straight into the queue's spool file.</li>
  * </ul>
  *

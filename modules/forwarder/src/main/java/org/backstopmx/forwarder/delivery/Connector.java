@@ -43,12 +43,18 @@ final class Connector {
 
     private final RouteResolver routes;
     private final MxResolver dns;
-    private final ForwarderSettings settings;
+    /** Replaced when the per-domain STARTTLS policies are reloaded ({@link #domainTls}). */
+    private volatile ForwarderSettings settings;
 
     Connector(RouteResolver routes, MxResolver dns, ForwarderSettings settings) {
         this.routes = Objects.requireNonNull(routes, "routes");
         this.dns = Objects.requireNonNull(dns, "dns");
         this.settings = Objects.requireNonNull(settings, "settings");
+    }
+
+    /** Takes these per-domain STARTTLS policies for the sessions opened from now on (a configuration reload). */
+    void domainTls(java.util.Map<String, org.backstopmx.forwarder.smtp.TlsPolicy> policies) {
+        settings = settings.withDomainTls(policies);
     }
 
     Opened open(String domain) {

@@ -129,6 +129,15 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         }
     }
 
+    /**
+     * A configuration reload: takes the served domains, their routes and STARTTLS policies, {@code routes} and
+     * {@code self-names} from {@code config}. Attempts under way finish with what they had resolved.
+     */
+    public void reload(org.backstopmx.core.config.BackstopConfig config) {
+        routes.reload(config);
+        connector.domainTls(ForwarderSettings.from(config).domainTls());
+    }
+
     /** Asks the scheduler to look at the queue now (new mail, a flush). Cheap; callable from any thread. */
     public void wake() {
         lock.lock();
@@ -844,6 +853,8 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
                 LOG.warn("forwarder: deliveries still running after {} s are abandoned; they are due again at the next"
                         + " start", CLOSE_GRACE_SECONDS);
                 workers.shutdownNow();
+            } else {
+                LOG.info("forwarder: running deliveries finished");
             }
         } catch (InterruptedException e) {
             workers.shutdownNow();

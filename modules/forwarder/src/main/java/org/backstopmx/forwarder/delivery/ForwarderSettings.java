@@ -120,6 +120,11 @@ public record ForwarderSettings(
                 newDelayWarning, bounceSizeLimit, probeInterval, leaseTime, maxInFlight, leaseBatch);
     }
 
+    public ForwarderSettings withDomainTls(Map<String, TlsPolicy> newDomainTls) {
+        return new ForwarderSettings(hostname, concurrency, connectionReuseTime, timeouts, tls, newDomainTls,
+                delayWarning, bounceSizeLimit, probeInterval, leaseTime, maxInFlight, leaseBatch);
+    }
+
     /** The relay client's settings for mail to {@code domain}. */
     RelaySettings relaySettings(String domain) {
         return new RelaySettings(hostname, timeouts, domainTls.getOrDefault(domain, tls));

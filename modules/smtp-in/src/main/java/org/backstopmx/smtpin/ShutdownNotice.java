@@ -1,0 +1,98 @@
+package org.backstopmx.smtpin;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How a session ends when the server shuts down: {@code 421 4.3.2 <hostname> Service shutting down} (RFC 5321 §3.8:
+ * a server that must close may send 421 at any time, and the client then retries elsewhere or later), then close.
+ *
+ * <p>A session that is receiving DATA is not cut at once: its end of data is judged and committed as usual, so the
+ * client gets its 250 for a message that is on disk, and only then the 421. If the end of data does not come within
+ * the server's grace, the message is discarded (never acknowledged, so never lost: its sender still has it) and the
+ * session gets the 421. Everything here runs on the channel's worker thread, the one that runs its commands, so a
+ * notice can never overtake a reply.
+ */
+final class ShutdownNotice {
+    private static final Logger LOG = LoggerFactory.getLogger(ShutdownNotice.class);
+
+    private ShutdownNotice() {
+    }
+
+    /**
+     * Marks the session as ending and, unless DATA is under way, says 421 and closes. On the channel's worker thread.
+     *
+     * @param force also end a session in the middle of DATA, discarding its message (the grace is over)
+     */
+    static void request(Channel ch, String hostname, boolean force) {
+        ConnectionState state = ConnectionState.of(ch);
+        if (state == null || state.closing || !ch.isActive()) {
+            return;
+        }
+        state.shutdown = true;
+        if (state.data != null) {
+            if (!force) {
+                return; // the end of data is answered first, then afterCommand says 421
+            }
+            LOG.info("{}: DATA from {} not finished before shutdown, message discarded", state.data.message().id(),
+                    ch.remoteAddress());
+            state.data.abandon();
+            state.data = null;
+        }
+        say(ch, state, hostname);
+    }
+
+    /** After a command or line was handled: a session marked for shutdown ends once its DATA is answered. */
+    static void afterCommand(Channel ch, ConnectionState state, String hostname) {
+        if (state.shutdown && state.data == null && !state.closing) {
+            say(ch, state, hostname);
+        }
+    }
+
+    /** The 421 line for an open session. */
+    static String line(String hostname) {
+        return Replies.SHUTTING_DOWN.code() + " " + Replies.SHUTTING_DOWN.enhanced() + " " + hostname + " "
+                + Replies.SHUTTING_DOWN.text() + "\r\n";
+    }
+
+    private static void say(Channel ch, ConnectionState state, String hostname) {
+        state.closing = true;
+        ch.writeAndFlush(Unpooled.copiedBuffer(line(hostname), StandardCharsets.US_ASCII))
+                .addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /**
+     * The whole pipeline of a connection accepted in the instant before the listener closed: 421 instead of a
+     * greeting, input ignored.
+     */
+    static final class Refuse extends ChannelInboundHandlerAdapter {
+        private final String hostname;
+
+        Refuse(String hostname) {
+            this.hostname = hostname;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            ctx.writeAndFlush(Unpooled.copiedBuffer(line(hostname), StandardCharsets.US_ASCII))
+                    .addListener(ChannelFutureListener.CLOSE);
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ReferenceCountUtil.release(msg);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+}
