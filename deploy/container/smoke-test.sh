@@ -183,15 +183,21 @@ for _ in $(seq 1 30); do
   sleep 1
 done
 "$DOCKER" info >/dev/null 2>&1 || fatal "the Docker engine did not answer within 30 s"
-say "engine $("$DOCKER" version --format '{{.Server.Version}}'), $(docker-compose version --short 2>/dev/null | head -n 1 || true) compose"
+engine=$("$DOCKER" version --format '{{.Server.Version}}')
+say "Docker engine $engine, docker-compose $(docker-compose version --short 2>/dev/null || echo '?')"
 
 # The base image: a minimal Debian 12 from the Debian mirror, as no registry may be reachable.
 ROOTFS_TAR=$CACHE_DIR/bookworm-minbase.tar
 if [ ! -s "$ROOTFS_TAR" ]; then
   say "debootstrap bookworm (minbase)"
-  timeout 600 debootstrap --variant=minbase bookworm "$WORK/rootfs" http://deb.debian.org/debian >"$WORK/debootstrap.log" 2>&1 \
-    || { tail -n 20 "$WORK/debootstrap.log"; fatal "debootstrap of the base image"; }
-  if ! { mkdir -p "$CACHE_DIR" && tar -C "$WORK/rootfs" --numeric-owner -cf "$ROOTFS_TAR.tmp" . && mv "$ROOTFS_TAR.tmp" "$ROOTFS_TAR"; }; then
+  if ! timeout 600 debootstrap --variant=minbase bookworm "$WORK/rootfs" http://deb.debian.org/debian \
+    >"$WORK/debootstrap.log" 2>&1; then
+    tail -n 20 "$WORK/debootstrap.log"
+    fatal "debootstrap of the base image"
+  fi
+  # cache it for the next run; where the cache cannot be written, use it from the temporary directory
+  if ! { mkdir -p "$CACHE_DIR" && tar -C "$WORK/rootfs" --numeric-owner -cf "$ROOTFS_TAR.tmp" . \
+    && mv "$ROOTFS_TAR.tmp" "$ROOTFS_TAR"; }; then
     ROOTFS_TAR=$WORK/bookworm-minbase.tar
     tar -C "$WORK/rootfs" --numeric-owner -cf "$ROOTFS_TAR" .
   fi
@@ -212,7 +218,8 @@ build_started=$(date +%s)
 if timeout 720 "$DOCKER" build --file deploy/container/Dockerfile --tag "$IMAGE" \
   --build-arg BASE_IMAGE="$BASE" --build-arg BUILD_IMAGE="$BASE" --build-arg EXTRA_CA_CERTS \
   . >"$WORK/build.log" 2>&1; then
-  pass "image builds from deploy/container/Dockerfile on a bare Debian base ($(($(date +%s) - build_started)) s, $("$DOCKER" image inspect --format '{{.Size}}' "$IMAGE" | awk '{ printf "%d MB", $1 / 1000000 }'))"
+  size=$("$DOCKER" image inspect --format '{{.Size}}' "$IMAGE" | awk '{ printf "%d MB", $1 / 1000000 }')
+  pass "image builds from deploy/container/Dockerfile on a bare Debian base ($(($(date +%s) - build_started)) s, $size)"
 else
   tail -n 30 "$WORK/build.log"
   fatal "image builds from deploy/container/Dockerfile"
