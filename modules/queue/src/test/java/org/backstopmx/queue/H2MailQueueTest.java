@@ -187,6 +187,7 @@ class H2MailQueueTest {
             queue.delete(id);
             assertThat(lines.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
                     .containsExactly(id + ": received from=<> size=42 nrcpt=2 client=192.0.2.7 helo=evil??helo",
+                            id + ": deleted by the administrator nrcpt=2",
                             id + ": removed size=42 nrcpt=2");
         } finally {
             log.detachAppender(lines);
