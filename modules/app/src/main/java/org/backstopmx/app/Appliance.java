@@ -6,9 +6,7 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.Random;
 import org.backstopmx.core.MailQueue;
-import org.backstopmx.core.RetryPolicy;
 import org.backstopmx.app.admin.AdminServer;
 import org.backstopmx.app.admin.AdminToken;
 import org.backstopmx.app.admin.LiveQueueAdmin;
@@ -19,10 +17,7 @@ import org.backstopmx.core.config.HostPort;
 import org.backstopmx.forwarder.CountingMxResolver;
 import org.backstopmx.forwarder.DnsjavaMxResolver;
 import org.backstopmx.forwarder.MxResolver;
-import org.backstopmx.forwarder.RouteResolver;
 import org.backstopmx.forwarder.delivery.Forwarder;
-import org.backstopmx.forwarder.delivery.ForwarderMetrics;
-import org.backstopmx.forwarder.delivery.ForwarderSettings;
 import org.backstopmx.queue.H2MailQueue;
 import org.backstopmx.queue.QueueMetrics;
 import org.backstopmx.smtpin.RecipientDirectory;
@@ -74,12 +69,8 @@ public final class Appliance implements AutoCloseable {
         try {
             queue = H2MailQueue.open(config.queue(), config.smtp().maxMessageSize(), clock);
             queueMetrics = QueueMetrics.bind(queue, registry, config.servedDomains(), clock, QUEUE_METRICS_REFRESH);
-            Random random = new Random(); // thread-safe: MX shuffling and backoff jitter
             MxResolver dns = new CountingMxResolver(new DnsjavaMxResolver(config.dns()), registry);
-            RouteResolver routes = new RouteResolver(config, dns, random);
-            RetryPolicy retry = new RetryPolicy(config.retry(), config.queue().lifetime(), random);
-            forwarder = new Forwarder(ForwarderSettings.from(config), queue, routes, dns, retry,
-                    new ForwarderMetrics(registry, config.servedDomains()), clock);
+            forwarder = Forwarder.of(config, queue, dns, registry, clock);
             forwarder.start();
             smtp = new SmtpServer(config.hostname(), config.smtp(), config.domains(), queue, forwarder, clock,
                     registry);
@@ -140,8 +131,7 @@ public final class Appliance implements AutoCloseable {
             throw new IllegalStateException(key + ": " + e.getMessage(), e);
         }
         try {
-            return AdminServer.start(listen, new LiveQueueAdmin(queue, forwarder, config.servedDomains(), true),
-                    token);
+            return AdminServer.start(listen, new LiveQueueAdmin(queue, forwarder, true), token);
         } catch (IOException e) {
             throw new IllegalStateException("admin.listen: cannot listen on " + listen + ": " + e.getMessage(), e);
         }

@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
-import java.util.Random;
 import org.backstopmx.app.admin.LiveQueueAdmin;
 import org.backstopmx.app.admin.QueueAdmin;
 import org.backstopmx.app.admin.QueueViews;
@@ -13,14 +12,9 @@ import org.backstopmx.core.QueueException;
 import org.backstopmx.core.QueueId;
 import org.backstopmx.core.QueueStats;
 import org.backstopmx.core.QueuedMessage;
-import org.backstopmx.core.RetryPolicy;
 import org.backstopmx.core.config.BackstopConfig;
 import org.backstopmx.forwarder.DnsjavaMxResolver;
-import org.backstopmx.forwarder.MxResolver;
-import org.backstopmx.forwarder.RouteResolver;
 import org.backstopmx.forwarder.delivery.Forwarder;
-import org.backstopmx.forwarder.delivery.ForwarderMetrics;
-import org.backstopmx.forwarder.delivery.ForwarderSettings;
 import org.backstopmx.queue.H2MailQueue;
 import org.backstopmx.queue.QueueReader;
 
@@ -115,14 +109,11 @@ final class OfflineQueueAdmin implements QueueAdmin {
 
     private <T> T writing(Change<T> change) throws QueueException {
         try (H2MailQueue queue = H2MailQueue.open(config.queue(), config.smtp().maxMessageSize(), clock)) {
-            Random random = new Random();
-            MxResolver dns = new DnsjavaMxResolver(config.dns()); // built, never asked: nothing is delivered here
-            Forwarder forwarder = new Forwarder(ForwarderSettings.from(config), queue,
-                    new RouteResolver(config, dns, random), dns,
-                    new RetryPolicy(config.retry(), config.queue().lifetime(), random),
-                    new ForwarderMetrics(new SimpleMeterRegistry(), config.servedDomains()), clock);
+            // a resolver that is built and never asked: nothing is delivered here
+            Forwarder forwarder = Forwarder.of(config, queue, new DnsjavaMxResolver(config.dns()),
+                    new SimpleMeterRegistry(), clock);
             try {
-                return change.apply(new LiveQueueAdmin(queue, forwarder, config.servedDomains(), false));
+                return change.apply(new LiveQueueAdmin(queue, forwarder, false));
             } finally {
                 forwarder.close();
             }

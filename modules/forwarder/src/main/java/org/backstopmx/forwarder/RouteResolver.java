@@ -92,6 +92,11 @@ public final class RouteResolver {
         return table.served().contains(DomainNames.normalize(domain));
     }
 
+    /** The served domains now, lower case. */
+    public Set<String> servedDomains() {
+        return table.served();
+    }
+
     /** Where mail for {@code domain} (the part after the {@code @}) goes now. */
     public Route resolve(String domain) {
         String name = DomainNames.normalize(domain);

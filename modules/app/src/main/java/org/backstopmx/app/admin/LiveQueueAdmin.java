@@ -4,7 +4,6 @@ import java.io.InputStream;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import org.backstopmx.core.QueueException;
 import org.backstopmx.core.QueueId;
 import org.backstopmx.core.QueueStats;
@@ -20,13 +19,11 @@ import org.backstopmx.queue.H2MailQueue;
 public class LiveQueueAdmin implements QueueAdmin {
     private final H2MailQueue queue;
     private final Forwarder forwarder;
-    private final Set<String> servedDomains;
     private final boolean running;
 
-    public LiveQueueAdmin(H2MailQueue queue, Forwarder forwarder, Set<String> servedDomains, boolean running) {
+    public LiveQueueAdmin(H2MailQueue queue, Forwarder forwarder, boolean running) {
         this.queue = queue;
         this.forwarder = forwarder;
-        this.servedDomains = Set.copyOf(servedDomains);
         this.running = running;
     }
 
@@ -84,9 +81,9 @@ public class LiveQueueAdmin implements QueueAdmin {
     }
 
     @Override
-    public QueueViews.Stats stats() {
+    public QueueViews.Stats stats() throws QueueException {
         Instant oldest = queue.list(1).stream().findFirst().map(QueuedMessage::receivedAt).orElse(null);
-        List<String> down = running ? servedDomains.stream().filter(forwarder::isDown).sorted().toList() : null;
+        List<String> down = running ? forwarder.downDestinations() : null;
         return QueueViews.stats(queue.stats(), oldest, down, running, queue.domainSnapshot());
     }
 

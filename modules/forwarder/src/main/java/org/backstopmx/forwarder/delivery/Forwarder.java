@@ -115,6 +115,25 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         queue.onArrival(this); // last: the queue may call back from now on
     }
 
+    /**
+     * The forwarder of {@code config}: routes from its domains and {@code routes} over {@code dns}, its retry policy
+     * and delivery settings, meters in {@code registry}. Not started.
+     */
+    public static Forwarder of(org.backstopmx.core.config.BackstopConfig config, MailQueue queue, MxResolver dns,
+            io.micrometer.core.instrument.MeterRegistry registry, Clock clock) {
+        java.util.Random random = new java.util.Random(); // thread-safe: MX shuffling and backoff jitter
+        return new Forwarder(ForwarderSettings.from(config), queue, new RouteResolver(config, dns, random), dns,
+                new RetryPolicy(config.retry(), config.queue().lifetime(), random),
+                new ForwarderMetrics(registry, config.servedDomains()), clock);
+    }
+
+    /** The destinations marked down now, among the served domains and those with mail waiting, sorted. */
+    public List<String> downDestinations() throws QueueException {
+        java.util.Set<String> candidates = new java.util.TreeSet<>(routes.servedDomains());
+        candidates.addAll(queue.pendingDomains());
+        return candidates.stream().filter(health::isDown).toList();
+    }
+
     /** Starts the scheduler thread. */
     public void start() {
         lock.lock();
