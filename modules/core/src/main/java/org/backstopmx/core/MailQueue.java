@@ -77,7 +77,23 @@ public interface MailQueue extends AutoCloseable {
      *                  than an attempt can last
      * @throws QueueException when the claims could not be made (the caller must not attempt delivery)
      */
-    List<Lease> leaseDue(int max, Duration leaseTime) throws QueueException;
+    default List<Lease> leaseDue(int max, Duration leaseTime) throws QueueException {
+        return leaseDue(max, leaseTime, java.util.Set.of());
+    }
+
+    /**
+     * As {@link #leaseDue(int, Duration)}, passing over the recipients of the domains in {@code skip} (lower case):
+     * the forwarder skips destinations whose lanes are full, so that one slow destination's backlog cannot take every
+     * claim. Skipping costs a walk over the skipped domains' due recipients in the due index.
+     */
+    List<Lease> leaseDue(int max, Duration leaseTime, java.util.Set<String> skip) throws QueueException;
+
+    /**
+     * Gives leases back without an attempt: the recipients are due again now, their attempt count and state as they
+     * were (a claim the caller cannot start soon). A lease that was lost meanwhile is left alone. Not waited for on
+     * disk, like a claim. Returns how many were given back.
+     */
+    int releaseLeases(List<Lease> leases) throws QueueException;
 
     /**
      * Records the outcome of an attempt under {@code lease}, in one durable transaction: the recipient's state, next

@@ -57,8 +57,9 @@ final class Deliveries {
         this.afterWrite = afterWrite;
     }
 
-    List<Lease> leaseDue(int max, Duration leaseTime) throws QueueException {
+    List<Lease> leaseDue(int max, Duration leaseTime, java.util.Set<String> skip) throws QueueException {
         Objects.requireNonNull(leaseTime, "leaseTime");
+        Objects.requireNonNull(skip, "skip");
         if (leaseTime.isNegative() || leaseTime.isZero()) {
             throw new IllegalArgumentException("lease time must be positive: " + leaseTime);
         }
@@ -72,7 +73,7 @@ final class Deliveries {
             String owner = UUID.randomUUID().toString();
             List<Lease> leases;
             try {
-                leases = db.transaction(c -> LeaseRows.claim(c, max, now, until, owner));
+                leases = db.transaction(c -> LeaseRows.claim(c, max, now, until, owner, skip));
             } catch (SQLException | RuntimeException e) {
                 throw StorageFailure.of("cannot lease due recipients", e, disk, 0);
             }
@@ -80,6 +81,22 @@ final class Deliveries {
             // see recoverAtStartup), so losing it in a crash loses nothing.
             afterWrite.run();
             return leases;
+        } finally {
+            lifecycle.exit();
+        }
+    }
+
+    /** See {@link MailQueue#releaseLeases}. */
+    int releaseLeases(List<Lease> leases) throws QueueException {
+        if (leases.isEmpty()) {
+            return 0;
+        }
+        lifecycle.enter("release leases");
+        try {
+            Instant now = clock.instant();
+            return db.transaction(c -> LeaseRows.release(c, leases, now));
+        } catch (SQLException | RuntimeException e) {
+            throw StorageFailure.of("cannot give back leases", e, disk, 0);
         } finally {
             lifecycle.exit();
         }

@@ -210,8 +210,13 @@ public final class H2MailQueue implements MailQueue {
     }
 
     @Override
-    public List<Lease> leaseDue(int max, Duration leaseTime) throws QueueException {
-        return deliveries.leaseDue(max, leaseTime);
+    public List<Lease> leaseDue(int max, Duration leaseTime, java.util.Set<String> skip) throws QueueException {
+        return deliveries.leaseDue(max, leaseTime, skip);
+    }
+
+    @Override
+    public int releaseLeases(List<Lease> leases) throws QueueException {
+        return deliveries.releaseLeases(leases);
     }
 
     /**

@@ -60,10 +60,25 @@ final class LeaseRows {
      * domain (domains in the order of their oldest due recipient), due order within a domain.
      */
     static List<Lease> claim(Connection c, int max, Instant now, Instant until, String owner) throws SQLException {
+        return claim(c, max, now, until, owner, java.util.Set.of());
+    }
+
+    /** As {@link #claim(Connection, int, Instant, Instant, String)}, passing over the domains in {@code skip}. */
+    static List<Lease> claim(Connection c, int max, Instant now, Instant until, String owner,
+            java.util.Set<String> skip) throws SQLException {
         List<Due> due = new ArrayList<>();
-        try (PreparedStatement p = c.prepareStatement(DUE)) {
-            p.setObject(1, now);
-            p.setInt(2, max);
+        String sql = DUE;
+        if (!skip.isEmpty()) {
+            sql = DUE.replace(" ORDER BY", " AND domain NOT IN (" + String.join(", ",
+                    java.util.Collections.nCopies(skip.size(), "?")) + ") ORDER BY");
+        }
+        try (PreparedStatement p = c.prepareStatement(sql)) {
+            int i = 1;
+            p.setObject(i++, now);
+            for (String domain : skip) {
+                p.setString(i++, domain);
+            }
+            p.setInt(i, max);
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
                     due.add(new Due(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
@@ -251,6 +266,26 @@ final class LeaseRows {
                 rs.next();
                 return rs.getInt(1);
             }
+        }
+    }
+
+    /** Gives leases back: due at {@code now}, lease cleared, where the lease still holds; returns how many. */
+    static int release(Connection c, List<Lease> leases, Instant now) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("UPDATE recipient SET next_attempt_at = ?, lease_until = NULL,"
+                + " lease_owner = NULL WHERE id = ? AND state = ? AND lease_owner = ? AND lease_until = ?")) {
+            for (Lease l : leases) {
+                p.setObject(1, now);
+                p.setLong(2, l.recipientId());
+                p.setString(3, l.state().name());
+                p.setString(4, l.owner());
+                p.setObject(5, l.leaseUntil());
+                p.addBatch();
+            }
+            int released = 0;
+            for (int n : p.executeBatch()) {
+                released += n > 0 ? 1 : 0;
+            }
+            return released;
         }
     }
 

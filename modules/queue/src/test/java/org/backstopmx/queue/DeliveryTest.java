@@ -454,6 +454,32 @@ class DeliveryTest {
         }
     }
 
+    @Test
+    void aClaimCanPassOverDomainsAndLeasesCanBeGivenBackWithoutAnAttempt() throws Exception {
+        for (int i = 0; i < 5; i++) {
+            put("a" + i + "@slow.example");
+            clock.advance(Duration.ofMillis(1));
+        }
+        QueueId fast = put("b@fast.example");
+
+        List<Lease> skipping = queue.leaseDue(3, LEASE, Set.of("slow.example"));
+        assertThat(skipping).singleElement().satisfies(l -> assertThat(l.queueId()).isEqualTo(fast));
+
+        List<Lease> slow = queue.leaseDue(10, LEASE);
+        assertThat(slow).hasSize(5).allSatisfy(l -> assertThat(l.domain()).isEqualTo("slow.example"));
+        assertThat(queue.releaseLeases(slow.subList(0, 2))).isEqualTo(2);
+        assertThat(queue.releaseLeases(slow.subList(0, 2))).isZero(); // given back already
+        List<Lease> again = queue.leaseDue(10, LEASE);
+        assertThat(again).extracting(Lease::address).containsExactlyInAnyOrder(slow.get(0).address(),
+                slow.get(1).address());
+        assertThat(again).allSatisfy(l -> {
+            assertThat(l.attempts()).isZero();
+            assertThat(l.state()).isEqualTo(RecipientState.QUEUED);
+        });
+        assertThat(record(slow.get(0), OK)).isFalse(); // the lease given back no longer records
+        assertThat(record(again.get(0), OK)).isTrue();
+    }
+
     // --- helpers
 
     private QueueId put(String... recipients) throws Exception {

@@ -176,7 +176,14 @@ public final class RecordingMailQueue implements MailQueue {
 
     /** @throws UnsupportedOperationException always: this queue only records what the receiving side commits */
     @Override
-    public List<Lease> leaseDue(int max, java.time.Duration leaseTime) {
+    public List<Lease> leaseDue(int max, java.time.Duration leaseTime, java.util.Set<String> skip) {
+        throw new UnsupportedOperationException(
+                "RecordingMailQueue records received messages only; test delivery against H2MailQueue");
+    }
+
+    /** @throws UnsupportedOperationException always: this queue only records what the receiving side commits */
+    @Override
+    public int releaseLeases(List<Lease> leases) {
         throw new UnsupportedOperationException(
                 "RecordingMailQueue records received messages only; test delivery against H2MailQueue");
     }

@@ -76,6 +76,14 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     private static final Duration MAX_SLEEP = Duration.ofSeconds(5);
     /** A job whose lease ends sooner than this is not started: its recipients come due again. */
     private static final Duration LEASE_MARGIN = Duration.ofSeconds(30);
+    /**
+     * Jobs (messages) that may wait in one destination's lane, per connection it may open (see
+     * {@link #laneCapacity()}): a slow primary with a large backlog holds a bounded share of the claims, and the other
+     * destinations' mail keeps flowing.
+     */
+    static final int LANE_JOBS_PER_CONNECTION = 4;
+    /** See {@link #fruitlessSkipAt}: how long mail of another destination may wait behind full lanes, at most. */
+    private static final Duration SKIP_CLAIM_INTERVAL = Duration.ofSeconds(1);
     /** How long {@link #close()} waits for running deliveries. */
     static final int CLOSE_GRACE_SECONDS = 5;
 
@@ -95,6 +103,14 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     private final Condition changed = lock.newCondition();
     private int inFlight;
     private boolean wakeRequested;
+    /** Destinations skipped by the last claim because their lanes were full (scheduler thread only). */
+    private java.util.Set<String> saturated = java.util.Set.of();
+    /**
+     * When a claim that skipped full lanes last found nothing: such a claim walks the skipped destinations' due
+     * recipients in the due index, so it is not repeated within {@link #SKIP_CLAIM_INTERVAL} unless new work arrived.
+     */
+    private Instant fruitlessSkipAt = Instant.MIN;
+    private volatile boolean newWork;
     private volatile boolean closed;
     private Thread scheduler;
 
@@ -159,6 +175,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
 
     /** Asks the scheduler to look at the queue now (new mail, a flush). Cheap; callable from any thread. */
     public void wake() {
+        newWork = true;
         lock.lock();
         try {
             wakeRequested = true;
@@ -391,7 +408,8 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         Instant now = clock.instant();
         Instant until = now.plus(MAX_SLEEP);
         Optional<Instant> due = queue.nextDue();
-        if (due.isPresent() && due.get().isBefore(until)) {
+        // with lanes full, what is due may all be theirs: a finishing job (or new mail) wakes the scheduler instead
+        if (due.isPresent() && due.get().isBefore(until) && (saturated.isEmpty() || due.get().isAfter(now))) {
             until = due.get();
         }
         Optional<Instant> probe = health.nextProbe();
@@ -428,12 +446,21 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         } finally {
             lock.unlock();
         }
+        saturated = saturatedLanes();
+        Instant now = clock.instant();
+        if (!saturated.isEmpty() && !newWork && now.isBefore(fruitlessSkipAt.plus(SKIP_CLAIM_INTERVAL))) {
+            return 0; // nothing but the full lanes' mail was due a moment ago, and no new mail came since
+        }
+        newWork = false;
         List<Lease> leases;
         try {
-            leases = queue.leaseDue(Math.min(room, settings.leaseBatch()), settings.leaseTime());
+            leases = queue.leaseDue(Math.min(room, settings.leaseBatch()), settings.leaseTime(), saturated);
         } catch (QueueException e) {
             LOG.error("cannot claim due mail: {}", e.getMessage());
             return 0;
+        }
+        if (leases.isEmpty() && !saturated.isEmpty()) {
+            fruitlessSkipAt = now;
         }
         if (leases.isEmpty()) {
             return 0;
@@ -450,17 +477,80 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
             jobs.computeIfAbsent(l.domain(), k -> new LinkedHashMap<>())
                     .computeIfAbsent(l.queueId(), k -> new ArrayList<>()).add(l);
         }
-        jobs.forEach((domain, messages) -> {
+        List<Lease> excess = new ArrayList<>();
+        for (Map.Entry<String, Map<QueueId, List<Lease>>> e : jobs.entrySet()) {
+            String domain = e.getKey();
             List<Job> domainJobs = new ArrayList<>();
-            messages.forEach((id, ls) -> domainJobs.add(new Job(domain, id, ls)));
+            e.getValue().forEach((id, ls) -> domainJobs.add(new Job(domain, id, ls)));
             Optional<DestinationHealth.Down> down = health.down(domain);
             if (down.isPresent()) {
                 holdBack(domainJobs, down.get());
-            } else {
-                domainJobs.forEach(this::submit);
+                continue;
             }
-        });
-        return leases.size();
+            int laneRoom = laneRoom(domain);
+            for (Job job : domainJobs) {
+                if (laneRoom-- > 0) {
+                    submit(job);
+                } else {
+                    excess.addAll(job.leases());
+                }
+            }
+        }
+        if (!excess.isEmpty()) {
+            giveBack(excess);
+        }
+        return leases.size() - excess.size();
+    }
+
+    /**
+     * The destinations skipped by the next claim: those whose lanes could not take a whole claim batch. A busy lane
+     * is claimed for only while it has room for a batch, so a single busy destination (a drain) never has claims
+     * given back.
+     */
+    private java.util.Set<String> saturatedLanes() {
+        int threshold = Math.max(1, laneCapacity() - settings.leaseBatch());
+        java.util.Set<String> full = new java.util.TreeSet<>();
+        for (Lane lane : lanes.values()) {
+            synchronized (lane) {
+                if (lane.jobs.size() >= threshold) {
+                    full.add(lane.domain);
+                }
+            }
+        }
+        return full;
+    }
+
+    /**
+     * How many jobs may wait in one lane: {@value #LANE_JOBS_PER_CONNECTION} per connection, at least two claim
+     * batches, at most half the claims in flight (so the other half is always there for other destinations).
+     */
+    private int laneCapacity() {
+        int wanted = Math.max(settings.concurrency() * LANE_JOBS_PER_CONNECTION, 2 * settings.leaseBatch());
+        return Math.min(Math.max(1, settings.maxInFlight() / 2), wanted);
+    }
+
+    private int laneRoom(String domain) {
+        Lane lane = lane(domain);
+        synchronized (lane) {
+            return laneCapacity() - lane.jobs.size();
+        }
+    }
+
+    /** Claims beyond a lane's room go back to the queue at once, due as they were, without an attempt. */
+    private void giveBack(List<Lease> leases) {
+        try {
+            queue.releaseLeases(leases);
+        } catch (QueueException e) {
+            LOG.warn("cannot give back {} claims ({}); they come due when their lease ends", leases.size(),
+                    e.getMessage());
+        }
+        lock.lock();
+        try {
+            inFlight -= leases.size();
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**

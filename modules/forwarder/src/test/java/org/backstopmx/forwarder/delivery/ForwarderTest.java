@@ -1,6 +1,7 @@
 package org.backstopmx.forwarder.delivery;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -420,6 +421,33 @@ class ForwarderTest {
         forwarder.deliverDue();
         assertThat(primary.transactions()).hasSize(1);
         assertThat(forwarder.flushAll()).isZero();
+    }
+
+    @Test
+    void aSlowDestinationWithABacklogDoesNotHoldUpTheOthers() throws Exception {
+        forwarder.close();
+        ForwarderSettings s = settings.withConcurrency(1).withTimeouts(SmtpTimeouts.all(Duration.ofMinutes(1)));
+        // at most 8 claims in flight: without a bound per destination, example.org's backlog would take them all
+        forwarder = forwarder(new ForwarderSettings(s.hostname(), s.concurrency(), s.connectionReuseTime(),
+                s.timeouts(), s.tls(), s.domainTls(), s.delayWarning(), s.bounceSizeLimit(), s.probeInterval(),
+                s.leaseTime(), 8, 8));
+        primary.stallAt(SmtpStage.DOT); // example.org's primary takes each message and never answers
+        for (int i = 0; i < 12; i++) {
+            put("alice@example.org");
+            clock.advance(Duration.ofMillis(1));
+        }
+        put("bob@example.net");
+
+        forwarder.start();
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> senderMx.transactions().size() == 1);
+        assertThat(primary.transactions()).isEmpty();
+        // example.org holds a bounded number of claims (its lane's waiting jobs and the one being tried); the rest
+        // of its backlog is in the queue, due and not leased (a leased recipient shows its lease's end as next attempt)
+        long leased = recipients().stream().filter(r -> r.nextAttemptAt().isAfter(clock.instant())).count();
+        assertThat(leased).isBetween(1L, (long) Forwarder.LANE_JOBS_PER_CONNECTION + 1);
+        assertThat(recipients()).hasSize(12);
+        primary.stop(); // ends the stalled session at once
     }
 
     private Stored put(String... recipients) throws Exception {
