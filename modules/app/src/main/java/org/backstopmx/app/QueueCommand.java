@@ -27,9 +27,12 @@ import picocli.CommandLine.Parameters;
                 QueueCommand.HoldCommand.class, QueueCommand.ReleaseCommand.class, QueueCommand.DeleteCommand.class,
                 QueueCommand.BounceCommand.class})
 final class QueueCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public void run() {
-        new picocli.CommandLine(this).usage(System.out);
+        spec.commandLine().usage(System.out);
     }
 
     /** {@code queue list}: the queue like Postfix's mailq. */
