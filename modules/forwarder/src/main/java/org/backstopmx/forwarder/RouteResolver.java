@@ -53,22 +53,25 @@ public final class RouteResolver {
     private volatile Table table;
 
     /** What the configuration says about routing: our own names, the served domains, the configured routes. */
-    private record Table(Set<String> selfNames, Set<String> served, Map<String, HostPort> routes) {
+    private record Table(Set<String> selfNames, Set<String> served, Map<String, HostPort> routes,
+            Map<String, java.util.List<org.backstopmx.core.config.AddressRange>> etrnFrom) {
         static Table of(BackstopConfig config) {
             Set<String> selfNames = new HashSet<>();
             Set<String> served = new HashSet<>();
             Map<String, HostPort> routes = new HashMap<>();
+            Map<String, java.util.List<org.backstopmx.core.config.AddressRange>> etrnFrom = new HashMap<>();
             selfNames.add(DomainNames.normalize(config.hostname()));
             config.selfNames().forEach(n -> selfNames.add(DomainNames.normalize(n)));
             config.routes().forEach((domain, route) -> routes.put(DomainNames.normalize(domain), route));
             for (DomainConfig d : config.domains().values()) {
                 String name = DomainNames.normalize(d.name());
                 served.add(name);
+                etrnFrom.put(name, d.etrnFrom());
                 if (d.route() != null) {
                     routes.put(name, d.route()); // the served domain's own route wins over routes.<domain>
                 }
             }
-            return new Table(Set.copyOf(selfNames), Set.copyOf(served), Map.copyOf(routes));
+            return new Table(Set.copyOf(selfNames), Set.copyOf(served), Map.copyOf(routes), Map.copyOf(etrnFrom));
         }
     }
 
@@ -90,6 +93,12 @@ public final class RouteResolver {
     /** Whether {@code domain} is one we serve (we are its backup MX), as opposed to a bounce's destination. */
     public boolean isServed(String domain) {
         return table.served().contains(DomainNames.normalize(domain));
+    }
+
+    /** Whether {@code client} is in the served domain's {@code etrn-from} list (its primary behind NAT, say). */
+    public boolean etrnAllowedFrom(String domain, java.net.InetAddress client) {
+        return table.etrnFrom().getOrDefault(DomainNames.normalize(domain), java.util.List.of()).stream()
+                .anyMatch(range -> range.contains(client));
     }
 
     /** The served domains now, lower case. */

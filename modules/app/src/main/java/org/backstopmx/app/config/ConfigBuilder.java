@@ -6,11 +6,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.backstopmx.app.config.RawConfig.RawDomain;
+import org.backstopmx.core.config.AddressRange;
 import org.backstopmx.core.config.AdminConfig;
 import org.backstopmx.core.config.BackstopConfig;
 import org.backstopmx.core.config.DeliveryConfig;
@@ -153,7 +155,9 @@ final class ConfigBuilder {
                 problems.add(list, "an empty list accepts no one; leave the key out to accept any local part");
             }
         }
-        return new DomainConfig(name, route, recipients, file, tls);
+        List<AddressRange> etrnFrom = s.containsKey("etrn-from")
+                ? r.items(s.get("etrn-from"), AddressRange::parse) : List.of();
+        return new DomainConfig(name, route, recipients, file, tls, etrnFrom);
     }
 
     private Map<String, HostPort> routes() {

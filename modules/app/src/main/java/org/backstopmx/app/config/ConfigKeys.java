@@ -61,7 +61,9 @@ public final class ConfigKeys {
 
     /** {@code domains.<name>}: the served domains, a mapping from name to these settings (or to nothing). */
     static final String DOMAINS = "domains";
-    static final List<String> DOMAIN_SETTINGS = List.of("route", "recipients", "recipients-file", "tls");
+    static final List<String> DOMAIN_SETTINGS = List.of("route", "recipients", "recipients-file", "tls", "etrn-from");
+    /** Per-domain keys whose value is a list. */
+    static final Set<String> DOMAIN_LISTS = Set.of("recipients", "etrn-from");
 
     /** {@code routes.<domain>}: host:port for domains that are not served (bounces, say). */
     static final String ROUTES = "routes";
@@ -79,7 +81,8 @@ public final class ConfigKeys {
             "BACKSTOP_DOMAIN_ROUTE", "route",
             "BACKSTOP_DOMAIN_RECIPIENTS", "recipients",
             "BACKSTOP_DOMAIN_RECIPIENTS_FILE", "recipients-file",
-            "BACKSTOP_DOMAIN_TLS", "tls");
+            "BACKSTOP_DOMAIN_TLS", "tls",
+            "BACKSTOP_DOMAIN_ETRN_FROM", "etrn-from");
     /** {@code routes.<domain>} from the environment: {@code BACKSTOP_ROUTES=example.com=relay.internal:25,...}. */
     static final String ROUTES_ENV = "BACKSTOP_ROUTES";
 
@@ -92,7 +95,8 @@ public final class ConfigKeys {
     /**
      * Every key the loader knows, with {@code <name>} and {@code <domain>} standing for a domain:
      * the fixed keys, {@code domains.<name>.route}, {@code domains.<name>.recipients},
-     * {@code domains.<name>.recipients-file}, {@code domains.<name>.tls} and {@code routes.<domain>}.
+     * {@code domains.<name>.recipients-file}, {@code domains.<name>.tls}, {@code domains.<name>.etrn-from} and
+     * {@code routes.<domain>}.
      */
     public static List<String> all() {
         List<String> perDomain = new ArrayList<>();

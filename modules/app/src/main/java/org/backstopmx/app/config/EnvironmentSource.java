@@ -65,7 +65,7 @@ final class EnvironmentSource {
                         + ConfigKeys.DOMAINS_ENV + ")");
                 continue;
             }
-            RawValue raw = setting.equals("recipients")
+            RawValue raw = ConfigKeys.DOMAIN_LISTS.contains(setting)
                     ? RawValue.list(key, name, java.util.Arrays.stream(pair.getValue().trim().split("\\s+"))
                             .filter(r -> !r.isEmpty()).toList())
                     : RawValue.scalar(key, name, pair.getValue());

@@ -117,7 +117,7 @@ final class YamlSource {
             node.properties().forEach(s -> {
                 String key = prefix + "." + s.getKey();
                 if (ConfigKeys.DOMAIN_SETTINGS.contains(s.getKey())) {
-                    put(settings, s.getKey(), leaf(key, s.getValue(), s.getKey().equals("recipients")));
+                    put(settings, s.getKey(), leaf(key, s.getValue(), ConfigKeys.DOMAIN_LISTS.contains(s.getKey())));
                 } else {
                     unknown(key, ConfigKeys.DOMAIN_SETTINGS.stream().map(k -> prefix + "." + k).toList());
                 }

@@ -268,7 +268,7 @@ class ConfigLoaderTest {
                 """)).containsExactly(
                 "smtp: expected a mapping of keys under it, got \"25\"",
                 "queue.path: expected a single value, got a list (quote IPv6 addresses: \"[::1]:25\")",
-                "domains.example.org: expected the domain's settings (route, recipients, recipients-file, tls) or nothing, "
+                "domains.example.org: expected the domain's settings (route, recipients, recipients-file, tls, etrn-from) or nothing, "
                         + "got \"mail.example.org\"",
                 "routes: expected a mapping of domain to host:port, got a list");
     }

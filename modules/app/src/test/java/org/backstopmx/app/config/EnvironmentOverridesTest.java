@@ -143,6 +143,7 @@ class EnvironmentOverridesTest {
                         "BACKSTOP_DOMAIN_RECIPIENTS", "example.org=alice bob",
                         "BACKSTOP_DOMAIN_RECIPIENTS_FILE", "example.net=" + rcpts,
                         "BACKSTOP_DOMAIN_TLS", "example.org=required",
+                        "BACKSTOP_DOMAIN_ETRN_FROM", "example.net=198.51.100.0/24 2001:db8::7",
                         "BACKSTOP_ROUTES", "example.com=relay.internal:25,example.info=10.0.0.9:2525"));
 
         DomainConfig org = config.domains().get("example.org");
@@ -153,6 +154,19 @@ class EnvironmentOverridesTest {
                 .containsEntry("example.info", new HostPort("10.0.0.9", 2525));
         assertThat(org.recipients()).containsExactlyInAnyOrder("alice", "bob");
         assertThat(config.domains().get("example.net").recipientsFile()).isEqualTo(rcpts);
+        assertThat(config.domains().get("example.net").etrnFrom()).extracting(Object::toString)
+                .containsExactly("198.51.100.0/24", "2001:db8:0:0:0:0:0:7/128");
+        assertThat(org.etrnFrom()).isEmpty();
+    }
+
+    @Test
+    void etrnFromTakesAddressesAndPrefixesAndNamesTheKeyOfABadOne() throws Exception {
+        BackstopConfig config = load(dir, "domains:\n  example.org: { etrn-from: [203.0.113.7, \"2001:db8::/48\"] }\n",
+                Map.of());
+        assertThat(config.domains().get("example.org").etrnFrom()).extracting(Object::toString)
+                .containsExactly("203.0.113.7/32", "2001:db8:0:0:0:0:0:0/48");
+        assertThat(problems(dir, "domains:\n  example.org: { etrn-from: mail.example.org }\n", Map.of()))
+                .singleElement().asString().startsWith("domains.example.org.etrn-from: expected an IP address");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package org.backstopmx.core.config;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 
@@ -14,11 +15,20 @@ import java.util.Set;
  *                       domain; {@code #} starts a comment), or null
  * @param tls            {@code tls}: STARTTLS when delivering this domain's mail, or null for {@code delivery.tls}
  *                       (see {@link #tls(TlsMode)})
+ * @param etrnFrom       {@code etrn-from}: addresses and prefixes that may send {@code ETRN} for this domain besides
+ *                       the addresses its route resolves to (a primary behind NAT); empty by default
  */
-public record DomainConfig(String name, HostPort route, Set<String> recipients, Path recipientsFile, TlsMode tls) {
+public record DomainConfig(String name, HostPort route, Set<String> recipients, Path recipientsFile, TlsMode tls,
+        List<AddressRange> etrnFrom) {
     public DomainConfig {
         Objects.requireNonNull(name, "name");
         recipients = recipients == null ? null : Set.copyOf(recipients);
+        etrnFrom = etrnFrom == null ? List.of() : List.copyOf(etrnFrom);
+    }
+
+    /** Without {@code etrn-from}. */
+    public DomainConfig(String name, HostPort route, Set<String> recipients, Path recipientsFile, TlsMode tls) {
+        this(name, route, recipients, recipientsFile, tls, List.of());
     }
 
     /** A domain without its own {@code tls}: {@code delivery.tls} applies. */

@@ -278,7 +278,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
 
     /**
      * ETRN: only a served domain, only from one of the addresses its route resolves to (its primary: nobody else may
-     * make us knock on its door), then {@link #flush}.
+     * make us knock on its door) or its {@code etrn-from} list, then {@link #flush}.
      */
     @Override
     public Result etrn(String domain, InetAddress client) {
@@ -286,11 +286,13 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         if (!routes.isServed(d)) {
             return Result.UNKNOWN_DOMAIN;
         }
-        List<InetAddress> primary = connector.primaryAddresses(d);
-        if (!primary.contains(client)) {
-            LOG.info("ETRN {} from {} refused: not one of its primary's addresses {}", d, client.getHostAddress(),
-                    primary.stream().map(InetAddress::getHostAddress).toList());
-            return Result.NOT_ALLOWED;
+        if (!routes.etrnAllowedFrom(d, client)) { // the configured list first: it needs no DNS
+            List<InetAddress> primary = connector.primaryAddresses(d);
+            if (!primary.contains(client)) {
+                LOG.info("ETRN {} from {} refused: not one of its primary's addresses {} nor in its etrn-from", d,
+                        client.getHostAddress(), primary.stream().map(InetAddress::getHostAddress).toList());
+                return Result.NOT_ALLOWED;
+            }
         }
         try {
             int pending = flush(d);

@@ -322,6 +322,26 @@ class ForwarderTest {
     }
 
     @Test
+    void etrnIsAlsoTakenFromTheDomainsEtrnFromList() throws Exception {
+        forwarder.reload(BackstopConfig.defaults()
+                .withDomains(Map.of("example.org", new DomainConfig("example.org",
+                        new HostPort("127.0.0.1", primary.port()), null, null, null, List.of(
+                                org.backstopmx.core.config.AddressRange.parse("198.51.100.0/24"),
+                                org.backstopmx.core.config.AddressRange.parse("2001:db8::/32")))))
+                .withRoutes(Map.of("example.net", new HostPort("127.0.0.1", senderMx.port()))));
+        put("alice@example.org");
+
+        assertThat(forwarder.etrn("example.org", InetAddress.getByName("198.51.101.7")))
+                .isEqualTo(EtrnService.Result.NOT_ALLOWED);
+        assertThat(forwarder.etrn("example.org", InetAddress.getByName("2001:db8::25")))
+                .isEqualTo(EtrnService.Result.STARTED);
+        assertThat(forwarder.etrn("example.org", InetAddress.getByName("198.51.100.7")))
+                .isEqualTo(EtrnService.Result.STARTED);
+        assertThat(forwarder.etrn("example.org", InetAddress.getLoopbackAddress())) // its route, as before
+                .isEqualTo(EtrnService.Result.STARTED);
+    }
+
+    @Test
     void aLeaseHeldByACrashedRunIsDeliveredAfterTheRestart() throws Exception {
         put("alice@example.org");
         List<Lease> crashed = queue.leaseDue(10, Duration.ofHours(1)); // claimed, then the process died
