@@ -2,7 +2,6 @@ package org.backstopmx.smtpin;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import org.apache.james.protocols.api.ProtocolSession;
 import org.apache.james.protocols.netty.Encryption;
 import org.apache.james.protocols.netty.HandlerConstants;
@@ -65,10 +64,7 @@ final class BackstopTransport extends NettyProtocolTransport {
             if (maxErrors > 0 && state.errors >= maxErrors && !endsSession(bytes)) {
                 state.closing = true;
                 metrics.reject(Metrics.RejectReason.TOO_MANY_ERRORS);
-                String line = Replies.TOO_MANY_ERRORS.code() + " " + Replies.TOO_MANY_ERRORS.enhanced() + " "
-                        + hostname + " " + Replies.TOO_MANY_ERRORS.text() + "\r\n";
-                channel.writeAndFlush(Unpooled.copiedBuffer(line, java.nio.charset.StandardCharsets.US_ASCII))
-                        .addListener(ChannelFutureListener.CLOSE);
+                Goodbye.say(channel, Replies.TOO_MANY_ERRORS, hostname);
             }
         }
     }

@@ -1,15 +1,11 @@
 package org.backstopmx.smtpin;
 
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.AttributeKey;
-import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.backstopmx.core.Metrics;
@@ -65,11 +61,9 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
         }
         LOG.info("reject: connect from [{}]: {}", ip.getHostAddress(), refusal);
         metrics.reject(Metrics.RejectReason.CONNECTION_LIMIT);
-        String line = refusal.code() + " " + refusal.enhanced() + " " + hostname + " " + refusal.text() + "\r\n";
         ctx.pipeline().remove(this);
-        ctx.pipeline().addFirst(new Refused());
-        ctx.channel().writeAndFlush(Unpooled.copiedBuffer(line, StandardCharsets.US_ASCII))
-                .addListener(ChannelFutureListener.CLOSE);
+        ctx.pipeline().addFirst(new Goodbye.IgnoreInput());
+        Goodbye.say(ctx.channel(), refusal, hostname);
         // balance our own counters now: channelInactive of this handler will not be called any more
         release(ctx);
     }
@@ -87,18 +81,5 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
         }
         total.decrementAndGet();
         perIp.computeIfPresent(ip, (k, n) -> n.decrementAndGet() == 0 ? null : n);
-    }
-
-    /** Swallows the input of a refused connection so the protocol handler never sees it. */
-    private static final class Refused extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            ReferenceCountUtil.release(msg);
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.close();
-        }
     }
 }

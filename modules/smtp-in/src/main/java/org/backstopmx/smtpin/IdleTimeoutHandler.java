@@ -1,12 +1,9 @@
 package org.backstopmx.smtpin;
 
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.backstopmx.core.Metrics;
@@ -36,8 +33,6 @@ final class IdleTimeoutHandler extends IdleStateHandler {
         }
         LOG.info("timeout after idle from {}", ctx.channel().remoteAddress());
         metrics.reject(Metrics.RejectReason.IDLE_TIMEOUT);
-        String line = Replies.IDLE_TIMEOUT.code() + " " + Replies.IDLE_TIMEOUT.enhanced() + " " + hostname + " "
-                + Replies.IDLE_TIMEOUT.text() + "\r\n";
-        ctx.writeAndFlush(Unpooled.copiedBuffer(line, StandardCharsets.US_ASCII)).addListener(ChannelFutureListener.CLOSE);
+        Goodbye.say(ctx, Replies.IDLE_TIMEOUT, hostname);
     }
 }

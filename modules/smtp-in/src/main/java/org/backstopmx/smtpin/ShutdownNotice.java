@@ -1,12 +1,7 @@
 package org.backstopmx.smtpin;
 
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.util.ReferenceCountUtil;
-import java.nio.charset.StandardCharsets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,23 +51,16 @@ final class ShutdownNotice {
         }
     }
 
-    /** The 421 line for an open session. */
-    static String line(String hostname) {
-        return Replies.SHUTTING_DOWN.code() + " " + Replies.SHUTTING_DOWN.enhanced() + " " + hostname + " "
-                + Replies.SHUTTING_DOWN.text() + "\r\n";
-    }
-
     private static void say(Channel ch, ConnectionState state, String hostname) {
         state.closing = true;
-        ch.writeAndFlush(Unpooled.copiedBuffer(line(hostname), StandardCharsets.US_ASCII))
-                .addListener(ChannelFutureListener.CLOSE);
+        Goodbye.say(ch, Replies.SHUTTING_DOWN, hostname);
     }
 
     /**
      * The whole pipeline of a connection accepted in the instant before the listener closed: 421 instead of a
      * greeting, input ignored.
      */
-    static final class Refuse extends ChannelInboundHandlerAdapter {
+    static final class Refuse extends Goodbye.IgnoreInput {
         private final String hostname;
 
         Refuse(String hostname) {
@@ -81,18 +69,7 @@ final class ShutdownNotice {
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
-            ctx.writeAndFlush(Unpooled.copiedBuffer(line(hostname), StandardCharsets.US_ASCII))
-                    .addListener(ChannelFutureListener.CLOSE);
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            ReferenceCountUtil.release(msg);
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.close();
+            Goodbye.say(ctx, Replies.SHUTTING_DOWN, hostname);
         }
     }
 }
