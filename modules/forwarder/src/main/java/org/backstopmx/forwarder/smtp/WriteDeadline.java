@@ -54,21 +54,22 @@ final class WriteDeadline {
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
-            ScheduledFuture<?> deadline = arm();
-            try {
-                out.write(b, off, len);
-            } catch (IOException e) {
-                throw expired ? timedOut(e) : e;
-            } finally {
-                disarm(deadline);
-            }
+            withDeadline(() -> out.write(b, off, len));
         }
 
         @Override
         public void flush() throws IOException {
+            withDeadline(out::flush);
+        }
+
+        private interface Io {
+            void run() throws IOException;
+        }
+
+        private void withDeadline(Io io) throws IOException {
             ScheduledFuture<?> deadline = arm();
             try {
-                out.flush();
+                io.run();
             } catch (IOException e) {
                 throw expired ? timedOut(e) : e;
             } finally {
