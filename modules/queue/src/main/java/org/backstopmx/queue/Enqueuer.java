@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Order of the commit, and why:
  * <ol>
- * <li>flush and {@code fsync} the body file - the body is on disk before any row points at it;
+ * <li>append the envelope and the end marker to the spool file and {@code fsync} it - the file is the record of the
+ *     acceptance, complete on disk before any row points at it (recovery re-inserts a complete file the database
+ *     lacks);
  * <li>hand the rows to the group commit, which fsyncs the spool directory (the file's name), inserts the rows of its
  *     whole group in one transaction, commits, and fsyncs the database; only then may the SMTP side answer 250;
  * <li>count and log the message, and tell maintenance that the database file grew.
@@ -92,22 +94,24 @@ final class Enqueuer {
 
     private void append(IncomingSpoolMessage message, Envelope envelope) throws QueueException {
         QueueId id = message.id();
-        long size;
+        Envelope stored;
         try {
-            size = message.flushAndSync();
+            stored = message.seal(envelope);
         } catch (IOException e) {
             message.discard();
-            throw StorageFailure.of(id + ": cannot write the body file", e, disk, 1);
+            throw StorageFailure.of(id + ": cannot write the spool file", e, disk, 1);
         }
+        long size = stored.size();
         if (size != envelope.size()) {
             // The file is the truth and is what gets stored; a difference means the SMTP side counts wrongly.
-            LOG.warn("{}: envelope says {} bytes, the body file has {}; storing {}", id, envelope.size(), size, size);
+            LOG.warn("{}: envelope says {} bytes, the body in the spool file has {}; storing {}", id, envelope.size(),
+                    size, size);
         }
         try {
             // the rows are inserted by the group commit, in one transaction with the other messages of its group
             groupCommit.awaitDurable(spool.directoryFor(id), c -> {
                 MailQueue.ArrivalListener l = arrivalListener;
-                MessageRows.insert(c, envelope, size, clock.instant(), l == null ? null : l::firstAttempt);
+                MessageRows.insert(c, stored, size, clock.instant(), l == null ? null : l::firstAttempt);
                 return null;
             });
         } catch (SyncFailedException | QueueException e) {
@@ -116,12 +120,12 @@ final class Enqueuer {
                     : StorageFailure.of(id + ": cannot store the message durably", e, disk, 1);
         }
         counters.added(size, envelope.recipients().size());
-        MessageLog.received(envelope, size);
+        MessageLog.received(stored, size);
         afterWrite.run();
         MailQueue.ArrivalListener listener = arrivalListener;
         if (listener != null) {
             try {
-                listener.arrived(envelope);
+                listener.arrived(stored);
             } catch (RuntimeException e) {
                 LOG.warn("{}: arrival listener failed", id, e); // the message is queued all the same
             }

@@ -41,6 +41,7 @@ public final class H2MailQueue implements MailQueue {
     private final Path dir;
     private final QueueLock lock;
     private final Spool spool;
+    private final Quarantine quarantine;
     private final DiskSpace disk;
     private final QueueDatabase db;
     private final QueueCounters counters;
@@ -51,11 +52,12 @@ public final class H2MailQueue implements MailQueue {
     private final Deliveries deliveries;
     private final Clock clock;
 
-    private H2MailQueue(Path dir, QueueLock lock, Spool spool, DiskSpace disk, QueueDatabase db,
+    private H2MailQueue(Path dir, QueueLock lock, Spool spool, Quarantine quarantine, DiskSpace disk, QueueDatabase db,
             QueueCounters counters, GroupCommit groupCommit, Maintenance maintenance, Clock clock) {
         this.dir = dir;
         this.lock = lock;
         this.spool = spool;
+        this.quarantine = quarantine;
         this.disk = disk;
         this.db = db;
         this.counters = counters;
@@ -92,21 +94,38 @@ public final class H2MailQueue implements MailQueue {
         GroupCommit groupCommit = null;
         try {
             Spool spool = Spool.open(dir);
+            Quarantine quarantine = Quarantine.of(dir);
             DiskSpace disk = new DiskSpace(spool.root(), DiskSpace.reserveFor(config.minFreeSpace(), maxMessageSize));
-            Compactor.cleanUp(dir.resolve(QueueDatabase.FILE_NAME));
-            db = QueueDatabase.open(dir);
+            Path file = dir.resolve(QueueDatabase.FILE_NAME);
+            Compactor.cleanUp(file);
+            long closedAt = DatabaseGuard.beforeOpen(dir, spool);
+            try {
+                db = QueueDatabase.open(dir);
+            } catch (SQLException | RuntimeException e) {
+                if (e instanceof SQLException && ((SQLException) e).getErrorCode() == 90020) {
+                    throw e;
+                }
+                throw DatabaseGuard.damaged(file, "H2 cannot open it (" + e.getMessage() + ")", e);
+            }
+            DatabaseGuard.afterOpen(dir, db.read(QueueDatabase::storeVersion), closedAt);
             db.read(SchemaMigrator::migrate);
-            StartupRecovery.run(db, spool);
-            Deliveries.recoverAtStartup(db, clock.instant());
             QueueCounters counters = new QueueCounters();
-            db.read(c -> {
-                counters.load(c);
-                return null;
-            });
+            try {
+                StartupRecovery.run(db, spool, quarantine, clock.instant());
+                Deliveries.recoverAtStartup(db, clock.instant());
+                db.read(c -> {
+                    counters.load(c);
+                    return null;
+                });
+            } catch (SQLException | RuntimeException e) {
+                throw DatabaseGuard.damaged(file, "H2 cannot read it (" + e.getMessage() + ")", e);
+            }
+            db.checked();
             groupCommit = GroupCommit.start(db);
             Maintenance maintenance = new Maintenance(
                     new Compactor(db, config.compactRatio(), config.compactMinSize()), clock);
-            H2MailQueue queue = new H2MailQueue(dir, lock, spool, disk, db, counters, groupCommit, maintenance, clock);
+            H2MailQueue queue = new H2MailQueue(dir, lock, spool, quarantine, disk, db, counters, groupCommit,
+                    maintenance, clock);
             maintenance.start();
             LOG.info("queue open at {}: {} messages, {} recipients, database {} bytes, free-space reserve {} bytes", dir,
                     counters.messages(), counters.recipients(), db.fileSize(), disk.reserve());
@@ -379,6 +398,11 @@ public final class H2MailQueue implements MailQueue {
     /** Commits and deletions that waited for a group-commit fsync. */
     public long groupCommitRequests() {
         return groupCommit.requests();
+    }
+
+    /** Entries in {@code quarantine/}: files the queue could not read, kept for the admin. */
+    public long quarantined() {
+        return quarantine.count();
     }
 
     /** Bytes of {@code queue.mv.db} now. */

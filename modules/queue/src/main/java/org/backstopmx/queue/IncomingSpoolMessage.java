@@ -15,9 +15,10 @@ import org.backstopmx.core.QueueId;
 /**
  * A message being received: a spool file open for writing, and the state that decides who deletes it.
  *
- * <p>The body stream writes through a 64 KiB buffer straight into the file's channel, so DATA is never held whole in
- * memory. Closing the stream only flushes it: the file is forced and closed by {@link #commit}, or deleted by
- * {@link #abort}, whichever comes first.
+ * <p>The body stream writes through a 64 KiB buffer straight into the file's channel, after the header the spool
+ * created it with, so DATA is never held whole in memory. Closing the stream only flushes it: the envelope and end
+ * marker are appended and the file forced and closed by {@link #commit}, or the file is deleted by {@link #abort},
+ * whichever comes first.
  */
 final class IncomingSpoolMessage implements IncomingMessage {
     private enum State { OPEN, COMMITTING, COMMITTED, ABORTED }
@@ -96,12 +97,19 @@ final class IncomingSpoolMessage implements IncomingMessage {
     }
 
     /**
-     * Makes the body durable: flushes the buffer, {@code fsync}s the file, closes it, and checks that the name still
-     * leads to what we wrote (a file removed under us would otherwise be committed as a body that does not exist).
+     * Makes the spool file the record of the message's acceptance: flushes the body, appends the envelope (with the
+     * body's size as written) and the end marker, {@code fsync}s the file, closes it, and checks that the name still
+     * leads to what we wrote (a file removed under us would otherwise be committed as a message that does not exist).
      *
-     * @return the body size in bytes
+     * @return the envelope as stored: {@code envelope} with the size of the body in the file
      */
-    long flushAndSync() throws IOException {
+    Envelope seal(Envelope envelope) throws IOException {
+        body.flush();
+        long bodySize = channel.size() - SpoolFile.HEADER.length;
+        Envelope stored = bodySize == envelope.size() ? envelope
+                : new Envelope(envelope.id(), envelope.receivedAt(), envelope.clientAddress(), envelope.clientHelo(),
+                        envelope.sender(), envelope.envId(), envelope.ret(), bodySize, envelope.recipients());
+        body.write(SpoolFile.trailer(stored));
         body.flush();
         channel.force(true);
         long size = channel.size();
@@ -110,7 +118,7 @@ final class IncomingSpoolMessage implements IncomingMessage {
         if (onDisk != size) {
             throw new IOException(file + " changed under the queue: " + onDisk + " bytes instead of " + size);
         }
-        return size;
+        return stored;
     }
 
     /** Closes and deletes the body file, ignoring errors: this runs on paths that are already failing. */

@@ -26,6 +26,12 @@ final class MessageLog {
         }
     }
 
+    /** Re-inserted at startup from its spool file, which the database did not have. */
+    static void restored(Envelope e) {
+        LOG.info("{}: restored from its spool file from=<{}> size={} nrcpt={} client={}", e.id(), clean(e.sender()),
+                e.size(), e.recipients().size(), clean(e.clientAddress()));
+    }
+
     /**
      * One recipient's attempt, in the shape of Postfix's delivery lines: {@code to=<..>, relay=.., delay=.., attempts=..,
      * status=sent|deferred|bounced|expired (reply)}, and {@code next=} for a deferral. {@code delay} is seconds since

@@ -74,6 +74,8 @@ final class QueueDatabase implements AutoCloseable {
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private volatile JdbcConnectionPool pool;
     private volatile boolean closed;
+    /** Set once the open checks passed: only then does a clean close vouch for the file ({@link DatabaseGuard}). */
+    private volatile boolean checked;
 
     private QueueDatabase(Path dir, String url) {
         this.dir = dir;
@@ -94,6 +96,11 @@ final class QueueDatabase implements AutoCloseable {
             throw new IllegalArgumentException("queue path must be absolute and contain no ';': " + dir);
         }
         return "jdbc:h2:file:" + path;
+    }
+
+    /** The open checks (schema, recovery, counters) passed: a clean close may now stamp the file as good. */
+    void checked() {
+        this.checked = true;
     }
 
     boolean isClosed() {
@@ -221,12 +228,18 @@ final class QueueDatabase implements AutoCloseable {
         return p;
     }
 
-    /** Syncs and shuts H2 down; then fsyncs the file, since H2's close writes a last chunk without an fsync. */
-    private void shutdown() throws SQLException, IOException {
+    /**
+     * Syncs and shuts H2 down; then fsyncs the file, since H2's close writes a last chunk without an fsync.
+     *
+     * @return H2's store version at the last sync (its chunks are numbered by it): a later open must not be older
+     */
+    private long shutdown() throws SQLException, IOException {
         JdbcConnectionPool p = pool;
+        long version;
         // A plain connection, not a pooled one: returning a pooled connection rolls back on the closed database.
         try (Connection c = DriverManager.getConnection(url, USER, ""); Statement s = c.createStatement()) {
             s.execute("CHECKPOINT SYNC");
+            version = storeVersion(c);
             s.execute("SHUTDOWN");
         } finally {
             p.dispose();
@@ -235,6 +248,16 @@ final class QueueDatabase implements AutoCloseable {
             ch.force(true);
         } catch (NoSuchFileException e) {
             // nothing to make durable
+        }
+        return version;
+    }
+
+    /** H2's store version now ({@code info.CURRENT_VERSION}): it only grows as the file is written. */
+    static long storeVersion(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+                java.sql.ResultSet rs = s.executeQuery("SELECT SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS"
+                        + " WHERE SETTING_NAME = 'info.CURRENT_VERSION'")) {
+            return rs.next() ? Long.parseLong(rs.getString(1)) : -1;
         }
     }
 
@@ -247,7 +270,10 @@ final class QueueDatabase implements AutoCloseable {
                 return;
             }
             closed = true;
-            shutdown();
+            long version = shutdown();
+            if (checked) {
+                DatabaseGuard.afterClose(dir, version);
+            }
         } catch (SQLException | IOException | RuntimeException e) {
             LOG.error("queue database {} did not shut down cleanly; it will be recovered at the next start", file(), e);
         } finally {

@@ -2,6 +2,7 @@ package org.backstopmx.queue;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -15,7 +16,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The body files: {@code spool/X/<queue id>}, where {@code X} is the eighth hex digit of the id.
+ * The spool files, one per message, each the record of its acceptance ({@link SpoolFile}: body, envelope, end
+ * marker): {@code spool/X/<queue id>}, where {@code X} is the eighth hex digit of the id.
  *
  * <p>Bodies live outside H2 because a 4 KiB body inside H2 costs about 50 KB of copy-on-write chunk writes and makes
  * the database file balloon under churn (README: "The queue on H2"); a file is written once and removed with one unlink.
@@ -80,13 +82,28 @@ final class Spool {
         return directoryFor(id).resolve(id.value());
     }
 
-    /** Creates the body file; fails if it exists, since queue ids are unique and a clash means a bug or a replay. */
+    /**
+     * Creates the spool file with its header ({@link SpoolFile}), positioned for the body; fails if it exists, since
+     * queue ids are unique and a clash means a bug or a replay.
+     */
     FileChannel create(QueueId id) throws IOException {
-        return FileChannel.open(fileFor(id), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        FileChannel ch = FileChannel.open(fileFor(id), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        try {
+            ByteBuffer header = ByteBuffer.wrap(SpoolFile.HEADER);
+            while (header.hasRemaining()) {
+                ch.write(header);
+            }
+            return ch;
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            Files.deleteIfExists(fileFor(id));
+            throw e;
+        }
     }
 
+    /** The body of a stored message (without the spool file's header and envelope). */
     InputStream open(QueueId id) throws IOException {
-        return Files.newInputStream(fileFor(id));
+        return SpoolFile.openBody(fileFor(id));
     }
 
     boolean exists(QueueId id) {
