@@ -25,7 +25,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "queue", mixinStandardHelpOptions = true, description = "Inspect and steer the mail queue.",
         subcommands = {QueueCommand.ListCommand.class, QueueCommand.ShowCommand.class, QueueCommand.FlushCommand.class,
                 QueueCommand.HoldCommand.class, QueueCommand.ReleaseCommand.class, QueueCommand.DeleteCommand.class,
-                QueueCommand.BounceCommand.class})
+                QueueCommand.BounceCommand.class, QueueRebuildCommand.class})
 final class QueueCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;

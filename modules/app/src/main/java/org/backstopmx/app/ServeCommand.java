@@ -59,7 +59,7 @@ final class ServeCommand implements Callable<Integer> {
             onSighup(reloader.get());
             LOG.info("configuration reloaded on SIGHUP and when these files change: {}",
                     reloader.get().describeWatched());
-        } catch (IllegalArgumentException | IllegalStateException e) {
+        } catch (IllegalArgumentException | IllegalStateException | org.backstopmx.core.QueueException e) {
             System.err.println("backstop: cannot start: " + e.getMessage());
             return 1;
         } finally {

@@ -24,6 +24,8 @@ public final class Metrics {
     public static final String QUEUE_OLDEST_AGE = "backstop.queue.oldest.age";
     /** 1 while the queue takes mail (open, its database usable), else 0. */
     public static final String QUEUE_WRITABLE = "backstop.queue.writable";
+    /** Gauge: entries in the queue's {@code quarantine/} (spool files it could not read, databases set aside). */
+    public static final String QUEUE_QUARANTINED = "backstop.queue.quarantined";
     /** Gauge: connections of the queue database's pool in use. */
     public static final String QUEUE_DB_CONNECTIONS = "backstop.queue.db.connections.active";
     /** Gauge: size of the queue database file in bytes. */

@@ -48,6 +48,9 @@ public final class QueueMetrics implements AutoCloseable {
         Gauge.builder(Metrics.QUEUE_WRITABLE, queue, q -> q.isUsable() ? 1 : 0)
                 .description("1 while the queue takes mail, 0 when it is closed or its database is lost")
                 .register(registry);
+        Gauge.builder(Metrics.QUEUE_QUARANTINED, queue, H2MailQueue::quarantined)
+                .description("Entries in the queue's quarantine/ directory: files it could not read, kept for the admin")
+                .register(registry);
         Gauge.builder(Metrics.QUEUE_DB_CONNECTIONS, queue, H2MailQueue::activeDatabaseConnections)
                 .description("Connections of the queue database's pool in use").register(registry);
         Gauge.builder(Metrics.QUEUE_DB_SIZE, queue, H2MailQueue::databaseFileSize).baseUnit("bytes")
