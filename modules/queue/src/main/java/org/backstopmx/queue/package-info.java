@@ -6,8 +6,12 @@
  * The directory {@code queue.path} (made absolute):
  * <pre>
  *   queue.lock        exclusive lock of the running appliance (holds its pid); shared lock of offline readers
- *   queue.mv.db       H2: message, recipient and attempt rows, schema_version (scripts in db/migration/)
- *   spool/0 .. F/     one body file per message, named by queue id, in the directory of its 8th hex digit
+ *   spool/0 .. F/     one spool file per message, named by queue id, in the directory of its 8th hex digit: the
+ *                     record of its acceptance (SpoolFile: header, body, envelope, end marker)
+ *   queue.mv.db       H2: message, recipient and attempt rows, schema_version (scripts in db/migration/): the
+ *                     schedule and the index, rebuilt from the spool where it lacks a message
+ *   queue.closed      while stopped: H2's store version at the last clean close (DatabaseGuard)
+ *   quarantine/       what the queue could not read and would not delete (Quarantine)
  * </pre>
  * The schema is created and migrated at open ({@code SchemaMigrator}); the due-work index is {@code next_attempt_at}
  * alone (see V1__queue.sql). The counters behind {@link org.backstopmx.core.QueueStats} live in memory.
@@ -36,11 +40,13 @@
  *     directory and of the database that started after the commit has finished (group commit: one syncer thread
  *     serves every commit waiting at the start of its round). A message whose commit returned survives kill -9
  *     (tested) and, as far as fsync can promise, power loss (not tested: see README, "The queue on H2").
- * <li>A message whose commit did not return leaves nothing once the queue has been opened again: a failing commit
- *     removes its rows and file itself; a process crash leaves at most a body file without rows, which startup
- *     recovery removes. Rows without a body file are logged as errors and kept. XXX: after a power loss, a message
- *     that was never acknowledged can come back as a row whose body file name did not reach the disk (H2 may write
- *     its chunk before the syncer fsyncs the directory); recovery reports it, the admin deletes it.
+ * <li>A message whose commit returned is in a complete spool file, fsynced with its directory before its rows were
+ *     committed. Startup recovery ({@code StartupRecovery}) re-inserts every complete spool file the database lacks
+ *     (at-least-once: a commit that had not returned may come back once), removes files without an end marker (never
+ *     acknowledged), moves unreadable ones to {@code quarantine/}, and logs rows without a spool file as errors
+ *     (kept for the admin). A database that is missing or empty while the spool holds messages, that H2 cannot
+ *     read, or that opens at an older store version than its last clean close recorded stops the open
+ *     ({@code DatabaseGuard}); {@link org.backstopmx.queue.QueueRebuild} then builds a new one from the spool.
  * <li>Deletion removes the rows, waits for the group commit, then unlinks the body.
  * <li>A lease or an outcome is committed in its own transaction and returns after a group-commit fsync that started
  *     after it. Losing a compare-and-set is not an error: {@code recordOutcome} returns false and changes nothing.
