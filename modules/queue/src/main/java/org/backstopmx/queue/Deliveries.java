@@ -169,8 +169,8 @@ final class Deliveries {
                 try {
                     spool.delete(finished.get(i));
                 } catch (IOException e) {
-                    LOG.warn("{}: finished, but its body file could not be removed; the next start removes it",
-                            finished.get(i), e);
+                    LOG.error("{}: finished, but its spool file {} could not be removed; remove it by hand, or the"
+                            + " next start queues it again", finished.get(i), spool.fileFor(finished.get(i)), e);
                 }
                 MessageLog.removed(finished.get(i), removed.get(i).size(), removed.get(i).states().size());
             }

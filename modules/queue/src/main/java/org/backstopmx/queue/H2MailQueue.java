@@ -193,7 +193,8 @@ public final class H2MailQueue implements MailQueue {
 
     /**
      * Deletes the rows, waits until that is durable, then unlinks the body, so that a crash never leaves a message row
-     * whose body is gone (a body without a row is cleaned up at the next start).
+     * whose spool file is gone (a complete spool file without rows is queued again at the next start, so a crash
+     * between the two steps makes a deleted message come back once: at-least-once, like every crash here).
      */
     @Override
     public boolean delete(QueueId id) throws QueueException {
@@ -217,7 +218,8 @@ public final class H2MailQueue implements MailQueue {
             try {
                 spool.delete(id);
             } catch (IOException e) {
-                LOG.warn("{}: deleted, but its body file could not be removed; the next start removes it", id, e);
+                LOG.error("{}: deleted, but its spool file {} could not be removed; remove it by hand, or the next start"
+                        + " queues it again", id, spool.fileFor(id), e);
             }
             MessageLog.admin(id, "deleted", removed.get().states().size());
             MessageLog.removed(id, removed.get().size(), removed.get().states().size());

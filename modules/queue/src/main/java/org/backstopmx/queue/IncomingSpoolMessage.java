@@ -131,7 +131,7 @@ final class IncomingSpoolMessage implements IncomingMessage {
         try {
             Files.deleteIfExists(file);
         } catch (IOException ignored) {
-            // an orphan is removed at the next start
+            // incomplete, it is removed at the next start; complete (sealed, commit failed), it is queued then
         }
     }
 
