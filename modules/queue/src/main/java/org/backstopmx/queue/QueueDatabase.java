@@ -13,7 +13,11 @@ import java.sql.Statement;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.backstopmx.core.QueueException;
+import org.h2.engine.SessionLocal;
+import org.h2.jdbc.JdbcConnection;
 import org.h2.jdbcx.JdbcConnectionPool;
+import org.h2.mvstore.MVStore;
+import org.h2.mvstore.MVStoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,6 +88,7 @@ final class QueueDatabase implements AutoCloseable {
 
     /** Opens (creating if needed) the database in {@code dir}, an absolute path. */
     static QueueDatabase open(Path dir) throws SQLException {
+        H2StoreHeader.check(); // an H2 without what the workaround needs fails here, not at the first commit
         QueueDatabase db = new QueueDatabase(dir, url(dir) + SETTINGS + ";RETENTION_TIME=" + RETENTION_MS);
         db.pool = db.newPool();
         return db;
@@ -154,16 +159,29 @@ final class QueueDatabase implements AutoCloseable {
     }
 
     /**
-     * Writes everything committed so far and fsyncs the file. {@code CHECKPOINT SYNC} = MVStore commit + sync; plain
-     * CHECKPOINT does not fsync, and H2 never fsyncs on its own, not even on close.
+     * Writes everything committed so far and fsyncs the file, so that H2 finds it again after a crash: what
+     * {@code CHECKPOINT SYNC} does (MVStore commit, then fsync), with H2's file header rewritten in between to name the
+     * newest chunk. Without that, H2 2.5.252 lets the header name the chunk before the newest when the newest went into
+     * reused space, and its recovery at the next open stops there and rolls back transactions that were committed and
+     * fsynced ({@link H2StoreHeader}; README, "The queue on H2"). H2 never fsyncs on its own, not even on close.
      */
     void sync() throws QueueException, SQLException {
         read(c -> {
-            try (Statement s = c.createStatement()) {
-                s.execute("CHECKPOINT SYNC");
+            MVStore store = mvStore(c);
+            try {
+                store.commit();
+                H2StoreHeader.pointAtNewestChunk(store);
+                store.sync();
+            } catch (MVStoreException e) {
+                throw new SQLException("H2 store failed: " + e.getMessage(), "HY000", e);
             }
             return null;
         });
+    }
+
+    /** The MVStore of the embedded database behind a pooled connection. */
+    private static MVStore mvStore(Connection c) throws SQLException {
+        return ((SessionLocal) c.unwrap(JdbcConnection.class).getSession()).getDatabase().getStore().getMvStore();
     }
 
     /**
