@@ -94,6 +94,7 @@ final class QueueDatabase implements AutoCloseable {
     /** When the last reopen failed (System.nanoTime), for {@link #REOPEN_RETRY_MILLIS}; guarded by the write lock. */
     private long lastFailedReopen;
     private final AtomicLong reopens = new AtomicLong();
+    private volatile SqlWork<?> afterReopen;
 
     private QueueDatabase(Path dir, String url) {
         this.dir = dir;
@@ -127,6 +128,15 @@ final class QueueDatabase implements AutoCloseable {
     /** Why the database cannot be used until it is reopened; empty while it is open (or closed by {@link #close}). */
     Optional<Exception> lost() {
         return Optional.ofNullable(lost);
+    }
+
+    /**
+     * Work to run right after every reopen, before any other work sees the database again (the queue reloads its
+     * counters: what H2 had not stored when it closed the database is gone, and counters moved for it must follow).
+     * A failure of it is logged; the database stays open.
+     */
+    void afterReopen(SqlWork<?> work) {
+        this.afterReopen = work;
     }
 
     /** Successful reopens of a lost database since open. */
@@ -278,6 +288,16 @@ final class QueueDatabase implements AutoCloseable {
             lastFailedReopen = 0;
             reopens.incrementAndGet();
             LOG.warn("queue database {} reopened (it was closed: {})", file(), Reasons.brief(why));
+            SqlWork<?> after = afterReopen;
+            if (after != null) {
+                try (Connection c = pool.getConnection()) {
+                    after.run(c);
+                } catch (SQLException | RuntimeException e) {
+                    noteIfClosed(e);
+                    LOG.warn("queue database {}: reopened, but the work after the reopen failed: {}", file(),
+                            Reasons.brief(e));
+                }
+            }
             return true;
         } finally {
             lock.writeLock().unlock();

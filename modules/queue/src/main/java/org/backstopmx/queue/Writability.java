@@ -22,8 +22,10 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * Each of these clears by itself once its cause is gone, without waiting for mail to arrive: a watch thread looks
  * every second and, while the answer is no, reopens a lost database and, once there is room again, runs an empty
- * group-commit round (an fsync of the database) after a failed one. It logs each change of the answer once. While
- * the answer is yes, a look costs two field reads and a {@code statvfs}.
+ * group-commit round (an fsync of the database) after a failed one; once the answer is yes again, it gives back the
+ * leases whose outcome the failure kept from being recorded, so that their recipients are due at once and not at
+ * their lease's end. It logs each change of the answer once. While the answer is yes and nothing failed, a look
+ * costs a few field reads and a {@code statvfs}.
  */
 final class Writability implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Writability.class);
@@ -33,16 +35,18 @@ final class Writability implements AutoCloseable {
     private final QueueDatabase db;
     private final GroupCommit groupCommit;
     private final DiskSpace disk;
+    private final Deliveries deliveries;
     private final ScheduledExecutorService watch;
     private String told = ""; // which reasons were last logged (watch thread only); "" = takes mail
     private String lastLookFailure = "";
     private volatile long intervalMillis;
 
-    Writability(Lifecycle lifecycle, QueueDatabase db, GroupCommit groupCommit, DiskSpace disk) {
+    Writability(Lifecycle lifecycle, QueueDatabase db, GroupCommit groupCommit, DiskSpace disk, Deliveries deliveries) {
         this.lifecycle = lifecycle;
         this.db = db;
         this.groupCommit = groupCommit;
         this.disk = disk;
+        this.deliveries = deliveries;
         ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "queue-writability");
             t.setDaemon(true);
@@ -107,6 +111,13 @@ final class Writability implements AutoCloseable {
                 }
             }
             List<Reason> reasons = reasons();
+            if (reasons.isEmpty()) {
+                try {
+                    deliveries.releaseUnrecorded(); // outcomes lost to the failure: due again now, not in 15 minutes
+                } catch (org.backstopmx.core.QueueException e) {
+                    // the database fails again: the next look tries again
+                }
+            }
             String kinds = String.join(",", reasons.stream().map(Reason::kind).toList());
             if (!kinds.equals(told)) {
                 // logged when the set of reasons changes, not when a figure in one of them does

@@ -84,8 +84,10 @@
  * commit failed and none has succeeded since, or the usable space is below the free-space reserve
  * ({@code queue.min-free-space}, or 1.5 × {@code smtp.max-message-size}). A watch thread looks every second; while
  * the answer is no it reopens a lost database and, once there is room, runs an empty group-commit round (an fsync)
- * after a failed one, so that every condition but the first clears by itself when its cause is gone. Each change of
- * the answer is logged once ({@code queue does not take mail: ...}, {@code queue takes mail again}).
+ * after a failed one, so that every condition but the first clears by itself when its cause is gone. Once the answer
+ * is yes again it gives back the leases whose outcome the failure kept from being recorded (their holder has given
+ * them up), so that their recipients are due at once, as after a restart, instead of at their lease's end. Each
+ * change of the answer is logged once ({@code queue does not take mail: ...}, {@code queue takes mail again}).
  *
  * Nothing else here retries by itself: SMTP senders retry a 4xx, and the maintenance check runs again later.
  */

@@ -16,9 +16,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import org.backstopmx.core.IncomingMessage;
+import org.backstopmx.core.Lease;
 import org.backstopmx.core.Metrics;
 import org.backstopmx.core.QueueException;
 import org.backstopmx.core.QueueId;
+import org.backstopmx.core.RecipientState;
+import org.backstopmx.core.RetryPolicy;
 import org.backstopmx.core.config.QueueConfig;
 import org.backstopmx.testkit.MutableClock;
 import org.backstopmx.testkit.SmallFileSystem;
@@ -35,6 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 class QueueWritabilityTest {
     private static final Duration WATCH = Duration.ofMillis(50);
     private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final Duration LEASE = Duration.ofMinutes(15);
 
     @TempDir
     Path dir;
@@ -69,6 +73,7 @@ class QueueWritabilityTest {
             put(1000 + 7000 * i);
         }
         assertThat(queue.whyNotWritable()).isEmpty();
+        Lease leased = queue.leaseDue(1, LEASE).get(0); // a delivery is under way when the database goes
 
         // H2 closes the database, as it does by itself after a failed write; and the file is away for a moment, so the
         // first reopen fails and the queue must say so, and must not make a new, empty database in its place
@@ -89,6 +94,10 @@ class QueueWritabilityTest {
         assertThat(queue.whyNotWritable()).get().asString()
                 .contains("its database is closed and not reopened yet");
         assertThat(gauge()).isZero();
+        RetryPolicy.Decision later = new RetryPolicy.Decision(RecipientState.DEFERRED,
+                clock.instant().plus(Duration.ofMinutes(5)), "try again later");
+        assertThatThrownBy(() -> queue.recordOutcome(leased, DeliveryTest.TRY_LATER, later))
+                .isInstanceOf(QueueException.class);
         assertThat(file).as("no empty database made in the lost one's place").doesNotExist();
 
         Files.move(away, file, StandardCopyOption.ATOMIC_MOVE);
@@ -97,6 +106,8 @@ class QueueWritabilityTest {
         assertThat(queue.databaseReopens()).isEqualTo(1);
         assertEveryStoredMessageIntact();
         assertThat(queue.find(refused)).isEmpty();
+        // the recipient whose outcome could not be recorded is due again now, not when its lease ends
+        assertThat(queue.leaseDue(10, LEASE)).extracting(Lease::recipientId).contains(leased.recipientId());
         put(2000); // taking mail again, with nobody having told the queue
         assertEveryStoredMessageIntact();
         assertThat(queue.stats().messages()).isEqualTo(stored.size());
@@ -116,14 +127,14 @@ class QueueWritabilityTest {
             put(20_000 + 1000 * i);
         }
 
-        fs.fillLeaving(reserve / 2);
+        fs.leaveFree(reserve / 2);
         assertThat(queue.hasRoomFor(0)).isFalse();
         assertThat(queue.whyNotWritable()).get().asString()
                 .contains("bytes free on its file system, below the free-space reserve of " + reserve + " bytes");
         assertThat(gauge()).isZero();
 
         // not a byte left: writing the database fails, and H2 closes it after the failed write
-        fs.fillLeaving(0);
+        fs.leaveFree(0);
         boolean failed = false;
         for (int i = 0; i < 50 && !failed; i++) {
             try {
