@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class SmallFileSystem implements AutoCloseable {
     private static final int BLOCK = 64 * 1024;
+    private static final int PAGE = 4096;
 
     private final Path root;
     private final Path filler;
@@ -73,20 +74,24 @@ public final class SmallFileSystem implements AutoCloseable {
     }
 
     /**
-     * Grows the filler file until at most {@code leaveFree} bytes are usable (as close to it as the file system's
-     * blocks allow), or until the file system refuses (ENOSPC: then nothing is left). Returns the usable bytes after.
+     * Grows or shrinks the filler file until {@code bytes} are usable, as close as the file system's blocks allow
+     * (never more than {@code bytes}), or until the file system refuses to give more (ENOSPC: then nothing is left).
+     * Others writing meanwhile move the figure; the result is what was usable when it returned.
      */
-    public long fillLeaving(long leaveFree) throws IOException {
-        try (FileChannel ch = FileChannel.open(filler, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.APPEND)) {
+    public long leaveFree(long bytes) throws IOException {
+        try (FileChannel ch = FileChannel.open(filler, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            long usable = usable();
+            if (usable < bytes) {
+                // free the difference and a page more (a truncated partial page stays allocated); refilled below
+                ch.truncate(Math.max(0, ch.size() - (bytes - usable) - PAGE));
+                usable = usable();
+            }
             ByteBuffer block = ByteBuffer.wrap(new byte[BLOCK]);
-            long usable;
-            while ((usable = usable()) > leaveFree) {
-                long n = Math.min(BLOCK, usable - leaveFree);
-                block.clear().limit((int) n);
+            while (usable > bytes) {
+                block.clear().limit((int) Math.min(BLOCK, usable - bytes));
                 try {
                     while (block.hasRemaining()) {
-                        ch.write(block);
+                        ch.write(block, ch.size());
                     }
                 } catch (IOException e) {
                     if (String.valueOf(e.getMessage()).contains("No space left")) {
@@ -94,6 +99,7 @@ public final class SmallFileSystem implements AutoCloseable {
                     }
                     throw e;
                 }
+                usable = usable();
             }
             ch.force(true);
         }
