@@ -35,9 +35,9 @@ import org.slf4j.LoggerFactory;
  * {@code The database has been closed} for every connection of the pool). Such a database is <em>lost</em> until it
  * is reopened: {@link #reopen} takes the write side like a maintenance window, so work waits for it instead of
  * failing, disposes the dead pool and opens the file again, as a restart would, with {@code IFEXISTS=TRUE} so that a
- * file gone from under us never becomes a new, empty queue. Nothing acknowledged is lost: every acknowledged write was
- * written and fsynced before its acknowledgement, and H2 reads at open what the file holds. Work that meets a lost
- * database reopens it on the way in; after a failed attempt the next one waits {@link #REOPEN_RETRY_MILLIS}.
+ * file gone from under us never becomes a new, empty queue. A reopen keeps exactly what a restart would keep: H2
+ * reads the file as it does at a start, and what it had not stored when it closed is gone either way. Work that meets
+ * a lost database reopens it on the way in; after a failed attempt the next one waits {@link #REOPEN_RETRY_MILLIS}.
  */
 final class QueueDatabase implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QueueDatabase.class);
