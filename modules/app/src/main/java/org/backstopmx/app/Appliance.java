@@ -107,8 +107,9 @@ public final class Appliance implements AutoCloseable {
         HostPort listen = config.metrics().listen();
         try {
             return MetricsServer.start(listen, registry, () -> {
-                if (!queue.isUsable()) {
-                    return Optional.of("the queue does not take mail (closed, or its database was lost)");
+                Optional<String> queueProblem = queue.whyNotWritable();
+                if (queueProblem.isPresent()) {
+                    return Optional.of("the queue does not take mail: " + queueProblem.get());
                 }
                 if (smtp.localAddress() == null) {
                     return Optional.of("the SMTP listener is not bound");

@@ -44,6 +44,17 @@ final class Deliveries {
     private final Clock clock;
     private final Lifecycle lifecycle;
     private final Runnable afterWrite;
+    /**
+     * Leases whose outcome could not be recorded (the database failed): their holder has given them up, so they are
+     * given back as soon as the database takes writes again ({@link #releaseUnrecorded}) rather than at their lease's
+     * end, a quarter of an hour later. Bounded: beyond the bound a lease simply runs out.
+     */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Lease> unrecorded =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.atomic.AtomicInteger unrecordedCount =
+            new java.util.concurrent.atomic.AtomicInteger();
+    private static final int MAX_UNRECORDED = 100_000;
+    private static final int RELEASE_BATCH = 1000;
 
     Deliveries(QueueDatabase db, GroupCommit groupCommit, QueueCounters counters, Spool spool, DiskSpace disk,
             Clock clock, Lifecycle lifecycle, Runnable afterWrite) {
@@ -134,6 +145,13 @@ final class Deliveries {
                     return null;
                 });
             } catch (SyncFailedException e) {
+                for (MailQueue.Outcome o : outcomes) {
+                    if (unrecordedCount.incrementAndGet() <= MAX_UNRECORDED) {
+                        unrecorded.add(o.lease());
+                    } else {
+                        unrecordedCount.decrementAndGet();
+                    }
+                }
                 if (recorded.size() != outcomes.size()) {
                     throw StorageFailure.of(outcomes.get(0).lease().queueId() + ": cannot record the outcome", e,
                             disk, 0);
@@ -179,6 +197,34 @@ final class Deliveries {
         } finally {
             lifecycle.exit();
         }
+    }
+
+    /**
+     * Gives back the leases whose outcome could not be recorded (see {@link #unrecorded}): their recipients are due
+     * now, as after a restart. A lease the outcome did reach the disk for after all is no longer there to give back
+     * (the compare-and-set on its owner finds nothing). Returns how many recipients are due again.
+     *
+     * @throws QueueException when the database still fails; the leases are kept for the next call
+     */
+    int releaseUnrecorded() throws QueueException {
+        int released = 0;
+        while (!unrecorded.isEmpty()) {
+            List<Lease> batch = new ArrayList<>();
+            for (Lease l; batch.size() < RELEASE_BATCH && (l = unrecorded.poll()) != null; ) {
+                batch.add(l);
+            }
+            try {
+                released += releaseLeases(batch);
+            } catch (QueueException | RuntimeException e) {
+                unrecorded.addAll(batch);
+                throw e;
+            }
+            unrecordedCount.addAndGet(-batch.size());
+        }
+        if (released > 0) {
+            LOG.info("queue: {} recipients whose outcome could not be recorded are due again", released);
+        }
+        return released;
     }
 
     int recoverExpiredLeases() throws QueueException {

@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * gathers, so under load the number of transactions and fsyncs per message falls.
  *
  * <p>If the group's transaction fails, each request's work is retried in a transaction of its own, so one bad
- * message fails alone. A failed fsync fails exactly the requests of its group.
+ * message fails alone. A failed fsync fails exactly the requests of its group, and is remembered until a later round
+ * succeeds ({@link #lastFailure}): the queue takes no mail meanwhile.
  */
 final class GroupCommit implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GroupCommit.class);
@@ -58,6 +59,7 @@ final class GroupCommit implements AutoCloseable {
     private boolean stopped; // guarded by admission: nothing is queued after STOP
     private final AtomicLong rounds = new AtomicLong();
     private final AtomicLong requests = new AtomicLong();
+    private volatile Throwable lastFailure;
     private final Thread syncer;
 
     private GroupCommit(QueueDatabase db) {
@@ -122,6 +124,11 @@ final class GroupCommit implements AutoCloseable {
         return requests.get();
     }
 
+    /** Why the last round failed, when no round has succeeded since; empty otherwise. */
+    java.util.Optional<Throwable> lastFailure() {
+        return java.util.Optional.ofNullable(lastFailure);
+    }
+
     private void run() {
         List<Request> batch = new ArrayList<>();
         while (true) {
@@ -157,8 +164,10 @@ final class GroupCommit implements AutoCloseable {
             writeRows(batch);
             db.sync();
             rounds.incrementAndGet();
+            lastFailure = null;
         } catch (Throwable t) {
             failure = t;
+            lastFailure = t;
             LOG.error("group commit: fsync failed, failing {} waiting commits", batch.size(), t);
         }
         for (Request r : batch) {

@@ -48,6 +48,7 @@ public final class H2MailQueue implements MailQueue {
     private final GroupCommit groupCommit;
     private final Maintenance maintenance;
     private final Lifecycle lifecycle = new Lifecycle();
+    private final Writability writability;
     private final Enqueuer enqueuer;
     private final Deliveries deliveries;
     private final Clock clock;
@@ -66,6 +67,7 @@ public final class H2MailQueue implements MailQueue {
         this.clock = clock;
         this.enqueuer = new Enqueuer(spool, db, groupCommit, counters, disk, clock, lifecycle, maintenance::wrote);
         this.deliveries = new Deliveries(db, groupCommit, counters, spool, disk, clock, lifecycle, maintenance::wrote);
+        this.writability = new Writability(lifecycle, db, groupCommit, disk, deliveries);
     }
 
     /**
@@ -79,6 +81,12 @@ public final class H2MailQueue implements MailQueue {
      *                        cannot be opened
      */
     public static H2MailQueue open(QueueConfig config, long maxMessageSize, Clock clock) throws QueueException {
+        return open(config, maxMessageSize, clock, Writability.WATCH_INTERVAL);
+    }
+
+    /** As {@link #open(QueueConfig, long, Clock)}, looking at whether the queue takes mail every {@code watch}. */
+    static H2MailQueue open(QueueConfig config, long maxMessageSize, Clock clock, Duration watch)
+            throws QueueException {
         Objects.requireNonNull(clock, "clock");
         if (!(config.compactRatio() > 1)) {
             throw new IllegalArgumentException("queue.compact-ratio must be greater than 1: " + config.compactRatio());
@@ -121,12 +129,19 @@ public final class H2MailQueue implements MailQueue {
                 throw DatabaseGuard.damaged(file, "H2 cannot read it (" + e.getMessage() + ")", e);
             }
             db.checked();
+            db.afterReopen(c -> {
+                // what H2 lost when it closed the database must not stay counted. XXX: an operation that finished
+                // just before the reopen and has not moved the counters yet is counted twice, until the next start
+                counters.load(c);
+                return null;
+            });
             groupCommit = GroupCommit.start(db);
             Maintenance maintenance = new Maintenance(
                     new Compactor(db, config.compactRatio(), config.compactMinSize()), clock);
             H2MailQueue queue = new H2MailQueue(dir, lock, spool, quarantine, disk, db, counters, groupCommit,
                     maintenance, clock);
             maintenance.start();
+            queue.writability.start(watch);
             LOG.info("queue open at {}: {} messages, {} recipients, database {} bytes, free-space reserve {} bytes", dir,
                     counters.messages(), counters.recipients(), db.fileSize(), disk.reserve());
             return queue;
@@ -360,11 +375,19 @@ public final class H2MailQueue implements MailQueue {
     }
 
     /**
-     * Whether the queue takes mail: open, and its database not lost in a failed maintenance window. For the
-     * readiness check ({@code /health/ready}).
+     * Why the queue cannot take mail now, in one line; empty while it can. The one answer behind the readiness check
+     * ({@code /health/ready}) and the {@code backstop_queue_writable} gauge: the queue is closed, its database was
+     * closed by H2 after a failed write and is not reopened yet, the last group commit failed and none has succeeded
+     * since, or the usable space is below the free-space reserve. Every condition but the first clears by itself
+     * when its cause is gone (see {@code Writability}).
      */
-    public boolean isUsable() {
-        return !lifecycle.isClosed() && !db.isClosed();
+    public Optional<String> whyNotWritable() {
+        return writability.problem();
+    }
+
+    /** How many times a database H2 had closed was reopened since open. */
+    public long databaseReopens() {
+        return db.reopens();
     }
 
     /**
@@ -441,6 +464,7 @@ public final class H2MailQueue implements MailQueue {
         if (!lifecycle.close()) {
             return;
         }
+        writability.close();
         maintenance.close();
         enqueuer.abortAll();
         deliveries.releaseAtClose(); // before the last checkpoint, so it is on disk

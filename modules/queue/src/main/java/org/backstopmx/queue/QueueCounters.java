@@ -29,7 +29,7 @@ final class QueueCounters {
         }
     }
 
-    /** Sets every counter from the tables (startup only). */
+    /** Sets every counter from the tables (at open, and after a reopen of a database H2 had closed). */
     void load(Connection c) throws SQLException {
         long m = 0;
         long b = 0;

@@ -10,12 +10,16 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.backstopmx.core.QueueException;
+import org.h2.api.ErrorCode;
 import org.h2.engine.SessionLocal;
 import org.h2.jdbc.JdbcConnection;
 import org.h2.jdbcx.JdbcConnectionPool;
+import org.h2.mvstore.DataUtils;
 import org.h2.mvstore.MVStore;
 import org.h2.mvstore.MVStoreException;
 import org.slf4j.Logger;
@@ -29,6 +33,14 @@ import org.slf4j.LoggerFactory;
  * {@link #offline} takes the write side: it waits for that work to finish, makes new work wait (not fail), shuts
  * H2 down, lets its caller rewrite the file, and reopens a new pool. Nothing may hold the read side while it waits
  * for something that itself needs the read side (the group commit): the writer queued in between would deadlock them.
+ *
+ * <p>H2 closes a database by itself when a write to its file fails (a full disk: {@code Writing to ... failed}, then
+ * {@code The database has been closed} for every connection of the pool). Such a database is <em>lost</em> until it
+ * is reopened: {@link #reopen} takes the write side like a maintenance window, so work waits for it instead of
+ * failing, disposes the dead pool and opens the file again, as a restart would, with {@code IFEXISTS=TRUE} so that a
+ * file gone from under us never becomes a new, empty queue. A reopen keeps exactly what a restart would keep: H2
+ * reads the file as it does at a start, and what it had not stored when it closed is gone either way. Work that meets
+ * a lost database reopens it on the way in; after a failed attempt the next one waits {@link #REOPEN_RETRY_MILLIS}.
  */
 final class QueueDatabase implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QueueDatabase.class);
@@ -40,6 +52,8 @@ final class QueueDatabase implements AutoCloseable {
     private static final int POOL_SIZE = 32;
     /** How long work waits for a maintenance window before giving up with UNAVAILABLE. */
     private static final long MAINTENANCE_WAIT_SECONDS = 120;
+    /** After a failed reopen, how long work fails at once before the next attempt. */
+    static final long REOPEN_RETRY_MILLIS = 1000;
 
     /**
      * Settings, each for a reason (README: "The queue on H2"):
@@ -80,6 +94,12 @@ final class QueueDatabase implements AutoCloseable {
     private volatile boolean closed;
     /** Set once the open checks passed: only then does a clean close vouch for the file ({@link DatabaseGuard}). */
     private volatile boolean checked;
+    /** Why the database is lost (closed by H2, or not reopened after maintenance); null while it is open. */
+    private volatile Exception lost;
+    /** When the last reopen failed (System.nanoTime), for {@link #REOPEN_RETRY_MILLIS}; guarded by the write lock. */
+    private long lastFailedReopen;
+    private final AtomicLong reopens = new AtomicLong();
+    private volatile SqlWork<?> afterReopen;
 
     private QueueDatabase(Path dir, String url) {
         this.dir = dir;
@@ -90,6 +110,10 @@ final class QueueDatabase implements AutoCloseable {
     static QueueDatabase open(Path dir) throws SQLException {
         H2StoreHeader.check(); // an H2 without what the workaround needs fails here, not at the first commit
         QueueDatabase db = new QueueDatabase(dir, url(dir) + SETTINGS + ";RETENTION_TIME=" + RETENTION_MS);
+        if (!Files.exists(db.file())) {
+            // the only connection that may create the file: the pool and every reopen insist that it exists
+            DriverManager.getConnection(db.url, USER, "").close(); // DB_CLOSE_DELAY=-1 keeps it open
+        }
         db.pool = db.newPool();
         return db;
     }
@@ -112,6 +136,25 @@ final class QueueDatabase implements AutoCloseable {
         return closed;
     }
 
+    /** Why the database cannot be used until it is reopened; empty while it is open (or closed by {@link #close}). */
+    Optional<Exception> lost() {
+        return Optional.ofNullable(lost);
+    }
+
+    /**
+     * Work to run right after every reopen, before any other work sees the database again (the queue reloads its
+     * counters: what H2 had not stored when it closed the database is gone, and counters moved for it must follow).
+     * A failure of it is logged; the database stays open.
+     */
+    void afterReopen(SqlWork<?> work) {
+        this.afterReopen = work;
+    }
+
+    /** Successful reopens of a lost database since open. */
+    long reopens() {
+        return reopens.get();
+    }
+
     Path file() {
         return dir.resolve(FILE_NAME);
     }
@@ -129,6 +172,9 @@ final class QueueDatabase implements AutoCloseable {
         enter();
         try (Connection c = pool.getConnection()) {
             return work.run(c);
+        } catch (SQLException | RuntimeException e) {
+            noteIfClosed(e);
+            throw e;
         } finally {
             lock.readLock().unlock();
         }
@@ -153,6 +199,9 @@ final class QueueDatabase implements AutoCloseable {
             } finally {
                 c.setAutoCommit(true);
             }
+        } catch (SQLException | RuntimeException e) {
+            noteIfClosed(e);
+            throw e;
         } finally {
             lock.readLock().unlock();
         }
@@ -186,13 +235,17 @@ final class QueueDatabase implements AutoCloseable {
 
     /**
      * Takes the database offline, runs {@code work} on its file, and reopens it. Work waiting meanwhile resumes
-     * afterwards. If the database cannot be reopened it stays closed and every later call fails with UNAVAILABLE.
+     * afterwards. If the database cannot be reopened it is lost (see the class description): work fails with
+     * UNAVAILABLE until a later {@link #reopen} succeeds.
      */
     <T> T offline(FileWork<T> work) throws QueueException, SQLException, IOException {
         lock.writeLock().lock();
         try {
             if (closed) {
                 throw StorageFailure.unavailable("maintenance");
+            }
+            if (lost != null) {
+                throw lostFailure("maintenance");
             }
             try {
                 shutdown(); // if this fails, work does not run, and the database is reopened (or was never closed)
@@ -201,9 +254,10 @@ final class QueueDatabase implements AutoCloseable {
                 try {
                     pool = newPool();
                 } catch (SQLException | RuntimeException e) {
-                    closed = true;
-                    LOG.error("queue database {} could not be reopened after maintenance; the queue is closed", file(),
-                            e);
+                    lost = e;
+                    lastFailedReopen = System.nanoTime();
+                    LOG.error("queue database {} could not be reopened after maintenance; the queue takes no mail"
+                            + " until it is", file(), e);
                     throw e;
                 }
             }
@@ -212,7 +266,111 @@ final class QueueDatabase implements AutoCloseable {
         }
     }
 
+    /**
+     * Reopens a lost database, waiting for work in progress as a maintenance window does; a no-op while the database
+     * is open. After a failed attempt the next one is made only {@link #REOPEN_RETRY_MILLIS} later.
+     *
+     * @return true when the database is open (again) on return
+     */
+    boolean reopen() {
+        if (lost == null || closed) {
+            return lost == null && !closed;
+        }
+        if (lock.getReadHoldCount() > 0) {
+            return false; // cannot take the write side while holding the read side; the caller fails, a later one reopens
+        }
+        try {
+            if (!lock.writeLock().tryLock(MAINTENANCE_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                return false;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        try {
+            Exception why = lost;
+            if (why == null || closed) {
+                return why == null && !closed; // another thread reopened it (or closed the queue) meanwhile
+            }
+            if (lastFailedReopen != 0
+                    && System.nanoTime() - lastFailedReopen < TimeUnit.MILLISECONDS.toNanos(REOPEN_RETRY_MILLIS)) {
+                return false;
+            }
+            JdbcConnectionPool dead = pool;
+            if (dead != null) {
+                dead.dispose();
+            }
+            try {
+                pool = newPool();
+            } catch (SQLException | RuntimeException e) {
+                lastFailedReopen = System.nanoTime();
+                lost = e;
+                LOG.warn("queue database {}: cannot reopen it yet: {}", file(), Reasons.brief(e));
+                return false;
+            }
+            lost = null;
+            lastFailedReopen = 0;
+            reopens.incrementAndGet();
+            LOG.warn("queue database {} reopened (it was closed: {})", file(), Reasons.brief(why));
+            SqlWork<?> after = afterReopen;
+            if (after != null) {
+                try (Connection c = pool.getConnection()) {
+                    after.run(c);
+                } catch (SQLException | RuntimeException e) {
+                    noteIfClosed(e);
+                    LOG.warn("queue database {}: reopened, but the work after the reopen failed: {}", file(),
+                            Reasons.brief(e));
+                }
+            }
+            return true;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Marks the database lost when {@code e} says H2 has closed it (or closed it while failing). */
+    private void noteIfClosed(Exception e) {
+        if (lost == null && !closed && meansLost(e)) {
+            lost = e;
+            LOG.error("queue database {} is not open any more ({}); it is reopened as soon as it can be", file(),
+                    Reasons.brief(e));
+        }
+    }
+
+    /**
+     * Anywhere in the chain: "The database has been closed", a failed write of H2's store (after which H2 closes it),
+     * or, for a new connection of the pool, a database file that is not there any more. Each throwable is looked at
+     * once: H2's chains have cycles.
+     */
+    static boolean meansLost(Throwable t) {
+        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Throwable x = t; x != null && seen.add(x); x = x.getCause()) {
+            if (x instanceof SQLException) {
+                int code = ((SQLException) x).getErrorCode();
+                if (code == ErrorCode.DATABASE_IS_CLOSED || code == ErrorCode.DATABASE_CALLED_AT_SHUTDOWN
+                        || code == ErrorCode.DATABASE_NOT_FOUND_WITH_IF_EXISTS_1) {
+                    return true;
+                }
+            }
+            if (x instanceof MVStoreException) {
+                int code = ((MVStoreException) x).getErrorCode();
+                if (code == DataUtils.ERROR_WRITING_FAILED || code == DataUtils.ERROR_CLOSED) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private QueueException lostFailure(String what) {
+        return new QueueException(QueueException.Kind.UNAVAILABLE, what + ": the queue database is closed and not"
+                + " reopened yet (" + Reasons.brief(lost) + ")", lost);
+    }
+
     private void enter() throws QueueException {
+        if (lost != null && !reopen() && lost != null) {
+            throw lostFailure("database");
+        }
         try {
             if (closed || !lock.readLock().tryLock(MAINTENANCE_WAIT_SECONDS, TimeUnit.SECONDS)) {
                 throw StorageFailure.unavailable("database");
@@ -225,6 +383,10 @@ final class QueueDatabase implements AutoCloseable {
             lock.readLock().unlock();
             throw StorageFailure.unavailable("database");
         }
+        if (lost != null) {
+            lock.readLock().unlock();
+            throw lostFailure("database");
+        }
     }
 
     /** Connections of the pool in use now (0 while the database is being swapped). */
@@ -233,8 +395,9 @@ final class QueueDatabase implements AutoCloseable {
         return p == null ? 0 : p.getActiveConnections();
     }
 
+    /** A pool on the existing file: IFEXISTS, so that a reopen never creates an empty database in a lost one's place. */
     private JdbcConnectionPool newPool() throws SQLException {
-        JdbcConnectionPool p = JdbcConnectionPool.create(url, USER, "");
+        JdbcConnectionPool p = JdbcConnectionPool.create(url + ";IFEXISTS=TRUE", USER, "");
         p.setMaxConnections(POOL_SIZE);
         try (Connection c = p.getConnection()) {
             // Opens the database now, so a locked or corrupt file fails here and not at the first message.
@@ -255,7 +418,8 @@ final class QueueDatabase implements AutoCloseable {
         JdbcConnectionPool p = pool;
         long version;
         // A plain connection, not a pooled one: returning a pooled connection rolls back on the closed database.
-        try (Connection c = DriverManager.getConnection(url, USER, ""); Statement s = c.createStatement()) {
+        try (Connection c = DriverManager.getConnection(url + ";IFEXISTS=TRUE", USER, "");
+                Statement s = c.createStatement()) {
             s.execute("CHECKPOINT SYNC");
             version = storeVersion(c);
             s.execute("SHUTDOWN");

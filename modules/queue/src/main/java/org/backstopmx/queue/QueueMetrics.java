@@ -45,8 +45,9 @@ public final class QueueMetrics implements AutoCloseable {
                 .description("Messages in the queue").register(registry);
         Gauge.builder(Metrics.QUEUE_BYTES, queue, q -> q.stats().bytes()).baseUnit("bytes")
                 .description("Bytes of message bodies in the queue").register(registry);
-        Gauge.builder(Metrics.QUEUE_WRITABLE, queue, q -> q.isUsable() ? 1 : 0)
-                .description("1 while the queue takes mail, 0 when it is closed or its database is lost")
+        Gauge.builder(Metrics.QUEUE_WRITABLE, queue, q -> q.whyNotWritable().isEmpty() ? 1 : 0)
+                .description("1 while the queue takes mail; 0 while it is closed, its database is closed, its last"
+                        + " group commit failed, or free space is below the reserve")
                 .register(registry);
         Gauge.builder(Metrics.QUEUE_QUARANTINED, queue, H2MailQueue::quarantined)
                 .description("Entries in the queue's quarantine/ directory: files it could not read, kept for the admin")
@@ -113,9 +114,7 @@ public final class QueueMetrics implements AutoCloseable {
 
     private void refreshQuietly() {
         try {
-            if (queue.isUsable()) {
-                refresh();
-            }
+            refresh(); // while the queue takes no mail too: that is when its figures are watched
         } catch (RuntimeException e) {
             LOG.warn("queue metrics: cannot refresh the per-domain figures: {}", e.getMessage());
         }

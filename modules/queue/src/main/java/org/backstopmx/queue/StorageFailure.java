@@ -27,21 +27,33 @@ final class StorageFailure {
         return new QueueException(QueueException.Kind.UNAVAILABLE, what + ": the queue is closed");
     }
 
-    /** ENOSPC and EDQUOT as the JDK renders them (strerror text), anywhere in the cause chain. */
+    /**
+     * ENOSPC and EDQUOT as the JDK renders them (strerror text), anywhere in the cause chain or among the suppressed
+     * exceptions. H2's exceptions refer to each other in cycles (a cause's suppressed exception has the first as its
+     * cause), so each throwable is looked at once.
+     */
     static boolean mentionsNoSpace(Throwable t) {
-        for (int depth = 0; t != null && depth < 20; t = t.getCause(), depth++) {
-            String m = t.getMessage();
+        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        java.util.Deque<Throwable> todo = new java.util.ArrayDeque<>();
+        if (t != null) {
+            todo.add(t);
+        }
+        while (!todo.isEmpty() && seen.size() < 100) {
+            Throwable next = todo.poll();
+            if (!seen.add(next)) {
+                continue;
+            }
+            String m = next.getMessage();
             if (m != null) {
                 String lower = m.toLowerCase(Locale.ROOT);
                 if (lower.contains("no space left on device") || lower.contains("disk quota exceeded")) {
                     return true;
                 }
             }
-            for (Throwable s : t.getSuppressed()) {
-                if (mentionsNoSpace(s)) {
-                    return true;
-                }
+            if (next.getCause() != null) {
+                todo.add(next.getCause());
             }
+            todo.addAll(java.util.Arrays.asList(next.getSuppressed()));
         }
         return false;
     }

@@ -152,7 +152,7 @@ class H2MailQueueTest {
 
     @Test
     void closingAbortsMessagesBeingReceived() throws Exception {
-        assertThat(queue.isUsable()).isTrue();
+        assertThat(queue.whyNotWritable()).isEmpty();
         QueueId id = QueueId.next(clock);
         IncomingMessage m = queue.receive(id);
         m.body().write(new byte[] {1, 2, 3});
@@ -164,7 +164,7 @@ class H2MailQueueTest {
         assertThatThrownBy(() -> queue.receive(QueueId.next(clock)))
                 .extracting(e -> ((QueueException) e).kind()).isEqualTo(QueueException.Kind.UNAVAILABLE);
         assertThat(queue.hasRoomFor(1)).isFalse();
-        assertThat(queue.isUsable()).isFalse();
+        assertThat(queue.whyNotWritable()).contains("the queue is closed");
     }
 
     @Test

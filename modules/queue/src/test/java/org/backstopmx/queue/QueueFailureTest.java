@@ -115,6 +115,20 @@ class QueueFailureTest {
                 .isEqualTo(QueueException.Kind.STORAGE_FULL);
     }
 
+    @Test
+    void noSpaceLeftIsFoundInACyclicChain() {
+        // as H2 builds them on a full disk: the cause's suppressed exception has the first one as its own cause
+        IOException enospc = new IOException("No space left on device");
+        SQLException outer = new SQLException("General error", enospc);
+        SQLException again = new SQLException("General error", outer);
+        enospc.addSuppressed(again);
+        outer.addSuppressed(again);
+        assertThat(StorageFailure.mentionsNoSpace(outer)).isTrue();
+        SQLException eio = new SQLException("IO Exception", new IOException("Input/output error"));
+        eio.getCause().addSuppressed(new SQLException("again", eio));
+        assertThat(StorageFailure.mentionsNoSpace(eio)).isFalse();
+    }
+
     private void assertNothingLeftOf(QueueId id) throws Exception {
         assertThat(queue.find(id)).isEmpty();
         assertThat(bodyFile(id)).doesNotExist();
