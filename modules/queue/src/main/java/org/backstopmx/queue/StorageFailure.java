@@ -1,6 +1,12 @@
 package org.backstopmx.queue;
 
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.IdentityHashMap;
 import java.util.Locale;
+import java.util.Set;
 import org.backstopmx.core.QueueException;
 
 /**
@@ -27,21 +33,38 @@ final class StorageFailure {
         return new QueueException(QueueException.Kind.UNAVAILABLE, what + ": the queue is closed");
     }
 
-    /** ENOSPC and EDQUOT as the JDK renders them (strerror text), anywhere in the cause chain. */
+    /** How many throwables {@link #mentionsNoSpace} looks at, at most, in one chain (causes and suppressed). */
+    static final int MAX_EXAMINED = 100;
+
+    /**
+     * ENOSPC and EDQUOT as the JDK renders them (strerror text), anywhere among the causes and suppressed exceptions.
+     *
+     * <p>H2's exceptions form cycles (a cause whose suppressed list holds an exception that has it as a cause): the
+     * walk visits each throwable once, by identity, and at most {@value #MAX_EXAMINED} in all, without recursion, so
+     * no chain can overflow the stack or keep the walk going.
+     */
     static boolean mentionsNoSpace(Throwable t) {
-        for (int depth = 0; t != null && depth < 20; t = t.getCause(), depth++) {
-            String m = t.getMessage();
+        Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        Deque<Throwable> next = new ArrayDeque<>();
+        if (t != null) {
+            next.add(t);
+        }
+        while (!next.isEmpty() && seen.size() < MAX_EXAMINED) {
+            Throwable x = next.poll();
+            if (!seen.add(x)) {
+                continue;
+            }
+            String m = x.getMessage();
             if (m != null) {
                 String lower = m.toLowerCase(Locale.ROOT);
                 if (lower.contains("no space left on device") || lower.contains("disk quota exceeded")) {
                     return true;
                 }
             }
-            for (Throwable s : t.getSuppressed()) {
-                if (mentionsNoSpace(s)) {
-                    return true;
-                }
+            if (x.getCause() != null) {
+                next.add(x.getCause());
             }
+            next.addAll(Arrays.asList(x.getSuppressed()));
         }
         return false;
     }
