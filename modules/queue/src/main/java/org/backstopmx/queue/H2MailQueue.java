@@ -19,6 +19,7 @@ import org.backstopmx.core.DeliveryOutcome;
 import org.backstopmx.core.Envelope;
 import org.backstopmx.core.IncomingMessage;
 import org.backstopmx.core.Lease;
+import org.backstopmx.core.Liveness;
 import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.QueueException;
 import org.backstopmx.core.QueueId;
@@ -77,6 +78,15 @@ public final class H2MailQueue implements MailQueue {
      *                        cannot be opened
      */
     public static H2MailQueue open(QueueConfig config, long maxMessageSize, Clock clock) throws QueueException {
+        return open(config, maxMessageSize, clock, new Liveness(clock));
+    }
+
+    /**
+     * As {@link #open(QueueConfig, long, Clock)}, with the syncer and the maintenance timer beating in {@code liveness}
+     * ({@code queue-syncer}, {@code queue-maintenance}).
+     */
+    public static H2MailQueue open(QueueConfig config, long maxMessageSize, Clock clock, Liveness liveness)
+            throws QueueException {
         Objects.requireNonNull(clock, "clock");
         if (!(config.compactRatio() > 1)) {
             throw new IllegalArgumentException("queue.compact-ratio must be greater than 1: " + config.compactRatio());
@@ -103,9 +113,9 @@ public final class H2MailQueue implements MailQueue {
                 counters.load(c);
                 return null;
             });
-            groupCommit = GroupCommit.start(db);
+            groupCommit = GroupCommit.start(db, liveness);
             Maintenance maintenance = new Maintenance(
-                    new Compactor(db, config.compactRatio(), config.compactMinSize()), clock);
+                    new Compactor(db, config.compactRatio(), config.compactMinSize()), clock, liveness);
             H2MailQueue queue = new H2MailQueue(dir, lock, spool, disk, db, counters, groupCommit, maintenance, clock);
             maintenance.start();
             LOG.info("queue open at {}: {} messages, {} recipients, database {} bytes, free-space reserve {} bytes", dir,

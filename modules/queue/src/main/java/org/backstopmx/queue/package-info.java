@@ -64,6 +64,12 @@
  * <li>A compaction that fails (e.g. no room for the new file) keeps the old file and reopens it; a database that
  *     cannot be reopened closes the queue (UNAVAILABLE from then on); {@code H2MailQueue.isUsable()} says so, for the
  *     readiness check.
+ * <li>The background threads (the syncer, the maintenance timer, the metrics refresher) survive any failure of a
+ *     round, {@link java.lang.Error}s included: it is reported to {@link org.backstopmx.core.Liveness} (logged once
+ *     per run of failures, with its cause) and the thread goes on; one stuck beyond its bound, or hit by an error
+ *     the process cannot go on after, makes {@code /health/live} fail. Nothing interrupts them: a thread interrupted
+ *     inside H2 has its file channel closed by the JDK, which damages the running database. Walking an exception's
+ *     causes and suppressed exceptions ({@code StorageFailure}) is bounded: H2's chains contain cycles.
  * </ul>
  * Nothing here retries by itself: SMTP senders retry a 4xx, and the maintenance check runs again later.
  */
