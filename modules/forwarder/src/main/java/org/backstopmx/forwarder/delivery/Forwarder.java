@@ -100,7 +100,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
      * The longest the scheduler may go without a turn before the process is reported not live: its waits are at most
      * {@link #MAX_SLEEP}, and a queue call waits two minutes at most for a compaction or an fsync.
      */
-    static final Duration SCHEDULER_BOUND = Duration.ofMinutes(5);
+    public static final Duration SCHEDULER_BOUND = Duration.ofMinutes(5);
 
     private final ForwarderSettings settings;
     private final MailQueue queue;
