@@ -161,6 +161,30 @@ class ForwarderSurvivesFailuresTest {
         assertThat(lines(Level.ERROR)).hasSize(1);
     }
 
+    @Test
+    void aProbeThatFailsUnexpectedlyIsLoggedOnceAndTheMailGoesOutAtItsRetry() throws Exception {
+        primary.stop();
+        put("alice@example.org");
+        forwarder = forwarder(4);
+        forwarder.start(liveness);
+        await().atMost(Duration.ofSeconds(30)).until(() -> forwarder.isDown("example.org"));
+
+        primary.restart();
+        queue.failNext(FaultyMailQueue.Call.EXPEDITE, 1, StackOverflowError::new); // the flush after the probe
+        clock.advance(Duration.ofSeconds(30));
+        forwarder.wake();
+        await().atMost(Duration.ofSeconds(30)).until(() -> queue.faulted(FaultyMailQueue.Call.EXPEDITE) == 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !lines(Level.ERROR).isEmpty());
+        assertThat(lines(Level.ERROR)).singleElement().asString()
+                .isEqualTo("backstop-probe: probe of example.org failed; going on in 100 ms");
+
+        clock.advance(Duration.ofHours(2)); // past the recipient's backoff
+        forwarder.wake();
+        await().atMost(Duration.ofSeconds(30)).until(() -> real.stats().messages() == 0);
+        assertThat(primary.transactions()).hasSize(1);
+        assertThat(liveness.problem()).isEmpty();
+    }
+
     private List<String> lines(Level level) {
         return log.list.stream().filter(e -> e.getLevel() == level).map(ILoggingEvent::getFormattedMessage).toList();
     }
