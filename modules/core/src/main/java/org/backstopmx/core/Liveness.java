@@ -181,7 +181,7 @@ public final class Liveness {
                 }
             }
             if (first) {
-                LOG.error("{}: {} failed; going on in {} ms", name, what, pause.toMillis(), t);
+                LOG.error("{}: {} failed; going on", name, what, t);
             } else if (remind) {
                 LOG.warn("{}: still failing: {} failures since {}, the last: {}: {}", name, n, since, what, t.toString());
             } else {

@@ -84,7 +84,7 @@ class BackgroundLoopsTest {
 
             assertThat(liveness.problem()).isEmpty();
             assertThat(lines(Level.ERROR)).containsExactly("queue-syncer: group commit: the fsync of 1 waiting commits"
-                    + " failed; going on in 100 ms");
+                    + " failed; going on");
             assertThat(lines(Level.INFO)).containsExactly("queue-syncer: going on normally again after 5 failures");
         } finally {
             db.close();
