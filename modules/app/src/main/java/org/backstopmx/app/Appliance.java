@@ -6,6 +6,7 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
+import org.backstopmx.core.Liveness;
 import org.backstopmx.core.MailQueue;
 import org.backstopmx.app.admin.AdminServer;
 import org.backstopmx.app.admin.AdminToken;
@@ -29,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * One running Backstop: the durable queue, the forwarder that drains it, the SMTP listener in front of it, and the
  * metrics and health endpoint. Start order is queue first (its recovery runs before any client is let in), then the
  * forwarder, then SMTP, then metrics; stop order is the reverse, so no session can reach a closed queue and no
- * delivery outlives it. One Micrometer registry is fed by every part.
+ * delivery outlives it. One Micrometer registry is fed by every part, and one {@link Liveness} is where every
+ * background loop beats ({@code /health/live}).
  */
 public final class Appliance implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Appliance.class);
@@ -37,6 +39,7 @@ public final class Appliance implements AutoCloseable {
     private static final Duration QUEUE_METRICS_REFRESH = Duration.ofSeconds(15);
 
     private volatile BackstopConfig config;
+    private final Liveness liveness;
     private final BackstopMetrics metrics;
     private final H2MailQueue queue;
     private final QueueMetrics queueMetrics;
@@ -45,9 +48,11 @@ public final class Appliance implements AutoCloseable {
     private final MetricsServer metricsServer;
     private final AdminServer admin;
 
-    private Appliance(BackstopConfig config, BackstopMetrics metrics, H2MailQueue queue, QueueMetrics queueMetrics,
-            Forwarder forwarder, SmtpServer smtp, MetricsServer metricsServer, AdminServer admin) {
+    private Appliance(BackstopConfig config, Liveness liveness, BackstopMetrics metrics, H2MailQueue queue,
+            QueueMetrics queueMetrics, Forwarder forwarder, SmtpServer smtp, MetricsServer metricsServer,
+            AdminServer admin) {
         this.config = config;
+        this.liveness = liveness;
         this.metrics = metrics;
         this.queue = queue;
         this.queueMetrics = queueMetrics;
@@ -60,6 +65,7 @@ public final class Appliance implements AutoCloseable {
     /** Opens the queue, starts delivering, listening and serving metrics. On failure nothing is left running. */
     public static Appliance start(BackstopConfig config, Clock clock) throws Exception {
         BackstopMetrics metrics = new BackstopMetrics();
+        Liveness liveness = new Liveness(clock);
         PrometheusMeterRegistry registry = metrics.registry();
         H2MailQueue queue = null;
         QueueMetrics queueMetrics = null;
@@ -67,20 +73,21 @@ public final class Appliance implements AutoCloseable {
         SmtpServer smtp = null;
         MetricsServer metricsServer = null;
         try {
-            queue = H2MailQueue.open(config.queue(), config.smtp().maxMessageSize(), clock);
-            queueMetrics = QueueMetrics.bind(queue, registry, config.servedDomains(), clock, QUEUE_METRICS_REFRESH);
+            queue = H2MailQueue.open(config.queue(), config.smtp().maxMessageSize(), clock, liveness);
+            queueMetrics = QueueMetrics.bind(queue, registry, config.servedDomains(), clock, QUEUE_METRICS_REFRESH,
+                    liveness);
             MxResolver dns = new CountingMxResolver(new DnsjavaMxResolver(config.dns()), registry);
             forwarder = Forwarder.of(config, queue, dns, registry, clock);
-            forwarder.start();
+            forwarder.start(liveness);
             smtp = new SmtpServer(config.hostname(), config.smtp(), config.domains(), queue, forwarder, clock,
                     registry);
             smtp.start();
-            metricsServer = startMetrics(config, registry, queue, smtp);
+            metricsServer = startMetrics(config, registry, liveness, queue, smtp);
             AdminServer admin = startAdmin(config, queue, forwarder);
             LOG.info("Backstop MX started: {} serving {} on {}, queue {}", config.hostname(),
                     String.join(",", config.domains().keySet().stream().sorted().toList()), smtp.localAddress(),
                     config.queue().path().toAbsolutePath());
-            return new Appliance(config, metrics, queue, queueMetrics, forwarder, smtp, metricsServer, admin);
+            return new Appliance(config, liveness, metrics, queue, queueMetrics, forwarder, smtp, metricsServer, admin);
         } catch (Exception | Error e) {
             if (metricsServer != null) {
                 metricsServer.close();
@@ -103,10 +110,10 @@ public final class Appliance implements AutoCloseable {
     }
 
     private static MetricsServer startMetrics(BackstopConfig config, PrometheusMeterRegistry registry,
-            H2MailQueue queue, SmtpServer smtp) {
+            Liveness liveness, H2MailQueue queue, SmtpServer smtp) {
         HostPort listen = config.metrics().listen();
         try {
-            return MetricsServer.start(listen, registry, () -> {
+            return MetricsServer.start(listen, registry, liveness::problem, () -> {
                 Optional<String> queueProblem = queue.whyNotWritable();
                 if (queueProblem.isPresent()) {
                     return Optional.of("the queue does not take mail: " + queueProblem.get());
@@ -162,6 +169,11 @@ public final class Appliance implements AutoCloseable {
 
     public BackstopConfig config() {
         return config;
+    }
+
+    /** Where the background loops beat: {@code /health/live}. */
+    public Liveness liveness() {
+        return liveness;
     }
 
     /**

@@ -19,6 +19,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.backstopmx.app.config.ConfigException;
+import org.backstopmx.core.Liveness;
 import org.backstopmx.core.config.BackstopConfig;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.smtpin.RecipientDirectory;
@@ -41,7 +42,9 @@ import org.slf4j.LoggerFactory;
  * interval, so an editor's half-written file is not loaded (a recipient list cut in half would refuse real
  * recipients with a permanent 550).
  *
- * <p>Every reload runs on one thread, so two never overlap. Thread-safe.
+ * <p>Every reload runs on one thread, so two never overlap. Nothing that goes wrong in a poll or a reload (an
+ * {@link Error} included) ends the watching: it is reported to {@link Liveness} (logged once per run of failures) and
+ * the next poll comes at its time. Thread-safe.
  */
 final class ConfigReloader implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigReloader.class);
@@ -65,6 +68,7 @@ final class ConfigReloader implements AutoCloseable {
     private final Optional<Path> configFile;
     private final Set<String> startedWith;
     private final ScheduledExecutorService thread;
+    private final Liveness.Loop loop;
     private final AtomicLong attempts = new AtomicLong();
     /** Written only on the reload thread. */
     private volatile BackstopConfig running;
@@ -72,8 +76,10 @@ final class ConfigReloader implements AutoCloseable {
     private Map<Path, Object> acted;
     private Map<Path, Object> lastSeen;
 
-    private ConfigReloader(Source source, Target target, BackstopConfig running, Optional<Path> configFile) {
+    private ConfigReloader(Source source, Target target, BackstopConfig running, Optional<Path> configFile,
+            Liveness.Loop loop) {
         this.source = source;
+        this.loop = loop;
         this.target = target;
         this.running = running;
         this.configFile = configFile;
@@ -96,8 +102,16 @@ final class ConfigReloader implements AutoCloseable {
      */
     static ConfigReloader start(Source source, Target target, BackstopConfig running, Optional<Path> configFile,
             Duration interval) {
+        return start(source, target, running, configFile, interval, new Liveness(java.time.Clock.systemUTC()));
+    }
+
+    /** As {@link #start(Source, Target, BackstopConfig, Optional, Duration)}, polling as {@code config-reload}. */
+    static ConfigReloader start(Source source, Target target, BackstopConfig running, Optional<Path> configFile,
+            Duration interval, Liveness liveness) {
+        // a poll is a few stat calls, a reload reads the recipient files: minutes mean it is stuck
+        Liveness.Loop loop = liveness.register("config-reload", interval.plus(Duration.ofMinutes(5)));
         ConfigReloader r = new ConfigReloader(Objects.requireNonNull(source, "source"),
-                Objects.requireNonNull(target, "target"), running, configFile);
+                Objects.requireNonNull(target, "target"), running, configFile, loop);
         r.thread.scheduleWithFixedDelay(r::poll, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
         return r;
     }
@@ -121,23 +135,31 @@ final class ConfigReloader implements AutoCloseable {
         return attempts.get();
     }
 
+    /** The timer's task: never lets anything out, which would cancel every later poll. */
     private void poll() {
+        loop.beat();
         try {
             Map<Path, Object> now = fingerprints(watched(running));
             boolean changed = !now.equals(acted);
             boolean settled = now.equals(lastSeen);
             lastSeen = now;
-            if (changed && settled) {
-                reload("changed: " + String.join(", ", changedFiles(acted, now)));
+            boolean ok = !(changed && settled) || reload("changed: " + String.join(", ", changedFiles(acted, now)));
+            if (ok) {
+                loop.succeeded();
             }
-        } catch (RuntimeException e) {
-            LOG.error("config reload: watching the configuration files failed", e); // keeps polling
+        } catch (Throwable t) {
+            loop.failed("config reload: watching the configuration files", t); // keeps polling
         }
     }
 
-    private void reload(String trigger) {
+    /** Reloads; false when that failed unexpectedly (the running configuration stays, the next poll tries again). */
+    private boolean reload(String trigger) {
         try {
             tryReload(trigger);
+            return true;
+        } catch (Throwable t) {
+            loop.failed("config reload (" + trigger + ")", t);
+            return false;
         } finally {
             attempts.incrementAndGet();
         }
@@ -217,13 +239,17 @@ final class ConfigReloader implements AutoCloseable {
                 .toList();
     }
 
+    /** Stops watching after the poll or reload under way, if any (not interrupted: it may be applying a reload). */
     @Override
     public void close() {
-        thread.shutdownNow();
+        thread.shutdown();
         try {
-            thread.awaitTermination(5, TimeUnit.SECONDS);
+            if (!thread.awaitTermination(5, TimeUnit.SECONDS)) {
+                LOG.warn("config reload: a reload still runs after 5 s; stopping without it");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        loop.stopped();
     }
 }

@@ -55,7 +55,7 @@ final class ServeCommand implements Callable<Integer> {
             Appliance appliance = Appliance.start(cfg, Clock.systemUTC());
             running.set(appliance);
             reloader.set(ConfigReloader.start(config::load, appliance::reload, cfg, config.path(),
-                    ConfigReloader.POLL_INTERVAL));
+                    ConfigReloader.POLL_INTERVAL, appliance.liveness()));
             onSighup(reloader.get());
             LOG.info("configuration reloaded on SIGHUP and when these files change: {}",
                     reloader.get().describeWatched());

@@ -138,6 +138,26 @@ class ConfigReloadTest {
         assertThat(appliance.config().smtp().maxRecipients()).isNotEqualTo(7);
     }
 
+    @Test
+    void watchingGoesOnAfterAnErrorInAReload() throws Exception {
+        reloader.close();
+        java.util.concurrent.atomic.AtomicInteger loads = new java.util.concurrent.atomic.AtomicInteger();
+        org.backstopmx.core.Liveness liveness = new org.backstopmx.core.Liveness(Clock.systemUTC());
+        reloader = ConfigReloader.start(() -> {
+            if (loads.incrementAndGet() == 1) {
+                throw new StackOverflowError(); // an Error out of a periodic task used to cancel every later poll
+            }
+            return load();
+        }, appliance::reload, appliance.config(), Optional.of(file), Duration.ofMillis(50), liveness);
+
+        writeConfig("  new.test: {route: 127.0.0.1:9}\n", "");
+        await().atMost(WAIT).until(() -> appliance.config().servedDomains().contains("new.test"));
+        assertThat(loads.get()).isGreaterThanOrEqualTo(2);
+        assertThat(liveness.problem()).isEmpty();
+        reloader.close();
+        reloader = null;
+    }
+
     private BackstopConfig load() throws org.backstopmx.app.config.ConfigException {
         return ConfigLoader.load(Optional.of(file), Map.of());
     }

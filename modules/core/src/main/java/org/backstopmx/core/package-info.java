@@ -12,6 +12,10 @@
  * outcome to the recipient's next state and next attempt time. Nothing here moves a state by itself: the queue applies
  * a {@code RetryPolicy.Decision} in {@link org.backstopmx.core.MailQueue#recordOutcome}.
  *
- * <p>Nothing here does I/O; failure modes are described on the interfaces.
+ * <p>{@link org.backstopmx.core.Liveness} is how every background loop of the process (in the queue, the forwarder and
+ * the app) reports that it still turns and what it failed with, so that a failure is logged once, a loop always goes
+ * on, and one that cannot makes {@code /health/live} fail.
+ *
+ * <p>Nothing here does I/O but logging; failure modes are described on the interfaces.
  */
 package org.backstopmx.core;

@@ -22,7 +22,11 @@
  *       served domain, flagged and logged at WARN: that is a configuration or DNS error of the operator, and the
  *       mail was accepted on the promise of a primary;</li>
  *   <li>nothing here throws for a DNS outcome; a bad configuration ({@code dns.server} that does not resolve) fails
- *       at construction.</li>
+ *       at construction;</li>
+ *   <li>no thread of the delivering side (scheduler, delivery workers, probes) ends on a failure: each reports it to
+ *       {@link org.backstopmx.core.Liveness} (logged once per run of failures) and goes on; one it cannot go on
+ *       after (out of memory) makes the process not live. Stopping raises a flag and signals; nothing is interrupted,
+ *       since a thread interrupted inside H2 has its file channel closed under the database.</li>
  * </ul>
  */
 package org.backstopmx.forwarder;

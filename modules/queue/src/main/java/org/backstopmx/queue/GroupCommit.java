@@ -2,6 +2,7 @@ package org.backstopmx.queue;
 
 import java.io.SyncFailedException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -13,6 +14,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import org.backstopmx.core.Liveness;
 import org.backstopmx.core.QueueException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,11 +37,19 @@ import org.slf4j.LoggerFactory;
  * <p>If the group's transaction fails, each request's work is retried in a transaction of its own, so one bad
  * message fails alone. A failed fsync fails exactly the requests of its group, and is remembered until a later round
  * succeeds ({@link #lastFailure}): the queue takes no mail meanwhile.
+ *
+ * <p>Nothing ends the syncer but {@link #close()}: a round that fails in any way (an {@link Error} included) fails its
+ * requests, is reported to {@link Liveness} (logged once per run of failures, with its cause), and the syncer pauses a
+ * little and goes on. It beats at least every {@value #IDLE_BEAT_SECONDS} s while idle, so a syncer stuck in a round
+ * for longer than {@link #BOUND} makes the process not live.
  */
 final class GroupCommit implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GroupCommit.class);
     private static final long WAIT_SECONDS = 120;
     private static final Request STOP = new Request(null, null);
+    static final long IDLE_BEAT_SECONDS = 10;
+    /** The longest a round may take before the process is reported not live: writers give up after two minutes. */
+    static final Duration BOUND = Duration.ofMinutes(5);
 
     private static final class Request {
         final Path newFileDirectory;
@@ -61,16 +71,19 @@ final class GroupCommit implements AutoCloseable {
     private final AtomicLong requests = new AtomicLong();
     private volatile Throwable lastFailure;
     private final Thread syncer;
+    private final Liveness.Loop loop;
 
-    private GroupCommit(QueueDatabase db) {
+    private GroupCommit(QueueDatabase db, Liveness.Loop loop) {
         this.db = db;
+        this.loop = loop;
         // A daemon: a JVM that exits without closing the queue loses nothing that was acknowledged.
         this.syncer = new Thread(this::run, "queue-syncer");
         this.syncer.setDaemon(true);
     }
 
-    static GroupCommit start(QueueDatabase db) {
-        GroupCommit g = new GroupCommit(db);
+    /** Starts the syncer, beating in {@code liveness} as {@code queue-syncer}. */
+    static GroupCommit start(QueueDatabase db, Liveness liveness) {
+        GroupCommit g = new GroupCommit(db, liveness.register("queue-syncer", BOUND));
         g.syncer.start();
         return g;
     }
@@ -131,22 +144,32 @@ final class GroupCommit implements AutoCloseable {
 
     private void run() {
         List<Request> batch = new ArrayList<>();
-        while (true) {
+        boolean stop = false;
+        while (!stop) {
+            loop.beat();
             try {
-                batch.add(pending.take());
+                Request first = pending.poll(IDLE_BEAT_SECONDS, TimeUnit.SECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                pending.drainTo(batch);
+                stop = batch.remove(STOP);
+                if (!batch.isEmpty()) {
+                    round(batch);
+                }
             } catch (InterruptedException e) {
-                continue; // only close() stops the syncer, through STOP, so that no request is left waiting
-            }
-            pending.drainTo(batch);
-            boolean stop = batch.remove(STOP);
-            if (!batch.isEmpty()) {
-                round(batch);
-            }
-            batch.clear();
-            if (stop) {
-                return;
+                // only close() stops the syncer, through STOP, so that no request is left waiting
+            } catch (Throwable t) { // outside a round: nothing may be left waiting, and the syncer goes on
+                for (Request r : batch) {
+                    r.done.completeExceptionally(t);
+                }
+                pause(loop.failed("group commit", t));
+            } finally {
+                batch.clear();
             }
         }
+        loop.stopped();
     }
 
     private void round(List<Request> batch) {
@@ -168,7 +191,6 @@ final class GroupCommit implements AutoCloseable {
         } catch (Throwable t) {
             failure = t;
             lastFailure = t;
-            LOG.error("group commit: fsync failed, failing {} waiting commits", batch.size(), t);
         }
         for (Request r : batch) {
             if (failure != null) {
@@ -177,6 +199,27 @@ final class GroupCommit implements AutoCloseable {
                 r.done.completeExceptionally(r.workFailure);
             } else {
                 r.done.complete(null);
+            }
+        }
+        if (failure == null) {
+            loop.succeeded();
+        } else {
+            // its writers have their answer; the next group waits a little, rather than hammer a failing disk
+            pause(loop.failed("group commit: the fsync of " + batch.size() + " waiting commits", failure));
+        }
+    }
+
+    /** Waits {@code pause}, or until {@link #close()}. */
+    private void pause(Duration pause) {
+        long until = System.nanoTime() + pause.toNanos();
+        synchronized (admission) {
+            long left;
+            while (!stopped && (left = until - System.nanoTime()) > 0) {
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(admission, left);
+                } catch (InterruptedException e) {
+                    return;
+                }
             }
         }
     }
@@ -232,6 +275,7 @@ final class GroupCommit implements AutoCloseable {
             }
             stopped = true;
             pending.add(STOP);
+            admission.notifyAll();
         }
         try {
             syncer.join(TimeUnit.SECONDS.toMillis(WAIT_SECONDS));

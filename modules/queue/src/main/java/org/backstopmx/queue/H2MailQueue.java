@@ -19,6 +19,7 @@ import org.backstopmx.core.DeliveryOutcome;
 import org.backstopmx.core.Envelope;
 import org.backstopmx.core.IncomingMessage;
 import org.backstopmx.core.Lease;
+import org.backstopmx.core.Liveness;
 import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.QueueException;
 import org.backstopmx.core.QueueId;
@@ -81,11 +82,20 @@ public final class H2MailQueue implements MailQueue {
      *                        cannot be opened
      */
     public static H2MailQueue open(QueueConfig config, long maxMessageSize, Clock clock) throws QueueException {
-        return open(config, maxMessageSize, clock, Writability.WATCH_INTERVAL);
+        return open(config, maxMessageSize, clock, new Liveness(clock));
     }
 
-    /** As {@link #open(QueueConfig, long, Clock)}, looking at whether the queue takes mail every {@code watch}. */
-    static H2MailQueue open(QueueConfig config, long maxMessageSize, Clock clock, Duration watch)
+    /**
+     * As {@link #open(QueueConfig, long, Clock)}, with the syncer and the maintenance timer beating in {@code liveness}
+     * ({@code queue-syncer}, {@code queue-maintenance}).
+     */
+    public static H2MailQueue open(QueueConfig config, long maxMessageSize, Clock clock, Liveness liveness)
+            throws QueueException {
+        return open(config, maxMessageSize, clock, liveness, Writability.WATCH_INTERVAL);
+    }
+
+    /** As {@link #open(QueueConfig, long, Clock, Liveness)}, looking at whether the queue takes mail every {@code watch}. */
+    static H2MailQueue open(QueueConfig config, long maxMessageSize, Clock clock, Liveness liveness, Duration watch)
             throws QueueException {
         Objects.requireNonNull(clock, "clock");
         if (!(config.compactRatio() > 1)) {
@@ -135,9 +145,9 @@ public final class H2MailQueue implements MailQueue {
                 counters.load(c);
                 return null;
             });
-            groupCommit = GroupCommit.start(db);
+            groupCommit = GroupCommit.start(db, liveness);
             Maintenance maintenance = new Maintenance(
-                    new Compactor(db, config.compactRatio(), config.compactMinSize()), clock);
+                    new Compactor(db, config.compactRatio(), config.compactMinSize()), clock, liveness);
             H2MailQueue queue = new H2MailQueue(dir, lock, spool, quarantine, disk, db, counters, groupCommit,
                     maintenance, clock);
             maintenance.start();

@@ -11,6 +11,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.backstopmx.core.Liveness;
 import org.backstopmx.core.QueueException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,6 +24,10 @@ import org.slf4j.LoggerFactory;
  * {@link #CHECK_EVERY_WRITES} commits and deletions, and on a timer for the quiet time after a backlog drained. A check
  * is a {@code stat} while the file is under {@code compact-min-size}, and one approximate-size query (25-50 ms on a
  * 45 MB queue) above it; only a due check compacts. Checks and compactions never overlap.
+ *
+ * <p>A check that fails in any way (an {@link Error} included) is reported to {@link Liveness} (logged once per run of
+ * failures) and the timer goes on: an exception out of a periodic task would cancel every later run, silently. The
+ * thread beats at every check; one stuck in a check for longer than {@link #bound} makes the process not live.
  */
 final class Maintenance implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Maintenance.class);
@@ -31,16 +36,26 @@ final class Maintenance implements AutoCloseable {
 
     private final Compactor compactor;
     private final Clock clock;
+    private final Liveness liveness;
+    private final Duration interval;
     private final ScheduledExecutorService executor;
+    private volatile Liveness.Loop loop;
     private final AtomicLong writes = new AtomicLong();
     private final AtomicBoolean checkQueued = new AtomicBoolean();
     private final AtomicLong compactions = new AtomicLong();
     private volatile Instant lastCheck;
     private volatile Compaction lastCompaction;
 
-    Maintenance(Compactor compactor, Clock clock) {
+    Maintenance(Compactor compactor, Clock clock, Liveness liveness) {
+        this(compactor, clock, liveness, CHECK_INTERVAL);
+    }
+
+    /** @param interval how often the timer checks ({@link #CHECK_INTERVAL} but in tests) */
+    Maintenance(Compactor compactor, Clock clock, Liveness liveness, Duration interval) {
         this.compactor = compactor;
         this.clock = clock;
+        this.liveness = liveness;
+        this.interval = interval;
         ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "queue-maintenance");
             t.setDaemon(true);
@@ -51,8 +66,14 @@ final class Maintenance implements AutoCloseable {
     }
 
     void start() {
-        long seconds = CHECK_INTERVAL.toSeconds();
-        executor.scheduleWithFixedDelay(this::checkQuietly, seconds, seconds, TimeUnit.SECONDS);
+        loop = liveness.register("queue-maintenance", bound(interval));
+        long millis = interval.toMillis();
+        executor.scheduleWithFixedDelay(this::checkQuietly, millis, millis, TimeUnit.MILLISECONDS);
+    }
+
+    /** The longest between two checks: the interval, and a compaction of a large file. */
+    static Duration bound(Duration interval) {
+        return interval.plus(Duration.ofMinutes(15));
     }
 
     /** Called after every commit and deletion; cheap, and never blocks the caller. */
@@ -93,15 +114,22 @@ final class Maintenance implements AutoCloseable {
         return c;
     }
 
+    /** The timer's task: never lets anything out, which would cancel every later run. */
     private void checkQuietly() {
+        Liveness.Loop l = loop;
+        if (l == null) {
+            return; // not started: no timer runs (a check queued by wrote() before start)
+        }
+        l.beat();
         try {
             runCheck();
+            l.succeeded();
         } catch (QueueException e) {
-            if (e.kind() != QueueException.Kind.UNAVAILABLE) {
-                LOG.warn("queue maintenance failed; will try again", e);
+            if (e.kind() != QueueException.Kind.UNAVAILABLE) { // closing, or a maintenance window of its own
+                l.failed("queue maintenance (tried again at the next check)", e);
             }
-        } catch (SQLException | IOException | RuntimeException e) {
-            LOG.warn("queue maintenance failed; will try again", e);
+        } catch (Throwable t) {
+            l.failed("queue maintenance (tried again at the next check)", t);
         }
     }
 
@@ -135,6 +163,10 @@ final class Maintenance implements AutoCloseable {
         }
         synchronized (this) {
             // a runCheck() from another thread has finished once we get here
+        }
+        Liveness.Loop l = loop;
+        if (l != null) {
+            l.stopped();
         }
     }
 }

@@ -14,6 +14,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.backstopmx.core.Liveness;
 import org.backstopmx.core.Metrics;
 import org.backstopmx.core.RecipientState;
 import org.slf4j.Logger;
@@ -26,19 +28,28 @@ import org.slf4j.LoggerFactory;
  * million recipients takes about a second to group; the scrape reads the last result).
  *
  * <p>Domains that are not served (bounce destinations) are summed as {@link Metrics#OTHER}.
+ *
+ * <p>A refresh that fails in any way (an {@link Error} included) leaves the last figures, is reported to
+ * {@link Liveness} (logged once per run of failures), and the next one comes at its time: an exception out of the
+ * periodic task would cancel every later refresh, silently. {@link #close()} does not interrupt a refresh running in
+ * the database; it waits for it.
  */
 public final class QueueMetrics implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QueueMetrics.class);
 
     private final H2MailQueue queue;
+    private final Supplier<H2MailQueue.DomainSnapshot> snapshots;
     private final Set<String> served;
     private final Clock clock;
     private final Map<String, Map<RecipientState, AtomicLong>> recipients = new HashMap<>();
     private final Map<String, AtomicLong> oldest = new HashMap<>();
     private final ScheduledExecutorService refresher;
+    private Liveness.Loop loop;
 
-    private QueueMetrics(H2MailQueue queue, MeterRegistry registry, Set<String> servedDomains, Clock clock) {
+    private QueueMetrics(H2MailQueue queue, Supplier<H2MailQueue.DomainSnapshot> snapshots, MeterRegistry registry,
+            Set<String> servedDomains, Clock clock) {
         this.queue = queue;
+        this.snapshots = snapshots;
         this.served = Set.copyOf(servedDomains);
         this.clock = clock;
         Gauge.builder(Metrics.QUEUE_MESSAGES, queue, q -> q.stats().messages())
@@ -87,8 +98,25 @@ public final class QueueMetrics implements AutoCloseable {
     /** Registers the queue's gauges and starts refreshing the per-domain ones every {@code refresh}. */
     public static QueueMetrics bind(H2MailQueue queue, MeterRegistry registry, Set<String> servedDomains, Clock clock,
             Duration refresh) {
-        QueueMetrics m = new QueueMetrics(queue, registry, servedDomains, clock);
+        return bind(queue, registry, servedDomains, clock, refresh, new Liveness(clock));
+    }
+
+    /**
+     * As {@link #bind(H2MailQueue, MeterRegistry, Set, Clock, Duration)}, the refresher beating in {@code liveness}
+     * ({@code queue-metrics}).
+     */
+    public static QueueMetrics bind(H2MailQueue queue, MeterRegistry registry, Set<String> servedDomains, Clock clock,
+            Duration refresh, Liveness liveness) {
+        return bind(queue, queue::domainSnapshot, registry, servedDomains, clock, refresh, liveness);
+    }
+
+    /** With the per-domain figures read from {@code snapshots} (tests put faults in its way). */
+    static QueueMetrics bind(H2MailQueue queue, Supplier<H2MailQueue.DomainSnapshot> snapshots,
+            MeterRegistry registry, Set<String> servedDomains, Clock clock, Duration refresh, Liveness liveness) {
+        QueueMetrics m = new QueueMetrics(queue, snapshots, registry, servedDomains, clock);
         m.refresh();
+        // a refresh takes about a second at a million recipients; beyond a few minutes it is stuck
+        m.loop = liveness.register("queue-metrics", refresh.plus(Duration.ofMinutes(5)));
         m.refresher.scheduleWithFixedDelay(m::refreshQuietly, refresh.toMillis(), refresh.toMillis(),
                 TimeUnit.MILLISECONDS);
         return m;
@@ -96,7 +124,7 @@ public final class QueueMetrics implements AutoCloseable {
 
     /** Reads the per-domain figures now. */
     public void refresh() {
-        H2MailQueue.DomainSnapshot snapshot = queue.domainSnapshot();
+        H2MailQueue.DomainSnapshot snapshot = snapshots.get();
         Map<String, Map<RecipientState, Long>> sums = new HashMap<>();
         snapshot.recipients().forEach((domain, byState) -> byState.forEach((state, n) -> sums
                 .computeIfAbsent(tag(domain), k -> new EnumMap<>(RecipientState.class)).merge(state, n, Long::sum)));
@@ -112,11 +140,14 @@ public final class QueueMetrics implements AutoCloseable {
         });
     }
 
+    /** The timer's task: never lets anything out, which would cancel every later refresh. */
     private void refreshQuietly() {
+        loop.beat();
         try {
             refresh(); // while the queue takes no mail too: that is when its figures are watched
-        } catch (RuntimeException e) {
-            LOG.warn("queue metrics: cannot refresh the per-domain figures: {}", e.getMessage());
+            loop.succeeded();
+        } catch (Throwable t) {
+            loop.failed("refreshing the per-domain queue gauges (they keep their last values)", t);
         }
     }
 
@@ -124,8 +155,17 @@ public final class QueueMetrics implements AutoCloseable {
         return served.contains(domain) ? domain : Metrics.OTHER;
     }
 
+    /** Stops the refresher, after the refresh under way if any: interrupting it could close H2's file under it. */
     @Override
     public void close() {
-        refresher.shutdownNow();
+        refresher.shutdown();
+        try {
+            if (!refresher.awaitTermination(30, TimeUnit.SECONDS)) {
+                LOG.warn("queue metrics: a refresh still runs after 30 s; the queue waits for it as it closes");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        loop.stopped();
     }
 }

@@ -1,6 +1,12 @@
 package org.backstopmx.queue;
 
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.IdentityHashMap;
 import java.util.Locale;
+import java.util.Set;
 import org.backstopmx.core.QueueException;
 
 /**
@@ -27,33 +33,38 @@ final class StorageFailure {
         return new QueueException(QueueException.Kind.UNAVAILABLE, what + ": the queue is closed");
     }
 
+    /** How many throwables {@link #mentionsNoSpace} looks at, at most, in one chain (causes and suppressed). */
+    static final int MAX_EXAMINED = 100;
+
     /**
-     * ENOSPC and EDQUOT as the JDK renders them (strerror text), anywhere in the cause chain or among the suppressed
-     * exceptions. H2's exceptions refer to each other in cycles (a cause's suppressed exception has the first as its
-     * cause), so each throwable is looked at once.
+     * ENOSPC and EDQUOT as the JDK renders them (strerror text), anywhere among the causes and suppressed exceptions.
+     *
+     * <p>H2's exceptions form cycles (a cause whose suppressed list holds an exception that has it as a cause): the
+     * walk visits each throwable once, by identity, and at most {@value #MAX_EXAMINED} in all, without recursion, so
+     * no chain can overflow the stack or keep the walk going.
      */
     static boolean mentionsNoSpace(Throwable t) {
-        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        java.util.Deque<Throwable> todo = new java.util.ArrayDeque<>();
+        Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        Deque<Throwable> next = new ArrayDeque<>();
         if (t != null) {
-            todo.add(t);
+            next.add(t);
         }
-        while (!todo.isEmpty() && seen.size() < 100) {
-            Throwable next = todo.poll();
-            if (!seen.add(next)) {
+        while (!next.isEmpty() && seen.size() < MAX_EXAMINED) {
+            Throwable x = next.poll();
+            if (!seen.add(x)) {
                 continue;
             }
-            String m = next.getMessage();
+            String m = x.getMessage();
             if (m != null) {
                 String lower = m.toLowerCase(Locale.ROOT);
                 if (lower.contains("no space left on device") || lower.contains("disk quota exceeded")) {
                     return true;
                 }
             }
-            if (next.getCause() != null) {
-                todo.add(next.getCause());
+            if (x.getCause() != null) {
+                next.add(x.getCause());
             }
-            todo.addAll(java.util.Arrays.asList(next.getSuppressed()));
+            next.addAll(Arrays.asList(x.getSuppressed()));
         }
         return false;
     }

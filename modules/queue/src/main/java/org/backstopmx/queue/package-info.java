@@ -75,17 +75,21 @@
  *     finishes first and work arriving meanwhile waits instead of failing; the dead pool is disposed and the file
  *     opened again exactly as a restart opens it, with {@code IFEXISTS=TRUE}, so a file that went away is never
  *     replaced by an empty database. It keeps what a restart would keep, no less: what the group commit made durable,
- *     while what a failed write left half-written is what H2 discards at a start as well. XXX: measured on a full
- *     tmpfs (DiskFullIT), messages answered 250 within about a second before H2's first failed write can be missing
- *     from the reopened database; a copy of the file taken right after such a 250 lacks their rows too, so a restart
- *     loses them just the same: it is the lost group commit of issue 14 (seen after H2 reuses freed space in its
- *     file), not the reopen.
+ *     while what a failed write left half-written is what H2 discards at a start as well. (Messages answered 250 just before
+ *     H2's first failed write were once missing after a reopen: that was H2's file header naming an older chunk,
+ *     see {@code H2StoreHeader}.)
  *     The first piece of work that meets a lost database reopens it on the way in; the writability watch tries
  *     every second too (so it comes back with no mail arriving), and after a failed attempt (the file is missing, or
  *     H2 cannot open it) the next is made a second later. Reopening in-process rather than failing liveness for a
  *     restart keeps the sessions and deliveries in flight and avoids a restart loop while the disk stays full; what
- *     a restart would add (startup recovery of body files without rows) waits for the next start. A database that
+ *     a restart would add (startup recovery of spool files without rows) waits for the next start. A database that
  *     cannot be opened at all keeps failing and keeps the queue unready, with the reason.
+ * <li>The background threads (the syncer, the maintenance timer, the metrics refresher) survive any failure of a
+ *     round, {@link java.lang.Error}s included: it is reported to {@link org.backstopmx.core.Liveness} (logged once
+ *     per run of failures, with its cause) and the thread goes on; one stuck beyond its bound, or hit by an error
+ *     the process cannot go on after, makes {@code /health/live} fail. Nothing interrupts them: a thread interrupted
+ *     inside H2 has its file channel closed by the JDK, which damages the running database. Walking an exception's
+ *     causes and suppressed exceptions ({@code StorageFailure}) is bounded: H2's chains contain cycles.
  * </ul>
  *
  * <h2>Whether it takes mail</h2>

@@ -168,7 +168,7 @@ class QueueWritabilityTest {
     }
 
     private void open(QueueConfig config) throws QueueException {
-        queue = H2MailQueue.open(config, TestMessages.MAX_MESSAGE_SIZE, clock, WATCH);
+        queue = H2MailQueue.open(config, TestMessages.MAX_MESSAGE_SIZE, clock, new org.backstopmx.core.Liveness(clock), WATCH);
         metrics = QueueMetrics.bind(queue, registry, Set.of("example.org"), clock, Duration.ofHours(1));
     }
 

@@ -15,9 +15,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP endpoint on {@code metrics.listen}: {@code /metrics} (the Prometheus client's exporter: text format, or
- * OpenMetrics when the scraper asks for it), {@code /health/live} (200 while the process serves HTTP at all) and
- * {@code /health/ready} (200 when the listener is bound and the queue takes mail, else 503 with the reason), for
- * container orchestrators and load balancers.
+ * OpenMetrics when the scraper asks for it), {@code /health/live} (200 while every background loop turns, else 503
+ * naming the loop that is stuck or cannot go on: the supervisor restarts the process) and {@code /health/ready} (200
+ * when the listener is bound and the queue takes mail, else 503 with the reason), for container orchestrators and
+ * load balancers.
  */
 public final class MetricsServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MetricsServer.class);
@@ -38,12 +39,24 @@ public final class MetricsServer implements AutoCloseable {
      */
     public static MetricsServer start(HostPort listen, PrometheusMeterRegistry registry,
             Supplier<Optional<String>> notReady) throws IOException {
+        return start(listen, registry, Optional::empty, notReady);
+    }
+
+    /**
+     * Starts serving.
+     *
+     * @param notLive  empty while the process is live, else why not (one line: {@link org.backstopmx.core.Liveness})
+     * @param notReady empty when ready, else why not (one line)
+     * @throws IOException when {@code listen} cannot be bound
+     */
+    public static MetricsServer start(HostPort listen, PrometheusMeterRegistry registry,
+            Supplier<Optional<String>> notLive, Supplier<Optional<String>> notReady) throws IOException {
         HTTPServer server = HTTPServer.builder()
                 .hostname(listen.host())
                 .port(listen.port())
                 .registry(registry.getPrometheusRegistry())
                 .registerHealthHandler(false)
-                .defaultHandler(exchange -> health(exchange, notReady))
+                .defaultHandler(exchange -> health(exchange, notLive, notReady))
                 .buildAndStart();
         InetSocketAddress bound = new InetSocketAddress(listen.host(), server.getPort());
         LOG.info("metrics and health listening on {}:{} (/metrics, /health/live, /health/ready)", listen.host(),
@@ -51,14 +64,16 @@ public final class MetricsServer implements AutoCloseable {
         return new MetricsServer(server, bound);
     }
 
-    private static void health(HttpExchange exchange, Supplier<Optional<String>> notReady) throws IOException {
+    private static void health(HttpExchange exchange, Supplier<Optional<String>> notLive,
+            Supplier<Optional<String>> notReady) throws IOException {
         try (exchange) {
             String path = exchange.getRequestURI().getPath();
             int status;
             String body;
             if (path.equals("/health/live")) {
-                status = 200;
-                body = "live\n";
+                Optional<String> why = notLive.get();
+                status = why.isEmpty() ? 200 : 503;
+                body = why.map(w -> "not live: " + w + "\n").orElse("live\n");
             } else if (path.equals("/health/ready")) {
                 Optional<String> why = notReady.get();
                 status = why.isEmpty() ? 200 : 503;

@@ -25,6 +25,7 @@ import org.backstopmx.core.Envelope;
 import org.backstopmx.core.EnvelopeRecipient;
 import org.backstopmx.core.EtrnService;
 import org.backstopmx.core.Lease;
+import org.backstopmx.core.Liveness;
 import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.QueueException;
 import org.backstopmx.core.QueueId;
@@ -66,6 +67,13 @@ import org.slf4j.LoggerFactory;
  * {@code probe.interval}. When a probe, a delivery or an {@code ETRN} from the primary gets through, the destination
  * is up and its whole queue is made due at once ({@link MailQueue#expedite}), drained at the lane's concurrency.
  *
+ * <h2>Failures and stopping</h2>
+ * No thread of the forwarder lets a failure end it: the scheduler, the delivery workers and the probes report what
+ * went wrong to {@link Liveness} (logged once per run of failures, with its cause), and the scheduler pauses a little
+ * before its next turn. A claim cut short gives its leases back, so nothing is left counted as in flight. Nothing
+ * interrupts a thread of the forwarder: one interrupted inside H2 has its file channel closed by the JDK, which damages
+ * the running database. {@link #close()} raises a flag and signals the scheduler, which stops at its next turn.
+ *
  * <h2>Time</h2>
  * Everything reads the injected {@link Clock}. Tests do not start the scheduler thread: they move a clock and call
  * {@link #deliverDue()} and {@link #probeNow()}, which run a round to its end.
@@ -86,6 +94,13 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     private static final Duration SKIP_CLAIM_INTERVAL = Duration.ofSeconds(1);
     /** How long {@link #close()} waits for running deliveries. */
     static final int CLOSE_GRACE_SECONDS = 5;
+    /** How long {@link #close()} waits for the scheduler to finish the queue call it is in. */
+    private static final Duration SCHEDULER_STOP_WAIT = Duration.ofSeconds(10);
+    /**
+     * The longest the scheduler may go without a turn before the process is reported not live: its waits are at most
+     * {@link #MAX_SLEEP}, and a queue call waits two minutes at most for a compaction or an fsync.
+     */
+    public static final Duration SCHEDULER_BOUND = Duration.ofMinutes(5);
 
     private final ForwarderSettings settings;
     private final MailQueue queue;
@@ -113,6 +128,9 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     private volatile boolean newWork;
     private volatile boolean closed;
     private Thread scheduler;
+    /** Where the workers and the probes report failures: a registry of its own until {@link #start(Liveness)}. */
+    private volatile Liveness.Loop deliveryLoop;
+    private volatile Liveness.Loop probeLoop;
 
     public Forwarder(ForwarderSettings settings, MailQueue queue, RouteResolver routes, MxResolver dns,
             RetryPolicy policy, ForwarderMetrics metrics, Clock clock) {
@@ -128,6 +146,9 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         this.health = new DestinationHealth(settings.probeInterval());
         this.health.listener(metrics::destination);
         this.workers = Executors.newCachedThreadPool(named("backstop-delivery"));
+        Liveness unwatched = new Liveness(clock);
+        this.deliveryLoop = unwatched.register("backstop-delivery", null);
+        this.probeLoop = unwatched.register("backstop-probe", null);
         queue.onArrival(this); // last: the queue may call back from now on
     }
 
@@ -150,14 +171,25 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         return candidates.stream().filter(health::isDown).toList();
     }
 
-    /** Starts the scheduler thread. */
+    /** Starts the scheduler thread, watched by nobody (tests). */
     public void start() {
+        start(new Liveness(clock));
+    }
+
+    /**
+     * Starts the scheduler thread. The scheduler beats in {@code liveness} at every turn (at most
+     * {@link #SCHEDULER_BOUND} apart), and the scheduler, the workers and the probes report their failures there.
+     */
+    public void start(Liveness liveness) {
         lock.lock();
         try {
             if (scheduler != null) {
                 throw new IllegalStateException("already started");
             }
-            scheduler = named("backstop-scheduler").newThread(this::schedule);
+            Liveness.Loop loop = liveness.register("backstop-scheduler", SCHEDULER_BOUND);
+            deliveryLoop = liveness.register("backstop-delivery", null);
+            probeLoop = liveness.register("backstop-probe", null);
+            scheduler = named("backstop-scheduler").newThread(() -> schedule(loop));
             scheduler.start();
         } finally {
             lock.unlock();
@@ -226,7 +258,13 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     public int deliverDue() throws InterruptedException {
         int total = 0;
         while (true) {
-            int n = dispatchDue();
+            int n;
+            try {
+                n = dispatchDue();
+            } catch (QueueException e) {
+                LOG.error("cannot claim due mail: {}", e.getMessage());
+                n = 0;
+            }
             if (n != 0) {
                 total += Math.max(n, 0);
                 continue;
@@ -376,34 +414,57 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
 
     // ---------------------------------------------------------------------------------------------- scheduling
 
-    private void schedule() {
+    /**
+     * The scheduler thread: probes, claims and hands out until {@link #close()}. Nothing that goes wrong in a turn ends
+     * it: the failure goes to {@code loop} (logged once per run, with its cause) and the next turn comes after a pause.
+     */
+    private void schedule(Liveness.Loop loop) {
         LOG.info("forwarder started: concurrency {} per destination, probe every {}", settings.concurrency(),
                 settings.probeInterval());
         while (!closed) {
+            loop.beat();
             try {
                 closeStaleConnections();
                 for (String destination : health.claimProbes(clock.instant())) {
-                    workers.execute(() -> probe(destination));
+                    probeSoon(destination);
                 }
-                if (dispatchDue() != 0) {
-                    continue;
+                if (dispatchDue() == 0) {
+                    sleepUntilSomethingHappens();
                 }
-                sleepUntilSomethingHappens();
-            } catch (InterruptedException e) {
-                break;
-            } catch (QueueException | RuntimeException e) {
+                loop.succeeded(); // a whole turn: a run of failures ends only when nothing in a turn failed
+            } catch (Throwable t) {
                 if (closed) {
                     break;
                 }
-                LOG.error("forwarder: {}; retrying in {}", e.getMessage(), MAX_SLEEP, e);
-                try {
-                    Thread.sleep(MAX_SLEEP.toMillis());
-                } catch (InterruptedException ie) {
-                    break;
-                }
+                pause(loop.failed("scheduling deliveries", t));
             }
         }
+        loop.stopped();
         LOG.info("forwarder stopped");
+    }
+
+    /** Waits {@code pause}, or until {@link #close()}; new mail does not cut it short. */
+    private void pause(Duration pause) {
+        lock.lock();
+        try {
+            long nanos = pause.toNanos();
+            while (nanos > 0 && !closed) {
+                nanos = changed.awaitNanos(nanos);
+            }
+        } catch (InterruptedException e) {
+            // nothing interrupts the scheduler on purpose; the pause is over
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void probeSoon(String destination) {
+        try {
+            workers.execute(() -> probe(destination));
+        } catch (Throwable t) { // the pool is shut down (closing), or no thread could be started
+            health.probeDone(destination);
+            throw t;
+        }
     }
 
     private void sleepUntilSomethingHappens() throws QueueException, InterruptedException {
@@ -435,7 +496,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
      * claimed, or -1 after waiting for room: while jobs run, claims are made a batch at a time rather than one per
      * finished job, so the queue sees few large claims.
      */
-    private int dispatchDue() throws InterruptedException {
+    private int dispatchDue() throws InterruptedException, QueueException {
         int room;
         lock.lock();
         try {
@@ -454,13 +515,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
             return 0; // nothing but the full lanes' mail was due a moment ago, and no new mail came since
         }
         newWork = false;
-        List<Lease> leases;
-        try {
-            leases = queue.leaseDue(Math.min(room, settings.leaseBatch()), settings.leaseTime(), saturated);
-        } catch (QueueException e) {
-            LOG.error("cannot claim due mail: {}", e.getMessage());
-            return 0;
-        }
+        List<Lease> leases = queue.leaseDue(Math.min(room, settings.leaseBatch()), settings.leaseTime(), saturated);
         if (leases.isEmpty() && !saturated.isEmpty()) {
             fruitlessSkipAt = now;
         }
@@ -473,30 +528,51 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         } finally {
             lock.unlock();
         }
+        if (closed) {
+            giveBack(leases);
+            return 0;
+        }
         // leases come grouped by domain; keep messages together within a domain
-        Map<String, Map<QueueId, List<Lease>>> jobs = new LinkedHashMap<>();
+        Map<String, Map<QueueId, List<Lease>>> byDomain = new LinkedHashMap<>();
         for (Lease l : leases) {
-            jobs.computeIfAbsent(l.domain(), k -> new LinkedHashMap<>())
+            byDomain.computeIfAbsent(l.domain(), k -> new LinkedHashMap<>())
                     .computeIfAbsent(l.queueId(), k -> new ArrayList<>()).add(l);
         }
+        List<Job> jobs = new ArrayList<>();
+        byDomain.forEach((domain, ids) -> ids.forEach((id, ls) -> jobs.add(new Job(domain, id, ls))));
         List<Lease> excess = new ArrayList<>();
-        for (Map.Entry<String, Map<QueueId, List<Lease>>> e : jobs.entrySet()) {
-            String domain = e.getKey();
-            List<Job> domainJobs = new ArrayList<>();
-            e.getValue().forEach((id, ls) -> domainJobs.add(new Job(domain, id, ls)));
-            Optional<DestinationHealth.Down> down = health.down(domain);
-            if (down.isPresent()) {
-                holdBack(domainJobs, down.get());
-                continue;
-            }
-            int laneRoom = laneRoom(domain);
-            for (Job job : domainJobs) {
-                if (laneRoom-- > 0) {
-                    submit(job);
-                } else {
-                    excess.addAll(job.leases());
+        int next = 0; // jobs before this one are in a lane, deferred or in excess
+        try {
+            while (next < jobs.size()) {
+                String domain = jobs.get(next).domain();
+                int end = next;
+                while (end < jobs.size() && jobs.get(end).domain().equals(domain)) {
+                    end++;
+                }
+                List<Job> domainJobs = jobs.subList(next, end);
+                Optional<DestinationHealth.Down> down = health.down(domain);
+                if (down.isPresent()) {
+                    next = end; // holdBack finishes its jobs whatever happens
+                    holdBack(domainJobs, down.get());
+                    continue;
+                }
+                int laneRoom = laneRoom(domain);
+                for (Job job : domainJobs) {
+                    next++; // submit finishes the job itself if it cannot hand it to a lane
+                    if (laneRoom-- > 0) {
+                        submit(job);
+                    } else {
+                        excess.addAll(job.leases());
+                    }
                 }
             }
+        } catch (Throwable t) {
+            // what was not handed out goes back now, so that it is neither counted in flight nor leased for nothing
+            for (Job job : jobs.subList(next, jobs.size())) {
+                excess.addAll(job.leases());
+            }
+            giveBack(excess);
+            throw t;
         }
         if (!excess.isEmpty()) {
             giveBack(excess);
@@ -540,18 +616,24 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
 
     /** Claims beyond a lane's room go back to the queue at once, due as they were, without an attempt. */
     private void giveBack(List<Lease> leases) {
+        if (leases.isEmpty()) {
+            return;
+        }
         try {
             queue.releaseLeases(leases);
         } catch (QueueException e) {
             LOG.warn("cannot give back {} claims ({}); they come due when their lease ends", leases.size(),
                     e.getMessage());
-        }
-        lock.lock();
-        try {
-            inFlight -= leases.size();
-            changed.signalAll();
+        } catch (Throwable t) {
+            deliveryLoop.failed("giving back " + leases.size() + " claims (they come due when their lease ends)", t);
         } finally {
-            lock.unlock();
+            lock.lock();
+            try {
+                inFlight -= leases.size();
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
         }
     }
 
@@ -639,18 +721,27 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         if (startWorker) {
             try {
                 workers.execute(() -> work(lane));
-            } catch (java.util.concurrent.RejectedExecutionException e) {
+            } catch (Throwable t) { // closing, or no thread could be started
                 synchronized (lane) {
                     lane.workers--;
                     lane.jobs.remove(job);
                 }
-                finished(job); // closing: the leases run out and the recipients come due after the restart
+                finished(job); // the leases run out and the recipients come due again
+                if (!(t instanceof java.util.concurrent.RejectedExecutionException)) {
+                    throw t;
+                }
             }
         }
     }
 
+    /**
+     * A worker: carries the lane's jobs one after the other until none is left. A job that fails in any way is left to
+     * its lease (its recipients come due again) and the worker goes on with the next; however the worker ends, the lane
+     * counts it out, so a lane never waits for a worker that is gone.
+     */
     private void work(Lane lane) {
         RelayClient client = null;
+        boolean counted = true;
         try {
             while (true) {
                 Job job;
@@ -658,6 +749,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
                     job = closed ? null : lane.jobs.poll();
                     if (job == null) {
                         lane.workers--;
+                        counted = false;
                         if (client != null && client.isOpen() && !closed
                                 && !settings.connectionReuseTime().isZero()) {
                             lane.idle.push(new Idle(client, clock.instant()));
@@ -668,9 +760,10 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
                 }
                 try {
                     client = deliver(lane, job, client);
-                } catch (RuntimeException e) {
-                    LOG.error("{}: delivery to {} failed unexpectedly; its recipients come due when the lease ends",
-                            job.id(), job.domain(), e);
+                    deliveryLoop.succeeded();
+                } catch (Throwable t) {
+                    deliveryLoop.failed(job.id() + ": delivery to " + job.domain()
+                            + " (its recipients come due when the lease ends)", t);
                     closeQuietly(client);
                     client = null;
                 } finally {
@@ -678,6 +771,11 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
                 }
             }
         } finally {
+            if (counted) {
+                synchronized (lane) {
+                    lane.workers--;
+                }
+            }
             closeQuietly(client);
         }
     }
@@ -910,14 +1008,20 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
                 if (health.markUp(destination, now)) {
                     flushQuietly(destination);
                 }
+                probeLoop.succeeded();
                 return true;
             }
             health.probeFailed(destination, failure.get(), now);
+            probeLoop.succeeded();
             return false;
-        } catch (RuntimeException e) {
-            LOG.error("probe of {} failed unexpectedly", destination, e);
-            health.probeFailed(destination, new DeliveryOutcome.Transient(null, null, SmtpStage.CONNECT,
-                    String.valueOf(e.getMessage())), clock.instant());
+        } catch (Throwable t) {
+            probeLoop.failed("probe of " + destination, t);
+            try {
+                health.probeFailed(destination, new DeliveryOutcome.Transient(null, null, SmtpStage.CONNECT,
+                        String.valueOf(t)), clock.instant());
+            } catch (RuntimeException e) {
+                LOG.debug("probe of {}: cannot record the failure", destination, e);
+            }
             return false;
         } finally {
             health.probeDone(destination);
@@ -938,38 +1042,45 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
      * Stops claiming, lets running attempts finish for up to {@value #CLOSE_GRACE_SECONDS} seconds (container
      * runtimes send SIGKILL ten seconds after SIGTERM; whatever is cut short is due again at the next start,
      * at-least-once), then closes every parked connection.
+     *
+     * <p>No thread is interrupted: the scheduler and the workers may be inside H2, and the JDK closes the file channel
+     * of a thread interrupted in it, which damages the running database. The scheduler is told by a flag and a signal,
+     * and stops when the queue call it is in returns; a delivery still running after the grace is left to finish on
+     * its own (its outcome can no longer be recorded once the queue is closed: its recipients come due again).
      */
     @Override
     public void close() {
-        closed = true;
         Thread s;
         lock.lock();
         try {
+            closed = true;
             s = scheduler;
             changed.signalAll();
         } finally {
             lock.unlock();
         }
+        boolean interrupted = false;
         if (s != null) {
-            s.interrupt();
             try {
-                s.join(TimeUnit.SECONDS.toMillis(10));
+                s.join(SCHEDULER_STOP_WAIT.toMillis());
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                interrupted = true;
+            }
+            if (s.isAlive()) {
+                LOG.warn("forwarder: the scheduler is still in a queue call after {} s; it stops when that returns",
+                        SCHEDULER_STOP_WAIT.toSeconds());
             }
         }
         workers.shutdown();
         try {
-            if (!workers.awaitTermination(CLOSE_GRACE_SECONDS, TimeUnit.SECONDS)) {
+            if (!interrupted && !workers.awaitTermination(CLOSE_GRACE_SECONDS, TimeUnit.SECONDS)) {
                 LOG.warn("forwarder: deliveries still running after {} s are abandoned; they are due again at the next"
                         + " start", CLOSE_GRACE_SECONDS);
-                workers.shutdownNow();
-            } else {
+            } else if (!interrupted) {
                 LOG.info("forwarder: running deliveries finished");
             }
         } catch (InterruptedException e) {
-            workers.shutdownNow();
-            Thread.currentThread().interrupt();
+            interrupted = true;
         }
         List<Lane> all;
         synchronized (lanes) {
@@ -980,6 +1091,9 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
                 lane.idle.forEach(i -> closeQuietly(i.client()));
                 lane.idle.clear();
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
