@@ -421,6 +421,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     private void schedule(Liveness.Loop loop) {
         LOG.info("forwarder started: concurrency {} per destination, probe every {}", settings.concurrency(),
                 settings.probeInterval());
+        probeWaitingDestinations();
         while (!closed) {
             loop.beat();
             try {
@@ -455,6 +456,48 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
             // nothing interrupts the scheduler on purpose; the pause is over
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * At start, each destination with mail waiting is asked once (connect, EHLO, QUIT) whether it answers: a backup MX
+     * that restarts (after a crash, an upgrade) may find its primary back, and the mail it deferred, due again only
+     * at each recipient's next retry (minutes to an hour away), then goes out at once. One that does not answer is
+     * marked down, as a refused delivery would mark it, and probed from then on.
+     */
+    private void probeWaitingDestinations() {
+        java.util.Set<String> waiting;
+        try {
+            waiting = queue.pendingDomains();
+        } catch (QueueException | RuntimeException e) {
+            LOG.warn("cannot list the destinations with mail waiting ({}); their mail goes out at its next retry",
+                    e.toString());
+            return;
+        }
+        for (String destination : waiting) {
+            if (closed) {
+                return;
+            }
+            try {
+                workers.execute(() -> probeAtStart(destination));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                return; // closing
+            }
+        }
+    }
+
+    private void probeAtStart(String destination) {
+        try {
+            Optional<DeliveryOutcome> failure = connector.probe(destination);
+            if (failure.isEmpty()) {
+                LOG.info("destination {} answers at start: its waiting mail goes out now", destination);
+                flush(destination);
+            } else {
+                health.markDown(destination, failure.get(), clock.instant());
+            }
+            probeLoop.succeeded();
+        } catch (Throwable t) {
+            probeLoop.failed("probe of " + destination + " at start", t);
         }
     }
 

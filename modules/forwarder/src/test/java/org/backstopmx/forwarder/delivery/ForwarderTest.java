@@ -470,6 +470,36 @@ class ForwarderTest {
         primary.stop(); // ends the stalled session at once
     }
 
+    @Test
+    void atStartADestinationWithMailWaitingIsAskedAndGetsItAtOnceWhenItAnswers() throws Exception {
+        primary.stop();
+        put("alice@example.org");
+        forwarder.deliverDue(); // refused: deferred for minutes
+        assertThat(recipients()).extracting(QueuedRecipient::state).containsExactly(RecipientState.DEFERRED);
+        forwarder.close();
+
+        // a restart finds the primary back; the clock does not move, so only the probe at start can send it now
+        primary.restart();
+        forwarder = forwarder(settings);
+        forwarder.start();
+        await().atMost(Duration.ofSeconds(20)).until(() -> primary.transactions().size() == 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> queue.stats().messages() == 0);
+    }
+
+    @Test
+    void atStartADestinationWithMailWaitingThatDoesNotAnswerIsMarkedDown() throws Exception {
+        primary.stop();
+        put("alice@example.org");
+        forwarder.deliverDue();
+        forwarder.close();
+
+        forwarder = forwarder(settings);
+        assertThat(forwarder.isDown("example.org")).isFalse(); // a new forwarder knows nothing yet
+        forwarder.start();
+        await().atMost(Duration.ofSeconds(20)).until(() -> forwarder.isDown("example.org"));
+        assertThat(primary.transactions()).isEmpty();
+    }
+
     private Stored put(String... recipients) throws Exception {
         return putFrom("sender@example.net", null, recipients);
     }
