@@ -22,15 +22,14 @@ import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.backstopmx.testkit.FakePrimaryMx;
-import org.backstopmx.testkit.SmtpTranscript;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * An operator's worst day: the primary is down, six sending servers send without a pause, and the appliance (its
  * own JVM, one queue directory throughout) is killed with SIGKILL at a random moment in the middle of that traffic,
- * then started again on the same queue, round after round. When the primary comes back (and says so with ETRN),
- * every message that was ever answered {@code 250 2.0.0 Ok: queued as <id>} reaches it, intact: none is lost. A
+ * then started again on the same queue, round after round. When the primary is back at the last start (found by the
+ * start's own probe, with no ETRN and no retry due), every message that was ever answered {@code 250 2.0.0 Ok: queued as <id>} reaches it, intact: none is lost. A
  * message whose 250 was cut by a kill is sent again by its sender and may arrive twice (at-least-once); those
  * duplicates are counted, not failed. The figures (answered 250, delivered, lost, duplicates, per round) are
  * printed, and a failure lists every lost message with its queue id.
@@ -86,19 +85,13 @@ class NoAcknowledgedMailLostToSigkillIT {
             assertThat(acked.size()).isGreaterThanOrEqualTo(1_000);
             long killed = System.nanoTime();
 
-            // the primary comes back: the next start must hand it everything
+            // the primary came back while the appliance was down: the next start must find it by itself (no ETRN)
+            // and hand it everything, although the deferred mail is not due for minutes
+            primary.restart();
             BackstopProcess last = BackstopProcess.serve(config);
             String lastRecovery = recoveryLine(last);
             Map<String, Integer> deliveries;
             try {
-                primary.restart();
-                // this process has not seen the primary down, and the deferred mail waits out its backoff: the
-                // primary says it is back, as a primary does (RFC 1985)
-                try (SmtpTranscript etrn = new SmtpTranscript(last.smtp())) {
-                    etrn.reply();
-                    etrn.command("EHLO primary.example.test");
-                    assertThat(etrn.command("ETRN example.test")).startsWith("250 2.0.0");
-                }
                 URI metrics = metricsUri(last);
                 awaitOrFail(() -> deliveredAll(primary, acked) || drained(primary, metrics), DRAIN_LIMIT,
                         Duration.ofMillis(500), () -> "the queue did not drain in " + DRAIN_LIMIT + ": "
