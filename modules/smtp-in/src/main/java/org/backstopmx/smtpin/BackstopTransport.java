@@ -59,6 +59,10 @@ final class BackstopTransport extends NettyProtocolTransport {
             metrics.refused(bytes);
         }
         channel.writeAndFlush(Unpooled.wrappedBuffer(bytes));
+        if (error && state.nextErrorUncounted) {
+            error = false;
+        }
+        state.nextErrorUncounted = false;
         if (error) {
             state.errors++;
             if (maxErrors > 0 && state.errors >= maxErrors && !endsSession(bytes)) {

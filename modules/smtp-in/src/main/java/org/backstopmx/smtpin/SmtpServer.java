@@ -86,7 +86,8 @@ public final class SmtpServer implements AutoCloseable {
         this.encryption = config.tls() == null ? null
                 : Encryption.createStartTls(TlsContexts.load(config.tls()), null, TlsContexts.PROTOCOLS, ClientAuth.NONE);
         RecipientDirectory directory = RecipientDirectory.load(domains);
-        this.recipientHook = new RecipientHook(new RelayPolicy(directory), config.maxRecipients());
+        this.recipientHook = new RecipientHook(new RelayPolicy(directory), config.maxRecipients(),
+                config.recipientOvershootLimit());
         this.metrics = new SmtpMetrics(registry, directory.domains());
         try {
             this.chain = SmtpChainFactory.create(config, hostname, recipientHook, queue, etrn, clock, metrics);

@@ -23,6 +23,7 @@ public final class ConfigKeys {
             "smtp.listen",
             "smtp.max-message-size",
             "smtp.max-recipients",
+            "smtp.recipient-overshoot-limit",
             "smtp.max-connections",
             "smtp.max-connections-per-ip",
             "smtp.idle-timeout",

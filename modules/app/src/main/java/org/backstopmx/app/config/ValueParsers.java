@@ -42,6 +42,19 @@ final class ValueParsers {
         throw new IllegalArgumentException("must be a positive number, got " + quote(text));
     }
 
+    /** A count where 0 means none: {@code smtp.recipient-overshoot-limit}. */
+    static int nonNegativeInt(String text) {
+        try {
+            int n = Integer.parseInt(text.trim());
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the one message
+        }
+        throw new IllegalArgumentException("must be 0 or a positive number, got " + quote(text));
+    }
+
     /** {@code delivery.concurrency}: 1 to {@value #MAX_CONCURRENCY}. */
     static int concurrency(String text) {
         try {

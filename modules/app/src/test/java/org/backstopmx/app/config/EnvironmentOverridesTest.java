@@ -38,6 +38,7 @@ class EnvironmentOverridesTest {
                 row(Map.of("BACKSTOP_SMTP_LISTEN", "0.0.0.0:25"), c -> c.smtp().listen(), new HostPort("0.0.0.0", 25)),
                 row(Map.of("BACKSTOP_SMTP_MAX_MESSAGE_SIZE", "10MB"), c -> c.smtp().maxMessageSize(), 10L << 20),
                 row(Map.of("BACKSTOP_SMTP_MAX_RECIPIENTS", "7"), c -> c.smtp().maxRecipients(), 7),
+                row(Map.of("BACKSTOP_SMTP_RECIPIENT_OVERSHOOT_LIMIT", "0"), c -> c.smtp().recipientOvershootLimit(), 0),
                 row(Map.of("BACKSTOP_SMTP_MAX_CONNECTIONS", "70"), c -> c.smtp().maxConnections(), 70),
                 row(Map.of("BACKSTOP_SMTP_MAX_CONNECTIONS_PER_IP", "3"), c -> c.smtp().maxConnectionsPerIp(), 3),
                 row(Map.of("BACKSTOP_SMTP_IDLE_TIMEOUT", "90s"), c -> c.smtp().idleTimeout(), Duration.ofSeconds(90)),

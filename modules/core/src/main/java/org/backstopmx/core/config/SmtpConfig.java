@@ -9,6 +9,9 @@ import java.util.Objects;
  * @param listen                {@code smtp.listen}: address and port to bind (default 127.0.0.1:2525 embedded, 0.0.0.0:25 in the example file)
  * @param maxMessageSize        {@code smtp.max-message-size}: bytes, advertised with SIZE (default 50MB)
  * @param maxRecipients         {@code smtp.max-recipients}: per message (default 100)
+ * @param recipientOvershootLimit {@code smtp.recipient-overshoot-limit}: RCPTs over {@code max-recipients} in one
+ *                              transaction answered 452 4.5.3 without counting towards {@code max-errors}
+ *                              (Postfix's {@code smtpd_recipient_overshoot_limit}; default 1000)
  * @param maxConnections        {@code smtp.max-connections}: in total (default 500)
  * @param maxConnectionsPerIp   {@code smtp.max-connections-per-ip}: per client address (default 20)
  * @param idleTimeout           {@code smtp.idle-timeout}: a client silent this long gets 421 and is disconnected (default 5m)
@@ -23,6 +26,7 @@ public record SmtpConfig(
         HostPort listen,
         long maxMessageSize,
         int maxRecipients,
+        int recipientOvershootLimit,
         int maxConnections,
         int maxConnectionsPerIp,
         Duration idleTimeout,
@@ -39,17 +43,19 @@ public record SmtpConfig(
     }
 
     public static SmtpConfig defaults() {
-        return new SmtpConfig(new HostPort("127.0.0.1", 2525), 50L * 1024 * 1024, 100, 500, 20,
+        return new SmtpConfig(new HostPort("127.0.0.1", 2525), 50L * 1024 * 1024, 100, 1000, 500, 20,
                 Duration.ofMinutes(5), 2048, 65536, 20, 50, 32, null);
     }
 
     public SmtpConfig withListen(HostPort newListen) {
-        return new SmtpConfig(newListen, maxMessageSize, maxRecipients, maxConnections, maxConnectionsPerIp,
+        return new SmtpConfig(newListen, maxMessageSize, maxRecipients, recipientOvershootLimit, maxConnections,
+                maxConnectionsPerIp,
                 idleTimeout, maxCommandLineLength, maxLineLength, maxErrors, maxReceivedHeaders, workerThreads, tls);
     }
 
     public SmtpConfig withTls(TlsConfig newTls) {
-        return new SmtpConfig(listen, maxMessageSize, maxRecipients, maxConnections, maxConnectionsPerIp,
+        return new SmtpConfig(listen, maxMessageSize, maxRecipients, recipientOvershootLimit, maxConnections,
+                maxConnectionsPerIp,
                 idleTimeout, maxCommandLineLength, maxLineLength, maxErrors, maxReceivedHeaders, workerThreads, newTls);
     }
 }
