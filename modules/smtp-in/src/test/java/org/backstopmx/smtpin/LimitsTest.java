@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.backstopmx.core.Metrics;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.testkit.SmtpTranscript;
 import org.junit.jupiter.api.Test;
@@ -140,6 +141,52 @@ class LimitsTest {
                 SmtpTranscript first = fx.client();
                 SmtpTranscript second = new SmtpTranscript(fx.address())) {
             assertThat(second.reply()).startsWith("421 4.7.0");
+        }
+    }
+
+    @Test
+    void aSenderReconnectingAtOnceIsNotRefusedForItsOwnClosingConnection() throws Exception {
+        // limit 2 per address: one session held open, then one message per connection in a tight loop, as Postfix
+        // sends; half of them write QUIT and close without waiting for the 221 (smtp_skip_quit_response)
+        try (ServerFixture fx = server(10_000, 3, 10, 2, Duration.ofMinutes(5), 600, 2000, 100, 3);
+                SmtpTranscript held = fx.client()) {
+            for (int i = 0; i < 300; i++) {
+                try (SmtpTranscript t = new SmtpTranscript(fx.address())) {
+                    assertThat(t.reply()).as("connection %d", i).startsWith("220 ");
+                    if (i % 2 == 0) {
+                        assertThat(t.command("QUIT")).startsWith("221 2.0.0");
+                    } else {
+                        t.send("QUIT");
+                    }
+                }
+            }
+            try (SmtpTranscript second = fx.client();
+                    SmtpTranscript third = new SmtpTranscript(fx.address())) {
+                assertThat(third.reply()).startsWith("421 4.7.0");
+                assertThat(third.closedByServer()).isTrue();
+                assertThat(second.command("NOOP")).startsWith("250");
+            }
+            assertThat(held.command("NOOP")).startsWith("250");
+            assertThat(fx.registry.get(Metrics.SMTP_REJECTIONS)
+                    .tag("reason", Metrics.RejectReason.CONNECTION_LIMIT.tag()).counter().count())
+                    .isEqualTo(1.0);
+        }
+    }
+
+    @Test
+    void aConnectionOverTheLimitTakesThePlaceOfOneThatEndsMeanwhile() throws Exception {
+        try (ServerFixture fx = server(10_000, 3, 10, 1, Duration.ofMinutes(5), 600, 2000, 100, 3)) {
+            SmtpTranscript first = fx.client();
+            try (SmtpTranscript second = new SmtpTranscript(fx.address())) {
+                // counted, waiting without a greeting while the first is open; the first ends within the grace, so
+                // the second is let in
+                await().until(() -> fx.server.activeConnections() == 2);
+                assertThat(second.socket().getInputStream().available()).isZero();
+                first.close();
+                assertThat(second.reply()).startsWith("220 ");
+                assertThat(second.command("EHLO client.test")).startsWith("250");
+            }
+            await().untilAsserted(() -> assertThat(fx.server.activeConnections()).isZero());
         }
     }
 

@@ -13,7 +13,8 @@ import java.util.Objects;
  *                              transaction answered 452 4.5.3 without counting towards {@code max-errors}
  *                              (Postfix's {@code smtpd_recipient_overshoot_limit}; default 1000)
  * @param maxConnections        {@code smtp.max-connections}: in total (default 500)
- * @param maxConnectionsPerIp   {@code smtp.max-connections-per-ip}: per client address (default 20)
+ * @param maxConnectionsPerIp   {@code smtp.max-connections-per-ip}: per client address (default 50, Postfix's
+ *                              {@code smtpd_client_connection_count_limit}, above its destination concurrency of 20)
  * @param idleTimeout           {@code smtp.idle-timeout}: a client silent this long gets 421 and is disconnected (default 5m)
  * @param maxCommandLineLength  {@code smtp.max-command-line-length}: bytes of a command line with CRLF (default 2048)
  * @param maxLineLength         {@code smtp.max-line-length}: bytes of one DATA line with CRLF; longer lines fail the message (default 64KB)
@@ -43,7 +44,7 @@ public record SmtpConfig(
     }
 
     public static SmtpConfig defaults() {
-        return new SmtpConfig(new HostPort("127.0.0.1", 2525), 50L * 1024 * 1024, 100, 1000, 500, 20,
+        return new SmtpConfig(new HostPort("127.0.0.1", 2525), 50L * 1024 * 1024, 100, 1000, 500, 50,
                 Duration.ofMinutes(5), 2048, 65536, 20, 50, 32, null);
     }
 
