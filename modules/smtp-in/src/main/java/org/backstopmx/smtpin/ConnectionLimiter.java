@@ -82,13 +82,15 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
             refuse(ctx, admission, Replies.TOO_MANY_CONNECTIONS);
             return;
         }
+        // set before the admission can be queued: another thread may hand it a slot at once; admitted() then runs
+        // on this loop, after this method
+        admission.onSlot = () -> ctx.executor().execute(() -> admitted(ctx, admission));
         if (takeSlot(admission)) {
             super.channelActive(ctx);
             return;
         }
         // over the per-address limit: wait, unread, for a session of this address to end
         ctx.channel().config().setAutoRead(false);
-        admission.onSlot = () -> ctx.executor().execute(() -> admitted(ctx, admission));
         ctx.executor().schedule(() -> {
             if (cancelWait(admission)) {
                 refuse(ctx, admission, Replies.TOO_MANY_CONNECTIONS_FROM_IP);
