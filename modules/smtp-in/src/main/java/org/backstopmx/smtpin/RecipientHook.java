@@ -44,6 +44,11 @@ final class RecipientHook implements RcptHook {
         this.policy = newPolicy;
     }
 
+    /** Where {@code RCPT TO:<Postmaster>} goes under the policy in force, or null. */
+    String postmaster() {
+        return policy.postmaster();
+    }
+
     @Override
     public Set<String> supportedParameters() {
         return Set.of("NOTIFY", "ORCPT");

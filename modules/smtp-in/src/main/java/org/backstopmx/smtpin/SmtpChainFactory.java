@@ -43,7 +43,7 @@ final class SmtpChainFactory {
                 new StartTlsCmdHandler(),
                 new HeloCmdHandler(metrics),
                 new BackstopMailCmdHandler(metrics, Set.of(mailParameters.getMailParamNames())),
-                new BackstopRcptCmdHandler(metrics, recipients.supportedParameters()),
+                new BackstopRcptCmdHandler(metrics, recipients.supportedParameters(), recipients::postmaster),
                 recipients,
                 new DataCommand(queue, clock, config, hostname, smtpMetrics),
                 new RsetCmdHandler(),

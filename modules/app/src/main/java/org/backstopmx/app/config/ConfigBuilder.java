@@ -81,6 +81,7 @@ final class ConfigBuilder {
                 r.get("smtp.max-errors", d.maxErrors(), ValueParsers::positiveInt),
                 r.get("smtp.max-received-headers", d.maxReceivedHeaders(), ValueParsers::positiveInt),
                 r.get("smtp.worker-threads", d.workerThreads(), ValueParsers::positiveInt),
+                r.optional("smtp.postmaster", d.postmaster(), ValueParsers::mailbox),
                 tls(d.tls()));
     }
 

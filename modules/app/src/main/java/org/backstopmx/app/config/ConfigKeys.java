@@ -32,6 +32,7 @@ public final class ConfigKeys {
             "smtp.max-errors",
             "smtp.max-received-headers",
             "smtp.worker-threads",
+            "smtp.postmaster",
             "smtp.tls.certificate",
             "smtp.tls.key",
             "queue.path",

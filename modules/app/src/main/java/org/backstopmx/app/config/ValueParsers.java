@@ -214,6 +214,17 @@ final class ValueParsers {
         return text;
     }
 
+    /** A plain address, {@code local@domain}: {@code smtp.postmaster}. The domain is lower-cased. */
+    static String mailbox(String text) {
+        String t = text.trim();
+        int at = t.lastIndexOf('@');
+        if (at <= 0 || at == t.length() - 1 || t.indexOf('@') != at || at > 64
+                || t.chars().anyMatch(c -> c <= ' ' || c == 127 || c == '<' || c == '>')) {
+            throw new IllegalArgumentException("must be an address like postmaster@example.org, got " + quote(text));
+        }
+        return t.substring(0, at) + "@" + hostName(t.substring(at + 1));
+    }
+
     /** Our own name: a fully qualified domain name, kept as written (it is what the greeting shows). */
     static String hostname(String text) {
         DnsNames.hostnameProblem(text.toLowerCase(Locale.ROOT)).ifPresent(p -> {

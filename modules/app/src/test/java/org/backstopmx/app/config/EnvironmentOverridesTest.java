@@ -47,6 +47,7 @@ class EnvironmentOverridesTest {
                 row(Map.of("BACKSTOP_SMTP_MAX_ERRORS", "3"), c -> c.smtp().maxErrors(), 3),
                 row(Map.of("BACKSTOP_SMTP_MAX_RECEIVED_HEADERS", "25"), c -> c.smtp().maxReceivedHeaders(), 25),
                 row(Map.of("BACKSTOP_SMTP_WORKER_THREADS", "4"), c -> c.smtp().workerThreads(), 4),
+                row(Map.of("BACKSTOP_SMTP_POSTMASTER", "root@example.test"), c -> c.smtp().postmaster(), "root@example.test"),
                 row(Map.of("BACKSTOP_SMTP_TLS_CERTIFICATE", "/etc/b/tls.crt", "BACKSTOP_SMTP_TLS_KEY", "/etc/b/tls.key"),
                         c -> c.smtp().tls(), new TlsConfig(Path.of("/etc/b/tls.crt"), Path.of("/etc/b/tls.key"))),
                 row(Map.of("BACKSTOP_QUEUE_PATH", "/var/lib/backstop"), c -> c.queue().path(),

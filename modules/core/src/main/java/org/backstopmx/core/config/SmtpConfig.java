@@ -21,6 +21,9 @@ import java.util.Objects;
  * @param maxErrors             {@code smtp.max-errors}: error replies in one session before 421 and disconnect (default 20)
  * @param maxReceivedHeaders    {@code smtp.max-received-headers}: more Received: headers than this is a loop, 554 5.4.6 (default 50)
  * @param workerThreads         {@code smtp.worker-threads}: threads that run SMTP commands and queue commits off the network loop (default 32)
+ * @param postmaster            {@code smtp.postmaster}: where {@code RCPT TO:<Postmaster>} (no domain, RFC 5321 §4.5.1)
+ *                              goes, an address at a served domain; null: {@code postmaster@} the served domain our
+ *                              hostname is in, else the first served domain in alphabetical order
  * @param tls                   {@code smtp.tls}: STARTTLS certificate and key, or null for no STARTTLS
  */
 public record SmtpConfig(
@@ -36,6 +39,7 @@ public record SmtpConfig(
         int maxErrors,
         int maxReceivedHeaders,
         int workerThreads,
+        String postmaster,
         TlsConfig tls) {
 
     public SmtpConfig {
@@ -45,18 +49,25 @@ public record SmtpConfig(
 
     public static SmtpConfig defaults() {
         return new SmtpConfig(new HostPort("127.0.0.1", 2525), 50L * 1024 * 1024, 100, 1000, 500, 50,
-                Duration.ofMinutes(5), 2048, 65536, 20, 50, 32, null);
+                Duration.ofMinutes(5), 2048, 65536, 20, 50, 32, null, null);
     }
 
     public SmtpConfig withListen(HostPort newListen) {
         return new SmtpConfig(newListen, maxMessageSize, maxRecipients, recipientOvershootLimit, maxConnections,
                 maxConnectionsPerIp,
-                idleTimeout, maxCommandLineLength, maxLineLength, maxErrors, maxReceivedHeaders, workerThreads, tls);
+                idleTimeout, maxCommandLineLength, maxLineLength, maxErrors, maxReceivedHeaders, workerThreads, postmaster, tls);
+    }
+
+    public SmtpConfig withPostmaster(String newPostmaster) {
+        return new SmtpConfig(listen, maxMessageSize, maxRecipients, recipientOvershootLimit, maxConnections,
+                maxConnectionsPerIp,
+                idleTimeout, maxCommandLineLength, maxLineLength, maxErrors, maxReceivedHeaders, workerThreads,
+                newPostmaster, tls);
     }
 
     public SmtpConfig withTls(TlsConfig newTls) {
         return new SmtpConfig(listen, maxMessageSize, maxRecipients, recipientOvershootLimit, maxConnections,
                 maxConnectionsPerIp,
-                idleTimeout, maxCommandLineLength, maxLineLength, maxErrors, maxReceivedHeaders, workerThreads, newTls);
+                idleTimeout, maxCommandLineLength, maxLineLength, maxErrors, maxReceivedHeaders, workerThreads, postmaster, newTls);
     }
 }
