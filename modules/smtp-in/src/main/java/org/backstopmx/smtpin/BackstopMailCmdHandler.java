@@ -1,5 +1,6 @@
 package org.backstopmx.smtpin;
 
+import java.util.Set;
 import org.apache.james.metrics.api.MetricFactory;
 import org.apache.james.protocols.api.ProtocolSession.State;
 import org.apache.james.protocols.api.Request;
@@ -9,11 +10,17 @@ import org.apache.james.protocols.smtp.core.MailCmdHandler;
 
 /**
  * James's MAIL handler, made to forget the parameters of a previous MAIL that failed: James runs the parameter hooks
- * before it parses the address, so a refused MAIL could otherwise leave its RET/ENVID behind for the next one.
+ * before it parses the address, so a refused MAIL could otherwise leave its RET/ENVID behind for the next one. It
+ * also refuses parameters we do not support with {@code 555 5.5.4} ({@link CommandParameters}), after James's own
+ * sequence and syntax checks, where James would ignore them.
  */
 final class BackstopMailCmdHandler extends MailCmdHandler {
-    BackstopMailCmdHandler(MetricFactory metricFactory) {
+    private final Set<String> supported;
+
+    /** @param supported the MAIL parameter keywords some hook handles, upper case */
+    BackstopMailCmdHandler(MetricFactory metricFactory, Set<String> supported) {
         super(metricFactory);
+        this.supported = Set.copyOf(supported);
     }
 
     @Override
@@ -22,5 +29,17 @@ final class BackstopMailCmdHandler extends MailCmdHandler {
             session.removeAttachment(SessionKeys.MAIL_PARAMETERS, State.Transaction);
         }
         return super.onCommand(session, request);
+    }
+
+    @Override
+    protected Response doFilterChecks(SMTPSession session, String command, String parameters) {
+        Response checked = super.doFilterChecks(session, command, parameters);
+        if (checked != null) {
+            return checked;
+        }
+        // James's onCommand forgets the sender it just stored when the reply is not 250
+        return CommandParameters.firstUnsupported(parameters, supported)
+                .map(keyword -> Replies.response(CommandParameters.unsupported(keyword)))
+                .orElse(null);
     }
 }

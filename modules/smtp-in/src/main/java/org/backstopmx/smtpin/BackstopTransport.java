@@ -53,12 +53,20 @@ final class BackstopTransport extends NettyProtocolTransport {
         if (state.closing) {
             return;
         }
+        if (endsSession(bytes) || isQuitReply(bytes)) {
+            // uncounted before the client can read it and connect again
+            ConnectionLimiter.release(channel);
+        }
         boolean error = bytes.length > 0 && (bytes[0] == '4' || bytes[0] == '5');
         if (error) {
             // counted before the client can read the reply
             metrics.refused(bytes);
         }
         channel.writeAndFlush(Unpooled.wrappedBuffer(bytes));
+        if (error && state.nextErrorUncounted) {
+            error = false;
+        }
+        state.nextErrorUncounted = false;
         if (error) {
             state.errors++;
             if (maxErrors > 0 && state.errors >= maxErrors && !endsSession(bytes)) {
@@ -67,6 +75,10 @@ final class BackstopTransport extends NettyProtocolTransport {
                 Goodbye.say(channel, Replies.TOO_MANY_ERRORS, hostname);
             }
         }
+    }
+
+    private static boolean isQuitReply(byte[] bytes) {
+        return bytes.length >= 3 && bytes[0] == '2' && bytes[1] == '2' && bytes[2] == '1';
     }
 
     private static boolean endsSession(byte[] bytes) {

@@ -23,6 +23,8 @@ final class ConnectionState {
     DataTransaction data;
     /** Error replies sent in this session. */
     int errors;
+    /** The next error reply does not count towards {@code smtp.max-errors} (a RCPT within the overshoot limit). */
+    boolean nextErrorUncounted;
     /** The connection is being closed; further input is ignored. */
     boolean closing;
     /** The server is shutting down: the session ends with 421 as soon as no DATA is under way. */

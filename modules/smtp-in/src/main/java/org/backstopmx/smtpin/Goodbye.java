@@ -1,6 +1,7 @@
 package org.backstopmx.smtpin;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -23,6 +24,9 @@ final class Goodbye {
      * a handler's context (from that handler on).
      */
     static ChannelFuture say(ChannelOutboundInvoker out, SmtpReply reply, String hostname) {
+        Channel channel = out instanceof ChannelHandlerContext ctx ? ctx.channel() : (Channel) out;
+        // uncounted before the client can read it and connect again
+        ConnectionLimiter.release(channel);
         String line = reply.code() + " " + reply.enhanced() + " " + hostname + " " + reply.text() + "\r\n";
         return out.writeAndFlush(Unpooled.copiedBuffer(line, StandardCharsets.US_ASCII))
                 .addListener(ChannelFutureListener.CLOSE);

@@ -17,7 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * RCPT TO: the recipient limit (452 4.5.3), relay control (550 5.7.1), recipient validation (550 5.1.1) and the
+ * RCPT TO: the recipient limit (452 4.5.3, not counted as an error up to {@code smtp.recipient-overshoot-limit}), relay control (550 5.7.1), recipient validation (550 5.1.1) and the
  * DSN parameters NOTIFY and ORCPT (RFC 3461 §4.1, §4.2). It is the only RCPT hook in the chain and it always answers
  * OK or a refusal, never DECLINED: James accepts a recipient that every hook declined.
  */
@@ -27,15 +27,26 @@ final class RecipientHook implements RcptHook {
 
     private volatile RelayPolicy policy;
     private final int maxRecipients;
+    private final int overshootLimit;
 
-    RecipientHook(RelayPolicy policy, int maxRecipients) {
+    /**
+     * @param overshootLimit RCPTs over {@code maxRecipients} in one transaction whose 452 does not count towards
+     *                       {@code smtp.max-errors}
+     */
+    RecipientHook(RelayPolicy policy, int maxRecipients, int overshootLimit) {
         this.policy = policy;
         this.maxRecipients = maxRecipients;
+        this.overshootLimit = overshootLimit;
     }
 
     /** Swaps in a new policy (served domains and recipient lists reloaded); sessions in progress keep going. */
     void replacePolicy(RelayPolicy newPolicy) {
         this.policy = newPolicy;
+    }
+
+    /** Where {@code RCPT TO:<Postmaster>} goes under the policy in force, or null. */
+    String postmaster() {
+        return policy.postmaster();
     }
 
     @Override
@@ -48,7 +59,7 @@ final class RecipientHook implements RcptHook {
         List<EnvelopeRecipient> accepted = session.getAttachment(SessionKeys.RECIPIENTS, State.Transaction)
                 .orElseGet(ArrayList::new);
         if (accepted.size() >= maxRecipients) {
-            return refuse(session, sender, rcpt, Replies.TOO_MANY_RECIPIENTS);
+            return overshoot(session, sender, rcpt);
         }
         String local = rcpt.getLocalPart();
         String domain = rcpt.getDomain().asString();
@@ -75,6 +86,22 @@ final class RecipientHook implements RcptHook {
             session.setAttachment(SessionKeys.RECIPIENTS, accepted, State.Transaction);
         }
         return HookResult.OK;
+    }
+
+    /**
+     * A recipient over the limit. A pipelining sender writes all its RCPTs before it reads a reply, so the extra ones
+     * are a normal part of its transaction, not errors: it delivers to the accepted ones and sends the rest later
+     * (RFC 5321 §4.5.3.1.10). As Postfix's {@code smtpd_recipient_overshoot_limit}: the first {@code overshootLimit}
+     * of a transaction do not count towards {@code smtp.max-errors}; further ones do, so a client that only sends
+     * RCPTs still meets the error limit.
+     */
+    private HookResult overshoot(SMTPSession session, MaybeSender sender, MailAddress rcpt) {
+        int over = session.getAttachment(SessionKeys.OVERSHOOT, State.Transaction).orElse(0);
+        session.setAttachment(SessionKeys.OVERSHOOT, over + 1, State.Transaction);
+        if (over < overshootLimit) {
+            DataCommand.state(session).nextErrorUncounted = true;
+        }
+        return refuse(session, sender, rcpt, Replies.TOO_MANY_RECIPIENTS);
     }
 
     private static HookResult refuse(SMTPSession session, MaybeSender sender, MailAddress rcpt, SmtpReply reply) {

@@ -25,13 +25,21 @@ public final class RelayPolicy {
             Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+");
 
     private final RecipientDirectory directory;
+    private final String postmaster;
 
-    public RelayPolicy(RecipientDirectory directory) {
+    /** @param postmaster where {@code RCPT TO:<Postmaster>} goes ({@link Postmaster#resolve}), or null */
+    public RelayPolicy(RecipientDirectory directory, String postmaster) {
         this.directory = directory;
+        this.postmaster = postmaster;
     }
 
     public RecipientDirectory directory() {
         return directory;
+    }
+
+    /** Where {@code RCPT TO:<Postmaster>} goes, or null. */
+    public String postmaster() {
+        return postmaster;
     }
 
     /** The verdict for a recipient given as local part and domain (as James parsed them). */

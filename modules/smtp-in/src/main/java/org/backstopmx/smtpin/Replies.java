@@ -39,6 +39,8 @@ public final class Replies {
     public static final SmtpReply RET_SYNTAX = SmtpReply.of(501, "5.5.4", "Bad RET parameter: use FULL or HDRS");
     public static final SmtpReply ENVID_SYNTAX = SmtpReply.of(501, "5.5.4", "Bad ENVID parameter");
     public static final SmtpReply BODY_SYNTAX = SmtpReply.of(501, "5.5.4", "Bad BODY parameter: use 7BIT or 8BITMIME");
+    /** RFC 5321 §4.1.1.11: a MAIL or RCPT parameter we do not support (and did not advertise); %s is its name. */
+    public static final SmtpReply UNSUPPORTED_PARAMETER = SmtpReply.of(555, "5.5.4", "Unsupported option: %s");
     public static final SmtpReply INSUFFICIENT_STORAGE = SmtpReply.of(452, "4.3.1", "Insufficient system storage, try again later");
 
     // RCPT

@@ -13,6 +13,9 @@ final class SessionKeys {
     static final AttachmentKey<MailParameters.Values> MAIL_PARAMETERS =
             AttachmentKey.of("backstop.mail-parameters", MailParameters.Values.class);
 
+    /** RCPTs of the current transaction refused for being over {@code smtp.max-recipients}. */
+    static final AttachmentKey<Integer> OVERSHOOT = AttachmentKey.of("backstop.rcpt-overshoot", Integer.class);
+
     /** Accepted recipients with their DSN parameters, in order, without duplicates. */
     @SuppressWarnings("unchecked")
     static final AttachmentKey<List<EnvelopeRecipient>> RECIPIENTS =

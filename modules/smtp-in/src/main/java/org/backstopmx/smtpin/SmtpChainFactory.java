@@ -2,6 +2,7 @@ package org.backstopmx.smtpin;
 
 import java.time.Clock;
 import java.util.List;
+import java.util.Set;
 import org.apache.james.metrics.api.MetricFactory;
 import org.apache.james.protocols.api.handler.CommandDispatcher;
 import org.apache.james.protocols.api.handler.ProtocolHandler;
@@ -11,7 +12,6 @@ import org.apache.james.protocols.smtp.SMTPSession;
 import org.apache.james.protocols.smtp.core.HeloCmdHandler;
 import org.apache.james.protocols.smtp.core.NoopCmdHandler;
 import org.apache.james.protocols.smtp.core.QuitCmdHandler;
-import org.apache.james.protocols.smtp.core.RcptCmdHandler;
 import org.apache.james.protocols.smtp.core.RsetCmdHandler;
 import org.apache.james.protocols.smtp.core.UnknownCmdHandler;
 import org.apache.james.protocols.smtp.core.WelcomeMessageHandler;
@@ -34,15 +34,16 @@ final class SmtpChainFactory {
             MailQueue queue, EtrnService etrn, Clock clock, SmtpMetrics smtpMetrics) throws WiringException {
         MetricFactory metrics = new QuietMetrics();
         SMTPProtocolHandlerChain chain = new SMTPProtocolHandlerChain(metrics, false);
+        MailParameters mailParameters = new MailParameters(config.maxMessageSize(), queue);
         List<ProtocolHandler> handlers = List.of(
                 new CommandDispatcher<SMTPSession>(),
                 new BackstopEhloCmdHandler(metrics),
-                new MailParameters(config.maxMessageSize(), queue),
+                mailParameters,
                 new EtrnCommand(etrn),
                 new StartTlsCmdHandler(),
                 new HeloCmdHandler(metrics),
-                new BackstopMailCmdHandler(metrics),
-                new RcptCmdHandler(metrics),
+                new BackstopMailCmdHandler(metrics, Set.of(mailParameters.getMailParamNames())),
+                new BackstopRcptCmdHandler(metrics, recipients.supportedParameters(), recipients::postmaster),
                 recipients,
                 new DataCommand(queue, clock, config, hostname, smtpMetrics),
                 new RsetCmdHandler(),

@@ -35,7 +35,7 @@ import org.backstopmx.core.SmtpReply;
  * {@code 452 4.5.3} too_many_recipients, {@code 552 5.3.4} message_too_large (at MAIL SIZE or after the final dot),
  * {@code 554 5.6.0} line_too_long (a DATA line), {@code 554 5.5.2} bare_line_feed, {@code 554 5.4.6} mail_loop,
  * {@code 451 4.3.0} and {@code 452 4.3.1} storage; syntax for command errors: any 500 (a command line too long
- * included), 501, 503, 504, 553 (address syntax), the pipelining violation {@code 554 5.5.0} and DATA without a
+ * included), 501, 503, 504, 553 (address syntax), 555 (an unsupported MAIL or RCPT parameter), the pipelining violation {@code 554 5.5.0} and DATA without a
  * valid recipient {@code 554 5.5.1}; everything else (ETRN refusals, EXPN, the 421 of an internal error, the 451 of a
  * command that failed locally) is other. The shutdown's {@code 421 4.3.2} is not a refusal and is not counted.
  *
@@ -43,7 +43,7 @@ import org.backstopmx.core.SmtpReply;
  */
 final class SmtpMetrics {
     private static final Map<String, RejectReason> BY_REPLY = byReply();
-    private static final Set<Integer> SYNTAX_CODES = Set.of(500, 501, 503, 504, 553);
+    private static final Set<Integer> SYNTAX_CODES = Set.of(500, 501, 503, 504, 553, 555);
 
     private final MeterRegistry registry;
     private final Counter sessions;

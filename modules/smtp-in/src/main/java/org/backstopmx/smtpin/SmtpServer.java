@@ -86,7 +86,8 @@ public final class SmtpServer implements AutoCloseable {
         this.encryption = config.tls() == null ? null
                 : Encryption.createStartTls(TlsContexts.load(config.tls()), null, TlsContexts.PROTOCOLS, ClientAuth.NONE);
         RecipientDirectory directory = RecipientDirectory.load(domains);
-        this.recipientHook = new RecipientHook(new RelayPolicy(directory), config.maxRecipients());
+        this.recipientHook = new RecipientHook(policy(directory), config.maxRecipients(),
+                config.recipientOvershootLimit());
         this.metrics = new SmtpMetrics(registry, directory.domains());
         try {
             this.chain = SmtpChainFactory.create(config, hostname, recipientHook, queue, etrn, clock, metrics);
@@ -160,8 +161,12 @@ public final class SmtpServer implements AutoCloseable {
     public RecipientDirectory reloadDomains(Map<String, DomainConfig> domains) {
         RecipientDirectory directory = RecipientDirectory.load(domains);
         metrics.servedDomains(directory.domains());
-        recipientHook.replacePolicy(new RelayPolicy(directory));
+        recipientHook.replacePolicy(policy(directory));
         return directory;
+    }
+
+    private RelayPolicy policy(RecipientDirectory directory) {
+        return new RelayPolicy(directory, Postmaster.resolve(config.postmaster(), hostname, directory.domains()));
     }
 
     /** Closes with the default {@link #DATA_GRACE}. */

@@ -20,7 +20,12 @@
  *   <li>a DATA line over 8192 bytes is dropped and the message still gets 250: {@link org.backstopmx.smtpin.SmtpLineDecoder}
  *       reports over-long lines and the transaction fails after the final dot;</li>
  *   <li>the idle timeout fires at twice the setting without a reply: {@link org.backstopmx.smtpin.IdleTimeoutHandler};</li>
- *   <li>connection limits close silently: {@link org.backstopmx.smtpin.ConnectionLimiter} answers 421 4.7.0;</li>
+ *   <li>connection limits close silently: {@link org.backstopmx.smtpin.ConnectionLimiter} answers 421 4.7.0, and
+ *       counts a session only until its last reply, so a sender reconnecting at once is not refused for it;</li>
+ *   <li>unknown MAIL parameters are ignored and unknown RCPT ones get 504 without an enhanced code: both get
+ *       555 5.5.4 ({@link org.backstopmx.smtpin.CommandParameters});</li>
+ *   <li>{@code RCPT TO:<Postmaster>} becomes postmaster@localhost and is refused: it goes to {@code smtp.postmaster}
+ *       ({@link org.backstopmx.smtpin.Postmaster});</li>
  *   <li>SIZE above 2^31 gets 501 and the oversize reply has no enhanced code: {@link org.backstopmx.smtpin.MailParameters};</li>
  *   <li>reverse DNS on the event loop (Received header, MDC): neither James handler is used;</li>
  *   <li>the JVM does not exit after unbind: {@link org.backstopmx.smtpin.SmtpServer} owns and shuts down every thread;</li>

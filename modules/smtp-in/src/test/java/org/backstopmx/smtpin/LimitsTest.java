@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.backstopmx.core.Metrics;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.testkit.SmtpTranscript;
 import org.junit.jupiter.api.Test;
@@ -65,6 +66,58 @@ class LimitsTest {
     }
 
     @Test
+    void pipelinedRecipientsOverTheLimitAreNotErrorsAndTheAcceptedOnesGetTheMessage() throws Exception {
+        // 3 recipients at most, 5 errors end a session: 20 extra RCPTs written at once must not end it
+        try (ServerFixture fx = server(10_000, 3, 10, 10, Duration.ofMinutes(5), 600, 2000, 5, 3);
+                SmtpTranscript t = fx.client()) {
+            StringBuilder pipeline = new StringBuilder("MAIL FROM:<a@s.test>\r\n");
+            for (int i = 0; i < 23; i++) {
+                pipeline.append("RCPT TO:<r").append(i).append("@example.test>\r\n");
+            }
+            t.sendRaw(pipeline.append("DATA\r\n").toString());
+            assertThat(t.reply()).startsWith("250 2.1.0");
+            for (int i = 0; i < 3; i++) {
+                assertThat(t.reply()).startsWith("250 2.1.5");
+            }
+            for (int i = 3; i < 23; i++) {
+                assertThat(t.reply()).as("RCPT %d", i).startsWith("452 4.5.3");
+            }
+            assertThat(t.reply()).startsWith("354");
+            t.sendRaw("Subject: s\r\n\r\nbody\r\n.\r\n");
+            assertThat(t.reply()).startsWith("250 2.0.0");
+            assertThat(fx.queue.stored()).singleElement().satisfies(m -> assertThat(m.envelope().recipients())
+                    .extracting(r -> r.address()).containsExactly("r0@example.test", "r1@example.test", "r2@example.test"));
+            // the overshoot is counted per transaction: the next one may overshoot again
+            t.command("MAIL FROM:<a@s.test>");
+            for (int i = 0; i < 3; i++) {
+                assertThat(t.command("RCPT TO:<n" + i + "@example.test>")).startsWith("250");
+            }
+            for (int i = 0; i < 10; i++) {
+                assertThat(t.command("RCPT TO:<m" + i + "@example.test>")).startsWith("452 4.5.3");
+            }
+            assertThat(t.command("NOOP")).startsWith("250");
+        }
+    }
+
+    @Test
+    void recipientsBeyondTheOvershootLimitCountAsErrors() throws Exception {
+        // overshoot limit 2, 3 errors end a session: extra RCPTs 1 and 2 are free, 3, 4 and 5 are errors
+        try (ServerFixture fx = new ServerFixture(ServerFixture.config(10_000, 3, 2, 10, 10, Duration.ofMinutes(5), 600,
+                2000, 3, 3), DOMAINS); SmtpTranscript t = fx.client()) {
+            t.command("MAIL FROM:<a@s.test>");
+            for (int i = 0; i < 3; i++) {
+                assertThat(t.command("RCPT TO:<r" + i + "@example.test>")).startsWith("250");
+            }
+            for (int i = 3; i < 7; i++) {
+                assertThat(t.command("RCPT TO:<r" + i + "@example.test>")).as("RCPT %d", i).startsWith("452 4.5.3");
+            }
+            assertThat(t.command("RCPT TO:<r7@example.test>")).startsWith("452 4.5.3");
+            assertThat(t.reply()).startsWith("421 4.7.0");
+            assertThat(t.closedByServer()).isTrue();
+        }
+    }
+
+    @Test
     void connectionsInTotalAndPerAddress() throws Exception {
         try (ServerFixture fx = server(10_000, 3, 3, 2, Duration.ofMinutes(5), 600, 2000, 100, 3)) {
             List<SmtpTranscript> open = new ArrayList<>();
@@ -88,6 +141,52 @@ class LimitsTest {
                 SmtpTranscript first = fx.client();
                 SmtpTranscript second = new SmtpTranscript(fx.address())) {
             assertThat(second.reply()).startsWith("421 4.7.0");
+        }
+    }
+
+    @Test
+    void aSenderReconnectingAtOnceIsNotRefusedForItsOwnClosingConnection() throws Exception {
+        // limit 2 per address: one session held open, then one message per connection in a tight loop, as Postfix
+        // sends; half of them write QUIT and close without waiting for the 221 (smtp_skip_quit_response)
+        try (ServerFixture fx = server(10_000, 3, 10, 2, Duration.ofMinutes(5), 600, 2000, 100, 3);
+                SmtpTranscript held = fx.client()) {
+            for (int i = 0; i < 300; i++) {
+                try (SmtpTranscript t = new SmtpTranscript(fx.address())) {
+                    assertThat(t.reply()).as("connection %d", i).startsWith("220 ");
+                    if (i % 2 == 0) {
+                        assertThat(t.command("QUIT")).startsWith("221 2.0.0");
+                    } else {
+                        t.send("QUIT");
+                    }
+                }
+            }
+            try (SmtpTranscript second = fx.client();
+                    SmtpTranscript third = new SmtpTranscript(fx.address())) {
+                assertThat(third.reply()).startsWith("421 4.7.0");
+                assertThat(third.closedByServer()).isTrue();
+                assertThat(second.command("NOOP")).startsWith("250");
+            }
+            assertThat(held.command("NOOP")).startsWith("250");
+            assertThat(fx.registry.get(Metrics.SMTP_REJECTIONS)
+                    .tag("reason", Metrics.RejectReason.CONNECTION_LIMIT.tag()).counter().count())
+                    .isEqualTo(1.0);
+        }
+    }
+
+    @Test
+    void aConnectionOverTheLimitTakesThePlaceOfOneThatEndsMeanwhile() throws Exception {
+        try (ServerFixture fx = server(10_000, 3, 10, 1, Duration.ofMinutes(5), 600, 2000, 100, 3)) {
+            SmtpTranscript first = fx.client();
+            try (SmtpTranscript second = new SmtpTranscript(fx.address())) {
+                // counted, waiting without a greeting while the first is open; the first ends within the grace, so
+                // the second is let in
+                await().until(() -> fx.server.activeConnections() == 2);
+                assertThat(second.socket().getInputStream().available()).isZero();
+                first.close();
+                assertThat(second.reply()).startsWith("220 ");
+                assertThat(second.command("EHLO client.test")).startsWith("250");
+            }
+            await().untilAsserted(() -> assertThat(fx.server.activeConnections()).isZero());
         }
     }
 

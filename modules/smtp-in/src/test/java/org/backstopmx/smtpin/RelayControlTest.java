@@ -54,6 +54,10 @@ class RelayControlTest {
         "<carol@filed.test>                        | 250 2.1.5",
         "<dave@filed.test>                         | 250 2.1.5",
         "<anyone@catchall.test>                    | 250 2.1.5",
+        // RFC 5321 §4.5.1: the bare reserved mailbox, in any case, goes to postmaster@ the first served domain
+        "<postmaster>                              | 250 2.1.5 Recipient <postmaster@catchall.test> OK",
+        "<Postmaster>                              | 250 2.1.5 Recipient <postmaster@catchall.test> OK",
+        "<POSTMASTER> NOTIFY=NEVER                 | 250 2.1.5 Recipient <postmaster@catchall.test> OK",
         // recipient validation
         "<mallory@listed.test>                     | 550 5.1.1",
         "<erin@filed.test>                         | 550 5.1.1",
@@ -74,7 +78,10 @@ class RelayControlTest {
         "<user@exampleXtest>                       | 550 5.7.1",
         "<user@localhost>                          | 550 5.7.1",
         "<user>                                    | 550 5.7.1",
-        "<postmaster>                              | 550 5.7.1",
+        "<postmaster@localhost>                    | 550 5.7.1",
+        "<postmaster@listed.test>                  | 550 5.1.1",
+        "<postmasters>                             | 550 5.7.1",
+        "<\"postmaster\">                            | 550 5.7.1",
         "<user%example.test@example.test>          | 550 5.7.1",
         "<user%other.test%example.test@example.test> | 550 5.7.1",
         // syntax errors never reach the relay check, and are never accepted
@@ -91,6 +98,30 @@ class RelayControlTest {
         try (SmtpTranscript t = fx.client()) {
             assertThat(t.command("MAIL FROM:<tester@relay-test.example>")).startsWith("250");
             assertThat(t.command("RCPT TO:" + recipient)).startsWith(expected);
+        }
+    }
+
+    @Test
+    void postmasterWithoutADomainGoesToTheConfiguredAddressAndIsStored() throws Exception {
+        try (ServerFixture own = new ServerFixture(SmtpConfig.defaults().withPostmaster("hostmaster@listed.test"),
+                Map.of("example.test", DomainConfig.acceptAll("example.test"),
+                        "listed.test", new DomainConfig("listed.test", null, Set.of("hostmaster"), null)));
+                SmtpTranscript t = own.client()) {
+            assertThat(t.command("MAIL FROM:<tester@relay-test.example>")).startsWith("250");
+            assertThat(t.command("RCPT TO:<Postmaster>")).isEqualTo("250 2.1.5 Recipient <hostmaster@listed.test> OK");
+            assertThat(t.command("RCPT TO:<postmaster@other.test>")).startsWith("550 5.7.1");
+            assertThat(t.command("DATA")).startsWith("354");
+            t.sendRaw("Subject: s\r\n\r\nbody\r\n.\r\n");
+            assertThat(t.reply()).startsWith("250 2.0.0");
+            assertThat(own.queue.stored()).singleElement().satisfies(m -> assertThat(m.envelope().recipients())
+                    .extracting(r -> r.address()).containsExactly("hostmaster@listed.test"));
+        }
+        // not set: postmaster@ the served domain our hostname (mx2.backstop.test) is in
+        try (ServerFixture own = new ServerFixture(SmtpConfig.defaults(), Map.of(
+                "aaa.test", DomainConfig.acceptAll("aaa.test"), "backstop.test", DomainConfig.acceptAll("backstop.test")));
+                SmtpTranscript t = own.client()) {
+            assertThat(t.command("MAIL FROM:<tester@relay-test.example>")).startsWith("250");
+            assertThat(t.command("RCPT TO:<postmaster>")).isEqualTo("250 2.1.5 Recipient <postmaster@backstop.test> OK");
         }
     }
 

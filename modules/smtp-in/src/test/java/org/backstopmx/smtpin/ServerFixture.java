@@ -36,8 +36,14 @@ final class ServerFixture implements AutoCloseable {
 
     static SmtpConfig config(long maxSize, int maxRecipients, int maxConn, int maxPerIp, java.time.Duration idle,
             int maxCommand, int maxLine, int maxErrors, int maxReceived) {
-        return new SmtpConfig(new HostPort("127.0.0.1", 0), maxSize, maxRecipients, maxConn, maxPerIp, idle, maxCommand,
-                maxLine, maxErrors, maxReceived, 4, null);
+        return config(maxSize, maxRecipients, SmtpConfig.defaults().recipientOvershootLimit(), maxConn, maxPerIp, idle,
+                maxCommand, maxLine, maxErrors, maxReceived);
+    }
+
+    static SmtpConfig config(long maxSize, int maxRecipients, int overshoot, int maxConn, int maxPerIp,
+            java.time.Duration idle, int maxCommand, int maxLine, int maxErrors, int maxReceived) {
+        return new SmtpConfig(new HostPort("127.0.0.1", 0), maxSize, maxRecipients, overshoot, maxConn, maxPerIp, idle,
+                maxCommand, maxLine, maxErrors, maxReceived, 4, null, null);
     }
 
     InetSocketAddress address() {

@@ -117,6 +117,35 @@ class SmtpSessionTest {
     }
 
     @Test
+    void unsupportedMailAndRcptParametersGet555AndTheSupportedOnesStillWork() throws Exception {
+        try (SmtpTranscript t = fx.client()) {
+            // RFC 5321 §4.1.1.11; SMTPUTF8 is not advertised, so it is unknown too
+            assertThat(t.command("MAIL FROM:<a@s.test> FOO=BAR")).isEqualTo("555 5.5.4 Unsupported option: FOO");
+            assertThat(t.command("MAIL FROM:<a@s.test> SMTPUTF8")).isEqualTo("555 5.5.4 Unsupported option: SMTPUTF8");
+            assertThat(t.command("MAIL FROM:<a@s.test> SIZE=10 smtputf8")).isEqualTo("555 5.5.4 Unsupported option: SMTPUTF8");
+            // the refused MAIL left no sender behind
+            assertThat(t.command("RCPT TO:<a@example.test>")).startsWith("503");
+            assertThat(t.command("MAIL FROM:<a@s.test> size=10 body=8bitmime RET=FULL ENVID=e1")).startsWith("250 2.1.0");
+            assertThat(t.command("RCPT TO:<a@example.test> FOO=BAR")).isEqualTo("555 5.5.4 Unsupported option: FOO");
+            assertThat(t.command("RCPT TO:<a@example.test> NOTIFY=NEVER X-Y")).isEqualTo("555 5.5.4 Unsupported option: X-Y");
+            assertThat(t.command("RCPT TO:<a@example.test> notify=failure ORCPT=rfc822;a@example.test"))
+                    .startsWith("250 2.1.5");
+            assertThat(t.command("DATA")).startsWith("354");
+            t.sendRaw("Subject: s\r\n\r\nbody\r\n.\r\n");
+            assertThat(t.reply()).startsWith("250 2.0.0");
+        }
+        assertThat(fx.queue.stored()).singleElement().satisfies(m -> {
+            assertThat(m.envelope().envId()).isEqualTo("e1");
+            assertThat(m.envelope().recipients()).containsExactly(
+                    new EnvelopeRecipient("a@example.test", "FAILURE", "rfc822;a@example.test"));
+        });
+        // the sequence checks come first, as in Postfix
+        try (SmtpTranscript t = fx.client()) {
+            assertThat(t.command("RCPT TO:<a@example.test> FOO=BAR")).startsWith("503");
+        }
+    }
+
+    @Test
     void pipelinedCommandsGetTheirRepliesInOrder() throws Exception {
         try (SmtpTranscript t = fx.client()) {
             t.sendRaw("MAIL FROM:<a@s.test>\r\nRCPT TO:<x@example.test>\r\nRCPT TO:<x@other.test>\r\n"

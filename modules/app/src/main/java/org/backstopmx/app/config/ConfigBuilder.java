@@ -72,6 +72,7 @@ final class ConfigBuilder {
                 r.get("smtp.listen", d.listen(), ValueParsers::listenAddress),
                 r.get("smtp.max-message-size", d.maxMessageSize(), ValueParsers::positiveSize),
                 r.get("smtp.max-recipients", d.maxRecipients(), ValueParsers::positiveInt),
+                r.get("smtp.recipient-overshoot-limit", d.recipientOvershootLimit(), ValueParsers::nonNegativeInt),
                 r.get("smtp.max-connections", d.maxConnections(), ValueParsers::positiveInt),
                 r.get("smtp.max-connections-per-ip", d.maxConnectionsPerIp(), ValueParsers::positiveInt),
                 r.get("smtp.idle-timeout", d.idleTimeout(), ValueParsers::positiveDuration),
@@ -80,6 +81,7 @@ final class ConfigBuilder {
                 r.get("smtp.max-errors", d.maxErrors(), ValueParsers::positiveInt),
                 r.get("smtp.max-received-headers", d.maxReceivedHeaders(), ValueParsers::positiveInt),
                 r.get("smtp.worker-threads", d.workerThreads(), ValueParsers::positiveInt),
+                r.optional("smtp.postmaster", d.postmaster(), ValueParsers::mailbox),
                 tls(d.tls()));
     }
 

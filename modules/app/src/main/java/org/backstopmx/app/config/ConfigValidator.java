@@ -64,6 +64,12 @@ final class ConfigValidator {
                 file(ConfigKeys.DOMAINS + "." + d.name() + ".recipients-file", d.recipientsFile());
             }
         }
+        // RFC 5321 §4.5.1: <Postmaster> must be accepted, so it must go to a domain we serve
+        String postmaster = config.smtp().postmaster();
+        if (postmaster != null && !problems.has("smtp.postmaster") && !problems.hasUnder(ConfigKeys.DOMAINS)
+                && !config.domains().containsKey(postmaster.substring(postmaster.lastIndexOf('@') + 1))) {
+            problems.add("smtp.postmaster", "must be an address at a served domain, got \"" + postmaster + "\"");
+        }
         // One place per domain's route: a served domain's primary is domains.<name>.route, not routes.<name>.
         for (String routed : config.routes().keySet()) {
             if (config.domains().containsKey(routed)) {

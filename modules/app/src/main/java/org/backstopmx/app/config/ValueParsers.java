@@ -42,6 +42,19 @@ final class ValueParsers {
         throw new IllegalArgumentException("must be a positive number, got " + quote(text));
     }
 
+    /** A count where 0 means none: {@code smtp.recipient-overshoot-limit}. */
+    static int nonNegativeInt(String text) {
+        try {
+            int n = Integer.parseInt(text.trim());
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the one message
+        }
+        throw new IllegalArgumentException("must be 0 or a positive number, got " + quote(text));
+    }
+
     /** {@code delivery.concurrency}: 1 to {@value #MAX_CONCURRENCY}. */
     static int concurrency(String text) {
         try {
@@ -199,6 +212,17 @@ final class ValueParsers {
 
     static String text(String text) {
         return text;
+    }
+
+    /** A plain address, {@code local@domain}: {@code smtp.postmaster}. The domain is lower-cased. */
+    static String mailbox(String text) {
+        String t = text.trim();
+        int at = t.lastIndexOf('@');
+        if (at <= 0 || at == t.length() - 1 || t.indexOf('@') != at || at > 64
+                || t.chars().anyMatch(c -> c <= ' ' || c == 127 || c == '<' || c == '>')) {
+            throw new IllegalArgumentException("must be an address like postmaster@example.org, got " + quote(text));
+        }
+        return t.substring(0, at) + "@" + hostName(t.substring(at + 1));
     }
 
     /** Our own name: a fully qualified domain name, kept as written (it is what the greeting shows). */

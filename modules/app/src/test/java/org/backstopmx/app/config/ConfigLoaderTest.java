@@ -61,6 +61,7 @@ class ConfigLoaderTest {
                   listen: 0.0.0.0:25
                   max-message-size: 20MB
                   max-recipients: 50
+                  recipient-overshoot-limit: 200
                   max-connections: 400
                   max-connections-per-ip: 10
                   idle-timeout: 2m
@@ -69,6 +70,7 @@ class ConfigLoaderTest {
                   max-errors: 5
                   max-received-headers: 30
                   worker-threads: 8
+                  postmaster: Hostmaster@Example.ORG
                   tls: { certificate: %s, key: %s }
                 domains:
                   Example.ORG:
@@ -107,8 +109,8 @@ class ConfigLoaderTest {
         assertThat(config).isEqualTo(new BackstopConfig(
                 "mx2.example.org",
                 List.of("mx3.example.org", "mx4.example.org"),
-                new SmtpConfig(new HostPort("0.0.0.0", 25), 20L << 20, 50, 400, 10, Duration.ofMinutes(2), 1024,
-                        32 * 1024, 5, 30, 8, new TlsConfig(cert, key)),
+                new SmtpConfig(new HostPort("0.0.0.0", 25), 20L << 20, 50, 200, 400, 10, Duration.ofMinutes(2), 1024,
+                        32 * 1024, 5, 30, 8, "Hostmaster@example.org", new TlsConfig(cert, key)),
                 Map.of("example.org", new DomainConfig("example.org", new HostPort("mail.example.org", 2525),
                                 Set.of("alice", "bob"), recipients, TlsMode.REQUIRED),
                         "example.net", DomainConfig.acceptAll("example.net")),

@@ -26,6 +26,13 @@ class ValidationTest {
                 // counts and sizes are positive
                 rule("smtp: { max-recipients: -1 }", "smtp.max-recipients: must be a positive number, got \"-1\""),
                 rule("smtp: { max-recipients: 0 }", "smtp.max-recipients: must be a positive number, got \"0\""),
+                rule("smtp: { recipient-overshoot-limit: -1 }",
+                        "smtp.recipient-overshoot-limit: must be 0 or a positive number, got \"-1\""),
+                rule("smtp: { postmaster: nobody }",
+                        "smtp.postmaster: must be an address like postmaster@example.org, got \"nobody\""),
+                rule("smtp: { postmaster: \"a@b@example.test\" }", "smtp.postmaster: must be an address like"),
+                rule("smtp: { postmaster: postmaster@other.test }",
+                        "smtp.postmaster: must be an address at a served domain, got \"postmaster@other.test\""),
                 rule("smtp: { max-connections: many }", "smtp.max-connections: must be a positive number, got \"many\""),
                 rule("smtp: { max-connections-per-ip: 0 }", "smtp.max-connections-per-ip: must be a positive number"),
                 rule("smtp: { max-errors: 1.5 }", "smtp.max-errors: must be a positive number, got \"1.5\""),
