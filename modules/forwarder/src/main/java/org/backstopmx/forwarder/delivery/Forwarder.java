@@ -33,6 +33,7 @@ import org.backstopmx.core.RecipientState;
 import org.backstopmx.core.RetryPolicy;
 import org.backstopmx.core.SmtpStage;
 import org.backstopmx.forwarder.DomainNames;
+import org.backstopmx.forwarder.FailurePolicy;
 import org.backstopmx.forwarder.MxResolver;
 import org.backstopmx.forwarder.RouteResolver;
 import org.backstopmx.forwarder.dsn.DsnAction;
@@ -384,8 +385,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         for (Lease lease : leases) {
             byDomain.computeIfAbsent(lease.domain(), d -> new ArrayList<>()).add(lease);
         }
-        DeliveryOutcome returned = new DeliveryOutcome.Permanent(null, null, SmtpStage.ADMIN,
-                "returned to the sender by the administrator");
+        DeliveryOutcome returned = FailurePolicy.returnedByAdmin();
         int failed = 0;
         for (Map.Entry<String, List<Lease>> e : byDomain.entrySet()) {
             List<DeliveryOutcome> outcomes = e.getValue().stream().map(l -> returned).toList();
@@ -686,7 +686,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
      * sender is told.
      */
     private void holdBack(List<Job> jobs, DestinationHealth.Down down) {
-        DeliveryOutcome held = heldBack(down);
+        DeliveryOutcome held = FailurePolicy.destinationDown(down.failure(), down.since());
         Instant now = clock.instant();
         List<MailQueue.Outcome> batch = new ArrayList<>();
         try {
@@ -876,7 +876,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         }
         Optional<DestinationHealth.Down> down = health.down(job.domain());
         if (down.isPresent()) {
-            DeliveryOutcome held = heldBack(down.get());
+            DeliveryOutcome held = FailurePolicy.destinationDown(down.get().failure(), down.get().since());
             record(job, envelope.get(), job.leases().stream().map(l -> held).toList());
             return client;
         }
@@ -897,7 +897,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         long started = System.nanoTime();
         List<RecipientOutcome> results = client.send(message(envelope.get(), job));
         metrics.delivery(System.nanoTime() - started);
-        if (reused && lostBeforeAnyReply(results)) {
+        if (reused && results.stream().map(RecipientOutcome::outcome).allMatch(FailurePolicy::lostBeforeAnyReply)) {
             // a parked connection the server had closed meanwhile: not the recipients' fault, try a fresh one
             closeQuietly(client);
             client = openSession(job, envelope.get());
@@ -922,7 +922,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     private RelayClient openSession(Job job, Envelope envelope) {
         Connector.Opened opened = connector.open(job.domain());
         if (opened instanceof Connector.Refused refused) {
-            if (refused.contactedHost()) {
+            if (FailurePolicy.marksDestinationDown(refused.contactedHost())) {
                 health.markDown(job.domain(), refused.outcome(), clock.instant());
             }
             record(job, envelope, job.leases().stream().map(l -> refused.outcome()).toList());
@@ -945,19 +945,6 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
                 throw new java.io.IOException(e.getMessage(), e);
             }
         });
-    }
-
-    /** All recipients transient at MAIL (or RSET) without any reply: the connection was dead before the message. */
-    private static boolean lostBeforeAnyReply(List<RecipientOutcome> results) {
-        return results.stream().allMatch(r -> r.outcome() instanceof DeliveryOutcome.Transient
-                && r.outcome().reply() == null && r.outcome().stage() == SmtpStage.MAIL);
-    }
-
-    /** What a recipient of a down destination records: the destination's last failure, without a new attempt. */
-    private static DeliveryOutcome heldBack(DestinationHealth.Down down) {
-        DeliveryOutcome f = down.failure();
-        String detail = "destination down since " + down.since() + " (" + f.describe() + ")";
-        return new DeliveryOutcome.Transient(f.reply(), f.host(), f.stage(), detail);
     }
 
     /**
@@ -1060,8 +1047,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         } catch (Throwable t) {
             probeLoop.failed("probe of " + destination, t);
             try {
-                health.probeFailed(destination, new DeliveryOutcome.Transient(null, null, SmtpStage.CONNECT,
-                        String.valueOf(t)), clock.instant());
+                health.probeFailed(destination, FailurePolicy.localError(t), clock.instant());
             } catch (RuntimeException e) {
                 LOG.debug("probe of {}: cannot record the failure", destination, e);
             }
