@@ -10,9 +10,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import org.backstopmx.core.Lease;
 import org.backstopmx.core.Liveness;
 import org.backstopmx.core.MailQueue;
@@ -26,12 +23,13 @@ import org.slf4j.LoggerFactory;
  * ({@link MailQueue#leaseDue}), at most {@code maxInFlight} unrecorded at once, groups them into jobs (one message and
  * its recipients for one domain) and hands them to the {@link Lanes}; defers at once those of a destination that is
  * down; starts the probes that are due; sleeps until new mail, a finished job, the next due time or the next probe.
- * It owns the in-flight count, the wake signal and the stop flag.
+ * It waits on {@link InFlight}, which holds the in-flight count, the wake signal and the stop flag.
  *
  * <p>Moves recipients from due to leased (the claim) and gives back, due as they were, the claims a lane has no room
  * for or that a failure cut short, so nothing is left counted in flight. Nothing that goes wrong in a turn ends the
  * loop: the failure goes to {@link Liveness} (logged once per run of failures, with its cause) and the next turn comes
- * after a pause. Nothing interrupts it: {@link #stop()} raises a flag and signals, and the loop ends at its next turn.
+ * after a pause. Nothing interrupts it: {@link #stop()} raises the flag and signals, and the loop ends at its next
+ * turn.
  */
 final class DeliveryScheduler {
     private static final Logger LOG = LoggerFactory.getLogger(DeliveryScheduler.class);
@@ -55,10 +53,7 @@ final class DeliveryScheduler {
     private final ConnectionCache cache;
     private final Clock clock;
 
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition changed = lock.newCondition();
-    private int inFlight;
-    private boolean wakeRequested;
+    private final InFlight inFlight;
     /** Destinations skipped by the last claim because their lanes were full (scheduler thread only). */
     private Set<String> saturated = Set.of();
     /**
@@ -66,14 +61,14 @@ final class DeliveryScheduler {
      * recipients in the due index, so it is not repeated within {@link #SKIP_CLAIM_INTERVAL} unless new work arrived.
      */
     private Instant fruitlessSkipAt = Instant.MIN;
-    private volatile boolean newWork;
-    private volatile boolean closed;
     private Thread thread;
     private volatile Liveness.Loop deliveryLoop;
 
-    /** @param lanes built with {@link #finished} as their callback */
-    DeliveryScheduler(ForwarderSettings settings, MailQueue queue, Lanes lanes, DownDestinations down,
-            OutcomeRecorder recorder, ConnectionCache cache, Liveness.Loop deliveryLoop, Clock clock) {
+    /** @param inFlight the signals shared with the lanes (which count finished jobs out of it) */
+    DeliveryScheduler(ForwarderSettings settings, MailQueue queue, InFlight inFlight, Lanes lanes,
+            DownDestinations down, OutcomeRecorder recorder, ConnectionCache cache, Liveness.Loop deliveryLoop,
+            Clock clock) {
+        this.inFlight = inFlight;
         this.settings = settings;
         this.queue = queue;
         this.lanes = lanes;
@@ -85,18 +80,13 @@ final class DeliveryScheduler {
     }
 
     /** Starts the scheduler thread, beating in {@code loop}; failures to give back claims go to {@code delivery}. */
-    void start(ThreadFactory threads, Liveness.Loop loop, Liveness.Loop delivery) {
-        lock.lock();
-        try {
-            if (thread != null) {
-                throw new IllegalStateException("already started");
-            }
-            deliveryLoop = delivery;
-            thread = threads.newThread(() -> schedule(loop));
-            thread.start();
-        } finally {
-            lock.unlock();
+    synchronized void start(ThreadFactory threads, Liveness.Loop loop, Liveness.Loop delivery) {
+        if (thread != null) {
+            throw new IllegalStateException("already started");
         }
+        deliveryLoop = delivery;
+        thread = threads.newThread(() -> schedule(loop));
+        thread.start();
     }
 
     /**
@@ -104,14 +94,10 @@ final class DeliveryScheduler {
      * queue call it is in. Returns false when the wait was interrupted.
      */
     boolean stop() {
+        inFlight.stop();
         Thread s;
-        lock.lock();
-        try {
-            closed = true;
+        synchronized (this) {
             s = thread;
-            changed.signalAll();
-        } finally {
-            lock.unlock();
         }
         if (s == null) {
             return true;
@@ -126,29 +112,6 @@ final class DeliveryScheduler {
                     STOP_WAIT.toSeconds());
         }
         return true;
-    }
-
-    /** Asks the scheduler to look at the queue now (new mail, a flush). Cheap; callable from any thread. */
-    void wake() {
-        newWork = true;
-        lock.lock();
-        try {
-            wakeRequested = true;
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** A job handed out is done with: its recipients no longer count in flight. */
-    void finished(Job job) {
-        lock.lock();
-        try {
-            inFlight -= job.leases().size();
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
     }
 
     /**
@@ -170,17 +133,8 @@ final class DeliveryScheduler {
                 total += Math.max(n, 0);
                 continue;
             }
-            lock.lock();
-            try {
-                if (inFlight == 0 && !wakeRequested) {
-                    return total;
-                }
-                wakeRequested = false;
-                if (inFlight > 0) {
-                    changed.await(1, TimeUnit.SECONDS);
-                }
-            } finally {
-                lock.unlock();
+            if (inFlight.settledOrWait()) {
+                return total;
             }
         }
     }
@@ -188,8 +142,8 @@ final class DeliveryScheduler {
     private void schedule(Liveness.Loop loop) {
         LOG.info("forwarder started: concurrency {} per destination, probe every {}", settings.concurrency(),
                 settings.probeInterval());
-        down.probeWaiting(() -> closed);
-        while (!closed) {
+        down.probeWaiting(inFlight::stopping);
+        while (!inFlight.stopping()) {
             loop.beat();
             try {
                 cache.closeStale();
@@ -199,29 +153,14 @@ final class DeliveryScheduler {
                 }
                 loop.succeeded(); // a whole turn: a run of failures ends only when nothing in a turn failed
             } catch (Throwable t) {
-                if (closed) {
+                if (inFlight.stopping()) {
                     break;
                 }
-                pause(loop.failed("scheduling deliveries", t));
+                inFlight.pause(loop.failed("scheduling deliveries", t));
             }
         }
         loop.stopped();
         LOG.info("forwarder stopped");
-    }
-
-    /** Waits {@code pause}, or until {@link #stop()}; new mail does not cut it short. */
-    private void pause(Duration pause) {
-        lock.lock();
-        try {
-            long nanos = pause.toNanos();
-            while (nanos > 0 && !closed) {
-                nanos = changed.awaitNanos(nanos);
-            }
-        } catch (InterruptedException e) {
-            // nothing interrupts the scheduler on purpose; the pause is over
-        } finally {
-            lock.unlock();
-        }
     }
 
     private void sleepUntilSomethingHappens() throws QueueException, InterruptedException {
@@ -236,16 +175,7 @@ final class DeliveryScheduler {
         if (probe.isPresent() && probe.get().isBefore(until)) {
             until = probe.get();
         }
-        long millis = Duration.between(now, until).toMillis();
-        lock.lock();
-        try {
-            if (!wakeRequested && millis > 0) {
-                changed.await(millis, TimeUnit.MILLISECONDS);
-            }
-            wakeRequested = false;
-        } finally {
-            lock.unlock();
-        }
+        inFlight.sleep(Duration.between(now, until).toMillis());
     }
 
     /**
@@ -254,24 +184,16 @@ final class DeliveryScheduler {
      * finished job, so the queue sees few large claims.
      */
     private int dispatchDue() throws InterruptedException, QueueException {
-        int room;
-        lock.lock();
-        try {
-            room = settings.maxInFlight() - inFlight;
-            int worthIt = inFlight == 0 ? 1 : Math.min(settings.leaseBatch(), Math.max(1, settings.maxInFlight() / 4));
-            if (room < worthIt) {
-                changed.await(1, TimeUnit.SECONDS); // jobs finishing make room
-                return -1;
-            }
-        } finally {
-            lock.unlock();
+        int room = inFlight.roomOrWait(settings.maxInFlight(), settings.leaseBatch());
+        if (room < 0) {
+            return -1; // jobs finishing make room
         }
         saturated = lanes.saturated();
         Instant now = clock.instant();
-        if (!saturated.isEmpty() && !newWork && now.isBefore(fruitlessSkipAt.plus(SKIP_CLAIM_INTERVAL))) {
+        if (!saturated.isEmpty() && !inFlight.newWork() && now.isBefore(fruitlessSkipAt.plus(SKIP_CLAIM_INTERVAL))) {
             return 0; // nothing but the full lanes' mail was due a moment ago, and no new mail came since
         }
-        newWork = false;
+        inFlight.takeNewWork();
         List<Lease> leases = queue.leaseDue(Math.min(room, settings.leaseBatch()), settings.leaseTime(), saturated);
         if (leases.isEmpty() && !saturated.isEmpty()) {
             fruitlessSkipAt = now;
@@ -279,13 +201,8 @@ final class DeliveryScheduler {
         if (leases.isEmpty()) {
             return 0;
         }
-        lock.lock();
-        try {
-            inFlight += leases.size();
-        } finally {
-            lock.unlock();
-        }
-        if (closed) {
+        inFlight.claimed(leases.size());
+        if (inFlight.stopping()) {
             giveBack(leases);
             return 0;
         }
@@ -306,7 +223,7 @@ final class DeliveryScheduler {
                     try {
                         recorder.deferForDown(domainJobs, isDown.get());
                     } finally {
-                        domainJobs.forEach(this::finished);
+                        domainJobs.forEach(inFlight::finished);
                     }
                     continue;
                 }
@@ -359,13 +276,7 @@ final class DeliveryScheduler {
         } catch (Throwable t) {
             deliveryLoop.failed("giving back " + leases.size() + " claims (they come due when their lease ends)", t);
         } finally {
-            lock.lock();
-            try {
-                inFlight -= leases.size();
-                changed.signalAll();
-            } finally {
-                lock.unlock();
-            }
+            inFlight.done(leases.size());
         }
     }
 }

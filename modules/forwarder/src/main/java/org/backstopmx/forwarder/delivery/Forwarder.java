@@ -59,6 +59,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     private final ConnectionCache cache;
     private final DownDestinations down;
     private final Lanes lanes;
+    private final InFlight inFlight = new InFlight();
     private final DeliveryScheduler scheduler;
     private final EtrnGate etrnGate;
     private final AdminActions admin;
@@ -74,17 +75,18 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         this.connector = new Connector(routes, dns, settings);
         this.pool = Executors.newCachedThreadPool(named("backstop-delivery"));
         this.cache = new ConnectionCache(settings.connectionReuseTime(), clock);
-        this.down = new DownDestinations(settings.probeInterval(), connector, queue, pool, this::wake, clock);
+        this.down = new DownDestinations(settings.probeInterval(), connector, queue, pool, inFlight::wake, clock);
         this.down.listener(metrics::destination);
         Bouncer bouncer = new Bouncer(queue, new DsnComposer(settings.hostname(), settings.bounceSizeLimit(), clock),
                 settings.hostname(), clock);
         OutcomeRecorder recorder = new OutcomeRecorder(queue, policy, bouncer, metrics, settings.delayWarning(), clock);
         DeliveryAttempt attempt = new DeliveryAttempt(queue, connector, cache, down, recorder, metrics, clock);
         Liveness.Loop unwatched = new Liveness(clock).register("backstop-delivery", null);
-        this.lanes = new Lanes(settings, pool, attempt, cache, this::finished, unwatched);
-        this.scheduler = new DeliveryScheduler(settings, queue, lanes, down, recorder, cache, unwatched, clock);
+        this.lanes = new Lanes(settings, pool, attempt, cache, inFlight::finished, unwatched);
+        this.scheduler = new DeliveryScheduler(settings, queue, inFlight, lanes, down, recorder, cache, unwatched,
+                clock);
         this.etrnGate = new EtrnGate(routes, connector, down);
-        this.admin = new AdminActions(queue, recorder, down, routes, settings.leaseTime(), this::wake);
+        this.admin = new AdminActions(queue, recorder, down, routes, settings.leaseTime(), inFlight::wake);
         queue.onArrival(this); // last: the queue may call back from now on
     }
 
@@ -128,11 +130,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
 
     /** Asks the scheduler to look at the queue now (new mail, a flush). Cheap; callable from any thread. */
     public void wake() {
-        scheduler.wake();
-    }
-
-    private void finished(Job job) {
-        scheduler.finished(job);
+        inFlight.wake();
     }
 
     /**
