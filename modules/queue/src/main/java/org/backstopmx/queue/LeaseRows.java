@@ -249,7 +249,7 @@ final class LeaseRows {
      * those leased right now, whose attempt is running. Returns how many recipients of the domain are pending at all
      * (QUEUED or DEFERRED, leased or not), so the caller can tell "flushing" from "nothing waiting".
      */
-    static int expedite(Connection c, String domain, Instant now) throws SQLException {
+    static int flush(Connection c, String domain, Instant now) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("UPDATE recipient SET next_attempt_at = ?"
                 + " WHERE domain = ? AND state IN ('QUEUED', 'DEFERRED') AND next_attempt_at > ?"
                 + " AND (lease_until IS NULL OR lease_until <= ?)")) {

@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * ({@link FailurePolicy#marksDestinationDown}); while down, its recipients coming due are deferred without a
  * connection (no thundering herd on a primary that is starting up) and only the probe (connect, EHLO, QUIT) knocks,
  * every {@code probe.interval}. The first session that opens (probe, delivery or ETRN) marks it up again, and its whole
- * queue is made due at once ({@link MailQueue#expedite}): the flush.
+ * queue is made due at once ({@link MailQueue#flush}): the flush.
  *
  * <p>Moves no recipient state itself except through the flush (pending recipients become due now). A probe that fails
  * for any reason keeps the destination down until the next one; a failure of our own is reported to the probe loop
@@ -126,7 +126,7 @@ final class DownDestinations {
     int flush(String domain) throws QueueException {
         String d = DomainNames.normalize(domain);
         markUp(d, clock.instant());
-        int pending = queue.expedite(d);
+        int pending = queue.flush(d);
         if (pending > 0) {
             LOG.info("flushing {}: {} recipients pending", d, pending);
             wake.run();

@@ -31,6 +31,11 @@ import org.slf4j.LoggerFactory;
  * next one (in the same write when pipelining).
  *
  * <p>Not thread-safe: one thread per connection.
+ *
+ * <p>Over 300 lines on purpose: it is one SMTP dialogue (greeting, EHLO/HELO, STARTTLS, the pipelined or lock-step
+ * transaction, QUIT) over one connection's state; the transport, the capabilities, the envelope commands, the body
+ * copy and the reply parsing are already their own classes, and what each reply means is
+ * {@link org.backstopmx.forwarder.FailurePolicy}'s.
  */
 public final class RelayClient implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RelayClient.class);
