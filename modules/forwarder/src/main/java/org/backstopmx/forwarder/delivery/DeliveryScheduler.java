@@ -79,6 +79,10 @@ final class DeliveryScheduler {
         this.clock = clock;
     }
 
+    synchronized boolean started() {
+        return thread != null;
+    }
+
     /** Starts the scheduler thread, beating in {@code loop}; failures to give back claims go to {@code delivery}. */
     synchronized void start(ThreadFactory threads, Liveness.Loop loop, Liveness.Loop delivery) {
         if (thread != null) {

@@ -111,7 +111,10 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
      * Starts the scheduler thread. The scheduler beats in {@code liveness} at every turn (at most
      * {@link #SCHEDULER_BOUND} apart), and the scheduler, the workers and the probes report their failures there.
      */
-    public void start(Liveness liveness) {
+    public synchronized void start(Liveness liveness) {
+        if (scheduler.started()) {
+            throw new IllegalStateException("already started"); // before registering loops nobody would beat
+        }
         Liveness.Loop loop = liveness.register("backstop-scheduler", SCHEDULER_BOUND);
         Liveness.Loop delivery = liveness.register("backstop-delivery", null);
         lanes.watch(delivery);
