@@ -19,8 +19,8 @@ PORT_IN=2527; PORT_PRIMARY=2628
 OUT=$BENCH/results/backstop-$(date +%Y%m%d-%H%M%S); mkdir -p "$OUT"
 
 cd "$ROOT"
-[[ -f modules/app/target/backstop.jar ]] || mvn -q -B -DskipTests package
-mvn -q -B -pl modules/app test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$OUT/cp.txt" >/dev/null
+. "$HERE/lib.sh"
+build_backstop "$OUT" classpath
 CP="modules/app/target/test-classes:$(cat "$OUT/cp.txt")"
 
 if [[ $POSTFIX == 1 ]]; then "$HERE/postfix-setup.sh" >"$OUT/postfix-setup.log" 2>&1 || { cat "$OUT/postfix-setup.log"; exit 1; }; fi

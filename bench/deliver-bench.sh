@@ -18,7 +18,8 @@ PORT_IN=2527; PORT_PRIMARY=2628
 OUT=$BENCH/results/deliver-$(date +%Y%m%d-%H%M%S); mkdir -p "$OUT"
 
 cd "$ROOT"
-[[ -f modules/app/target/backstop.jar ]] || mvn -q -B -DskipTests package
+. "$HERE/lib.sh"
+build_backstop "$OUT"
 if [[ $POSTFIX == 1 ]]; then "$HERE/postfix-setup.sh" >"$OUT/postfix-setup.log" 2>&1 || { cat "$OUT/postfix-setup.log"; exit 1; }; fi
 
 QUEUE=$BENCH/backstop-queue; rm -rf "$QUEUE"

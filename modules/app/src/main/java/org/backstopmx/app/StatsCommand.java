@@ -1,5 +1,6 @@
 package org.backstopmx.app;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -19,6 +20,9 @@ final class StatsCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the figures as JSON.")
     boolean json;
 
+    /** What "ago" is measured from; a test sets its own. */
+    Clock clock = Clock.systemUTC();
+
     @Override
     public Integer call() {
         return access.run((admin, out) -> {
@@ -34,7 +38,7 @@ final class StatsCommand implements Callable<Integer> {
                 out.printf("recipients %-8s %d%n", e.getKey().toLowerCase(java.util.Locale.ROOT) + ":", e.getValue());
             }
             if (s.oldestReceivedAt() != null) {
-                Duration age = Duration.between(Instant.parse(s.oldestReceivedAt()), Instant.now());
+                Duration age = Duration.between(Instant.parse(s.oldestReceivedAt()), clock.instant());
                 out.printf("oldest message:     %s (%s ago)%n", s.oldestReceivedAt(), human(age));
             } else {
                 out.println("oldest message:     none");
@@ -49,7 +53,7 @@ final class StatsCommand implements Callable<Integer> {
                 for (QueueViews.Domain d : s.domains()) {
                     out.printf("%-32s %8d %8d %8d  %s%n", d.domain(), d.queued(), d.deferred(), d.held(),
                             d.oldestReceivedAt() == null ? "-"
-                                    : human(Duration.between(Instant.parse(d.oldestReceivedAt()), Instant.now()))
+                                    : human(Duration.between(Instant.parse(d.oldestReceivedAt()), clock.instant()))
                                             + " ago");
                 }
             }

@@ -144,7 +144,7 @@ public interface MailQueue extends AutoCloseable {
      *
      * @param domain lower case, as in {@link Lease#domain()}
      */
-    int expedite(String domain) throws QueueException;
+    int flush(String domain) throws QueueException;
 
     /**
      * {@code queue hold}: moves the message's QUEUED and DEFERRED recipients to HELD, durably. A held recipient is not

@@ -29,6 +29,14 @@ public enum RecipientState {
         return this == QUEUED || this == DEFERRED || this == HELD;
     }
 
+    /**
+     * Whether a recipient in this state is tried when its next attempt time comes (QUEUED, DEFERRED): the due states.
+     * A HELD one waits for a release.
+     */
+    public boolean isScheduled() {
+        return this == QUEUED || this == DEFERRED;
+    }
+
     public boolean isFinal() {
         return !isPending();
     }

@@ -131,10 +131,12 @@ public final class RouteResolver {
             return implicitMx(config.selfNames(), name, relay);
         }
         if (answer instanceof MxAnswer.NullMx) {
-            return nowhere(name, relay, "5.1.10", "4.4.4", "domain " + name + " accepts no mail (null MX, RFC 7505)");
+            return nowhere(relay, FailurePolicy.Unroutable.NULL_MX, name,
+                    "domain " + name + " accepts no mail (null MX, RFC 7505)");
         }
         if (answer instanceof MxAnswer.NxDomain) {
-            return nowhere(name, relay, "5.1.2", "4.4.4", "domain " + name + " does not exist (NXDOMAIN)");
+            return nowhere(relay, FailurePolicy.Unroutable.NO_SUCH_DOMAIN, name,
+                    "domain " + name + " does not exist (NXDOMAIN)");
         }
         MxAnswer.TemporaryFailure t = (MxAnswer.TemporaryFailure) answer;
         return temporary(name, "MX", t.failure(), t.detail());
@@ -156,7 +158,7 @@ public final class RouteResolver {
             }
         }
         if (usable.isEmpty()) {
-            return nowhere(name, relay, "5.4.6", "4.4.6",
+            return nowhere(relay, FailurePolicy.Unroutable.LOOP, name,
                     "mail for " + name + " loops back to myself (we are its best MX, preference " + own + ")");
         }
         List<Destination> out = new ArrayList<>();
@@ -191,7 +193,8 @@ public final class RouteResolver {
     /** RFC 5321 §5.1: no MX records, so the domain itself is the only host, "with a preference of 0". */
     private Route implicitMx(Set<String> selfNames, String name, boolean relay) {
         if (selfNames.contains(name)) {
-            return nowhere(name, relay, "5.4.6", "4.4.6", "mail for " + name + " loops back to myself (implicit MX)");
+            return nowhere(relay, FailurePolicy.Unroutable.LOOP, name,
+                    "mail for " + name + " loops back to myself (implicit MX)");
         }
         AddressAnswer a = dns.addresses(name);
         if (a instanceof AddressAnswer.Addresses found) {
@@ -201,19 +204,21 @@ public final class RouteResolver {
             return temporary(name, "A/AAAA", t.failure(), t.detail());
         }
         // NXDOMAIN right after NODATA for MX: the zone changed in between; either way there is no host
-        return nowhere(name, relay, "5.4.4", "4.4.4", "domain " + name + " has neither MX nor address records");
+        return nowhere(relay, FailurePolicy.Unroutable.NO_HOST, name,
+                "domain " + name + " has neither MX nor address records");
     }
 
-    private static Route nowhere(String name, boolean relay, String failStatus, String deferStatus, String reason) {
-        if (!relay) {
-            return new Fail(failStatus, reason);
+    private static Route nowhere(boolean relay, FailurePolicy.Unroutable why, String name, String reason) {
+        if (relay) {
+            // Served domain: we accepted this mail as its backup, so it waits for the operator (a route, or DNS fixed).
+            LOG.warn("served domain {}: {}; its mail waits: fix its DNS or configure domains.{}.route", name, reason,
+                    name);
         }
-        // Served domain: we accepted this mail as its backup, so it waits for the operator (a route, or DNS fixed).
-        LOG.warn("served domain {}: {}; its mail waits: fix its DNS or configure domains.{}.route", name, reason, name);
-        return new Defer(deferStatus, reason, true);
+        return why.route(relay, reason);
     }
 
     private static Route temporary(String name, String question, DnsFailure failure, String detail) {
-        return new Defer("4.4.3", "DNS " + question + " lookup for " + name + " failed: " + failure + " (" + detail + ")", false);
+        return FailurePolicy.dnsFailure(
+                "DNS " + question + " lookup for " + name + " failed: " + failure + " (" + detail + ")");
     }
 }

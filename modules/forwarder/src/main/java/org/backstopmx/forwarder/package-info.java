@@ -3,9 +3,11 @@
  * sender's MX).
  *
  * <p>Owns route resolution and, in {@code org.backstopmx.forwarder.smtp}, the SMTP client that relays a stored message
- * byte for byte ({@code RelayClient}); {@code org.backstopmx.forwarder.delivery.Forwarder} drives them (leasing, lanes
- * per destination, down/up and probing, ETRN, outcomes) and {@code org.backstopmx.forwarder.dsn} writes the delivery
- * status notifications it queues.
+ * byte for byte ({@code RelayClient}); {@code org.backstopmx.forwarder.delivery} drives them (claims, lanes per
+ * destination, down/up and probing, ETRN, outcomes: one class each) and {@code org.backstopmx.forwarder.dsn} writes the
+ * delivery status notifications it queues. {@link org.backstopmx.forwarder.FailurePolicy} is the one place that says
+ * what a reply, a lost session, a DNS answer or a local condition means, and names every enhanced status code the
+ * forwarder makes up itself.
  * {@link org.backstopmx.forwarder.RouteResolver} turns a recipient domain into a
  * {@link org.backstopmx.forwarder.Route} (configured routes first, then MX records with the RFC 5321 §5.1 rule,
  * implicit MX, null MX per RFC 7505), asking DNS through the small {@link org.backstopmx.forwarder.MxResolver}

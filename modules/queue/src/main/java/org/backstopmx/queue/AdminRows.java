@@ -77,7 +77,7 @@ final class AdminRows {
         List<Lease> leases = new ArrayList<>();
         try (PreparedStatement select = c.prepareStatement("SELECT id, address, domain, dsn_notify, orcpt, attempts,"
                 + " state, last_attempt_at FROM recipient WHERE message_id = ?"
-                + " AND state IN ('QUEUED', 'DEFERRED', 'HELD')" + NOT_LEASED + " ORDER BY position");
+                + " AND state IN " + StateSql.PENDING + NOT_LEASED + " ORDER BY position");
              PreparedStatement claim = c.prepareStatement("UPDATE recipient SET lease_until = ?, lease_owner = ?,"
                      + " next_attempt_at = CASE WHEN state = 'HELD' THEN NULL ELSE ? END WHERE id = ?")) {
             select.setString(1, id.value());
@@ -106,7 +106,7 @@ final class AdminRows {
     static Set<String> pendingDomains(Connection c) throws SQLException {
         Set<String> domains = new TreeSet<>();
         try (PreparedStatement p = c.prepareStatement("SELECT DISTINCT domain FROM recipient"
-                + " WHERE state IN ('QUEUED', 'DEFERRED')");
+                + " WHERE state IN " + StateSql.SCHEDULED);
              ResultSet rs = p.executeQuery()) {
             while (rs.next()) {
                 domains.add(rs.getString(1));
@@ -128,7 +128,7 @@ final class AdminRows {
         }
         Map<String, Instant> oldest = new java.util.HashMap<>();
         try (PreparedStatement p = c.prepareStatement("SELECT r.domain, MIN(m.received_at) FROM recipient r"
-                + " JOIN message m ON m.id = r.message_id WHERE r.state IN ('QUEUED', 'DEFERRED', 'HELD')"
+                + " JOIN message m ON m.id = r.message_id WHERE r.state IN " + StateSql.PENDING
                 + " GROUP BY r.domain");
                 ResultSet rs = p.executeQuery()) {
             while (rs.next()) {

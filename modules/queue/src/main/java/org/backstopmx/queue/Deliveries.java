@@ -265,12 +265,12 @@ final class Deliveries {
         }
     }
 
-    /** See {@link org.backstopmx.core.MailQueue#expedite}. */
-    int expedite(String domain) throws QueueException {
-        lifecycle.enter("expedite " + domain);
+    /** See {@link org.backstopmx.core.MailQueue#flush}. */
+    int flush(String domain) throws QueueException {
+        lifecycle.enter("flush " + domain);
         try {
             // Moves schedules earlier only: losing it in a crash loses nothing (a restart makes leases due anyway).
-            return db.transaction(c -> LeaseRows.expedite(c, domain, clock.instant()));
+            return db.transaction(c -> LeaseRows.flush(c, domain, clock.instant()));
         } catch (SQLException | RuntimeException e) {
             throw StorageFailure.of("cannot flush " + domain, e, disk, 0);
         } finally {

@@ -126,7 +126,7 @@ public final class H2MailQueue implements MailQueue {
                 throw DatabaseGuard.damaged(file, "H2 cannot open it (" + e.getMessage() + ")", e);
             }
             DatabaseGuard.afterOpen(dir, db.read(QueueDatabase::storeVersion), closedAt);
-            db.read(SchemaMigrator::migrate);
+            db.read(c -> SchemaMigrator.migrate(c, clock));
             QueueCounters counters = new QueueCounters();
             try {
                 StartupRecovery.run(db, spool, quarantine, clock.instant());
@@ -288,8 +288,8 @@ public final class H2MailQueue implements MailQueue {
     }
 
     @Override
-    public int expedite(String domain) throws QueueException {
-        return deliveries.expedite(Objects.requireNonNull(domain, "domain"));
+    public int flush(String domain) throws QueueException {
+        return deliveries.flush(Objects.requireNonNull(domain, "domain"));
     }
 
     @Override

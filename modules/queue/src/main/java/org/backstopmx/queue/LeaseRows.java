@@ -29,7 +29,7 @@ final class LeaseRows {
      */
     static final String DUE = "SELECT id, message_id, address, domain, dsn_notify, orcpt, attempts, state,"
             + " next_attempt_at, last_attempt_at FROM recipient"
-            + " WHERE next_attempt_at <= ? AND state IN ('QUEUED', 'DEFERRED')"
+            + " WHERE next_attempt_at <= ? AND state IN " + StateSql.SCHEDULED
             + " ORDER BY next_attempt_at LIMIT ?";
 
     /**
@@ -37,7 +37,7 @@ final class LeaseRows {
      * row waits for the row lock, then H2 evaluates the condition again on the committed row, which is no longer due.
      */
     private static final String CLAIM = "UPDATE recipient SET next_attempt_at = ?, lease_until = ?, lease_owner = ?"
-            + " WHERE id = ? AND state IN ('QUEUED', 'DEFERRED') AND next_attempt_at <= ?";
+            + " WHERE id = ? AND state IN " + StateSql.SCHEDULED + " AND next_attempt_at <= ?";
 
     private static final String RECORD = "UPDATE recipient SET state = ?, attempts = attempts + 1,"
             + " next_attempt_at = ?, last_reply = ?, last_host = ?, last_attempt_at = ?,"
@@ -208,7 +208,7 @@ final class LeaseRows {
     /** Whether any recipient of the lease's message other than the lease's own is still QUEUED, DEFERRED or HELD. */
     static boolean hasPendingBesides(Connection c, Lease lease) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM recipient WHERE message_id = ? AND id <> ?"
-                + " AND state IN ('QUEUED', 'DEFERRED', 'HELD') LIMIT 1")) {
+                + " AND state IN " + StateSql.PENDING + " LIMIT 1")) {
             p.setString(1, lease.queueId().value());
             p.setLong(2, lease.recipientId());
             try (ResultSet rs = p.executeQuery()) {
@@ -249,9 +249,9 @@ final class LeaseRows {
      * those leased right now, whose attempt is running. Returns how many recipients of the domain are pending at all
      * (QUEUED or DEFERRED, leased or not), so the caller can tell "flushing" from "nothing waiting".
      */
-    static int expedite(Connection c, String domain, Instant now) throws SQLException {
+    static int flush(Connection c, String domain, Instant now) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("UPDATE recipient SET next_attempt_at = ?"
-                + " WHERE domain = ? AND state IN ('QUEUED', 'DEFERRED') AND next_attempt_at > ?"
+                + " WHERE domain = ? AND state IN " + StateSql.SCHEDULED + " AND next_attempt_at > ?"
                 + " AND (lease_until IS NULL OR lease_until <= ?)")) {
             p.setObject(1, now);
             p.setString(2, domain);
@@ -260,7 +260,7 @@ final class LeaseRows {
             p.executeUpdate();
         }
         try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM recipient"
-                + " WHERE domain = ? AND state IN ('QUEUED', 'DEFERRED')")) {
+                + " WHERE domain = ? AND state IN " + StateSql.SCHEDULED)) {
             p.setString(1, domain);
             try (ResultSet rs = p.executeQuery()) {
                 rs.next();
@@ -292,7 +292,7 @@ final class LeaseRows {
     /** The earliest next attempt time of any pending recipient (leases included), read from the due index. */
     static Optional<Instant> nextDue(Connection c) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("SELECT next_attempt_at FROM recipient"
-                + " WHERE next_attempt_at IS NOT NULL AND state IN ('QUEUED', 'DEFERRED')"
+                + " WHERE next_attempt_at IS NOT NULL AND state IN " + StateSql.SCHEDULED
                 + " ORDER BY next_attempt_at LIMIT 1")) {
             try (ResultSet rs = p.executeQuery()) {
                 return rs.next() ? Optional.of(rs.getObject(1, Instant.class)) : Optional.empty();
@@ -307,7 +307,7 @@ final class LeaseRows {
     static int releaseAll(Connection c, Instant now) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("UPDATE recipient SET next_attempt_at = ?,"
                 + " lease_until = NULL, lease_owner = NULL"
-                + " WHERE lease_until IS NOT NULL AND next_attempt_at > ? AND state IN ('QUEUED', 'DEFERRED')")) {
+                + " WHERE lease_until IS NOT NULL AND next_attempt_at > ? AND state IN " + StateSql.SCHEDULED)) {
             p.setObject(1, now);
             p.setObject(2, now);
             return p.executeUpdate();

@@ -82,7 +82,7 @@ public final class QueueRebuild {
             }
             QueueDatabase db = QueueDatabase.open(dir);
             try {
-                db.read(SchemaMigrator::migrate);
+                db.read(c -> SchemaMigrator.migrate(c, clock));
                 StartupRecovery.insert(db, plan.restore(), clock.instant());
                 db.checked();
             } finally {

@@ -9,7 +9,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Instant;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -39,11 +39,12 @@ final class SchemaMigrator {
     }
 
     /**
-     * Brings the schema up to {@link #latestVersion()}; returns the version found before.
+     * Brings the schema up to {@link #latestVersion()}, recording each script applied at {@code clock}'s time; returns
+     * the version found before.
      *
      * @throws SQLException also when the database is newer than this code, which must not touch it
      */
-    static int migrate(Connection c) throws SQLException {
+    static int migrate(Connection c, Clock clock) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS schema_version ("
                     + "version INT NOT NULL PRIMARY KEY, script VARCHAR(200) NOT NULL,"
@@ -70,7 +71,7 @@ final class SchemaMigrator {
                     "INSERT INTO schema_version (version, script, applied_at) VALUES (?, ?, ?)")) {
                 p.setInt(1, version);
                 p.setString(2, script);
-                p.setObject(3, Instant.now());
+                p.setObject(3, clock.instant());
                 p.executeUpdate();
             }
             LOG.info("queue schema: applied {}", script);

@@ -53,7 +53,7 @@ class AdminOperationsTest {
         assertThat(states(id)).containsOnly(RecipientState.HELD);
         assertThat(queue.leaseDue(10, LEASE)).isEmpty();
         assertThat(queue.nextDue()).isEmpty();
-        assertThat(queue.expedite("example.org")).isZero(); // a flush does not release held mail
+        assertThat(queue.flush("example.org")).isZero(); // a flush does not release held mail
         assertThat(queue.pendingDomains()).isEmpty();
         assertThat(queue.stats().recipients(RecipientState.HELD)).isEqualTo(2);
         assertThat(queue.hold(id)).contains(0);

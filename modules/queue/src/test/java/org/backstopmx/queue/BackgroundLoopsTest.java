@@ -12,6 +12,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.SyncFailedException;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -58,7 +59,7 @@ class BackgroundLoopsTest {
     private QueueDatabase database() throws SQLException {
         QueueDatabase db = QueueDatabase.open(dir);
         try {
-            db.read(SchemaMigrator::migrate);
+            db.read(c -> SchemaMigrator.migrate(c, Clock.systemUTC()));
         } catch (Exception e) {
             db.close();
             throw new IllegalStateException(e);

@@ -358,7 +358,7 @@ class DeliveryTest {
     }
 
     @Test
-    void expediteMakesADomainDueNowButLeavesRunningLeasesAlone() throws Exception {
+    void flushMakesADomainDueNowButLeavesRunningLeasesAlone() throws Exception {
         put("a@example.org");
         put("b@example.org");
         put("c@example.net");
@@ -372,12 +372,12 @@ class DeliveryTest {
         assertThat(queue.leaseDue(10, LEASE)).isEmpty();
         assertThat(queue.nextDue()).isPresent();
 
-        assertThat(queue.expedite("example.org")).as("pending for the domain, the leased one included").isEqualTo(2);
+        assertThat(queue.flush("example.org")).as("pending for the domain, the leased one included").isEqualTo(2);
         List<Lease> flushed = queue.leaseDue(10, LEASE);
         assertThat(flushed).extracting(Lease::address).containsExactly("a@example.org");
         assertThat(flushed.get(0).lastAttemptAt()).isEqualTo(clock.instant());
         assertThat(record(running, OK)).as("the running lease still holds").isTrue();
-        assertThat(queue.expedite("example.com")).isZero();
+        assertThat(queue.flush("example.com")).isZero();
     }
 
     @Test

@@ -33,7 +33,7 @@ class LeaseRowsTest {
     @Test
     void aClaimThatWaitedForAnotherOnTheSameRowGetsNothing() throws Exception {
         try (QueueDatabase db = QueueDatabase.open(dir.toAbsolutePath())) {
-            db.read(SchemaMigrator::migrate);
+            db.read(c -> SchemaMigrator.migrate(c, clock));
             QueueId id = QueueId.next(clock);
             db.transaction(c -> {
                 MessageRows.insert(c, TestMessages.envelope(id, clock, 10, "s@example.net", "a@example.org"), 10,
@@ -84,7 +84,7 @@ class LeaseRowsTest {
     @Test
     void theLaterOfTwoOverlappingFinalOutcomesFinishesTheMessage() throws Exception {
         try (QueueDatabase db = QueueDatabase.open(dir.toAbsolutePath())) {
-            db.read(SchemaMigrator::migrate);
+            db.read(c -> SchemaMigrator.migrate(c, clock));
             QueueId id = QueueId.next(clock);
             db.transaction(c -> {
                 MessageRows.insert(c, TestMessages.envelope(id, clock, 10, "s@example.net", "a@example.org",

@@ -32,7 +32,7 @@ import org.backstopmx.core.RetryPolicy;
  */
 public final class FaultyMailQueue implements MailQueue {
     /** The calls a fault can be put on. */
-    public enum Call { LEASE_DUE, RECORD_OUTCOMES, NEXT_DUE, ENVELOPE, EXPEDITE }
+    public enum Call { LEASE_DUE, RECORD_OUTCOMES, NEXT_DUE, ENVELOPE, FLUSH }
 
     private final MailQueue real;
     private final Map<Call, Deque<Fault>> faults = new EnumMap<>(Call.class);
@@ -136,9 +136,9 @@ public final class FaultyMailQueue implements MailQueue {
     }
 
     @Override
-    public int expedite(String domain) throws QueueException {
-        maybeFail(Call.EXPEDITE);
-        return real.expedite(domain);
+    public int flush(String domain) throws QueueException {
+        maybeFail(Call.FLUSH);
+        return real.flush(domain);
     }
 
     // ------------------------------------------------------------------------------------- straight through

@@ -210,7 +210,7 @@ public final class RecordingMailQueue implements MailQueue {
 
     /** @throws UnsupportedOperationException always: this queue only records what the receiving side commits */
     @Override
-    public int expedite(String domain) {
+    public int flush(String domain) {
         throw new UnsupportedOperationException(
                 "RecordingMailQueue records received messages only; test delivery against H2MailQueue");
     }

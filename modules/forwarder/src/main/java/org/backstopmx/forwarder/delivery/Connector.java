@@ -5,9 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.backstopmx.core.DeliveryOutcome;
-import org.backstopmx.core.SmtpReply;
-import org.backstopmx.core.SmtpStage;
 import org.backstopmx.forwarder.AddressAnswer;
+import org.backstopmx.forwarder.FailurePolicy;
 import org.backstopmx.forwarder.MxResolver;
 import org.backstopmx.forwarder.Route;
 import org.backstopmx.forwarder.RouteResolver;
@@ -60,12 +59,10 @@ final class Connector {
     Opened open(String domain) {
         Route route = routes.resolve(domain);
         if (route instanceof Route.Defer d) {
-            return new Refused(new DeliveryOutcome.Transient(local(451, d.status(), d.reason()), null, SmtpStage.DNS,
-                    d.reason()), false);
+            return new Refused(FailurePolicy.routeDeferred(d), false);
         }
         if (route instanceof Route.Fail f) {
-            return new Refused(new DeliveryOutcome.Permanent(local(550, f.status(), f.reason()), null, SmtpStage.DNS,
-                    f.reason()), false);
+            return new Refused(FailurePolicy.routeFailed(f), false);
         }
         List<Route.Destination> destinations = ((Route.Destinations) route).destinations();
         DeliveryOutcome last = null;
@@ -91,7 +88,7 @@ final class Connector {
             return new Refused(last, contacted);
         }
         String why = dnsProblems.isEmpty() ? "no address for " + destinations : String.join("; ", dnsProblems);
-        return new Refused(new DeliveryOutcome.Transient(local(451, "4.4.3", why), null, SmtpStage.DNS, why), false);
+        return new Refused(FailurePolicy.noAddress(why), false);
     }
 
     /**
@@ -134,10 +131,5 @@ final class Connector {
             problems.add(d.host() + " has no address");
         }
         return List.of();
-    }
-
-    /** A reply we make up ourselves (no remote said it): for the queue's last reply and a DSN's status. */
-    private static SmtpReply local(int code, String status, String text) {
-        return SmtpReply.of(code, status, text);
     }
 }

@@ -6,14 +6,12 @@ import org.backstopmx.core.Lease;
 import org.backstopmx.core.RecipientState;
 import org.backstopmx.core.RetryPolicy;
 import org.backstopmx.core.SmtpReply;
+import org.backstopmx.forwarder.FailurePolicy;
 import org.backstopmx.forwarder.dsn.DsnAction;
 import org.backstopmx.forwarder.dsn.DsnRecipient;
 
 /** Turns an attempt's outcome into what a DSN says about the recipient (RFC 3464 §2.3). */
 final class DsnReport {
-    /** RFC 3463: delivery time expired. */
-    static final String EXPIRED_STATUS = "4.4.7";
-
     private DsnReport() {
     }
 
@@ -21,13 +19,11 @@ final class DsnReport {
             DsnAction action, Instant now, Instant willRetryUntil) {
         SmtpReply reply = outcome.reply();
         boolean remote = outcome.host() != null && reply != null;
-        String status = status(reply, outcome);
+        String status = FailurePolicy.dsnStatus(outcome);
         String diagnostic = outcome.describe();
         if (decision.next() == RecipientState.EXPIRED) {
             // like Postfix: the last temporary status when there is one, else "delivery time expired"
-            if (reply == null || reply.enhanced() == null) {
-                status = EXPIRED_STATUS;
-            }
+            status = FailurePolicy.expiredStatus(outcome);
             diagnostic = "delivery time expired: the message was in the queue too long; the last attempt: "
                     + outcome.describe();
         } else if (action == DsnAction.DELAYED) {
@@ -35,16 +31,6 @@ final class DsnReport {
         }
         return new DsnRecipient(lease.address(), lease.orcpt(), action, status, remote ? reply : null,
                 hostName(outcome.host()), diagnostic, now, willRetryUntil);
-    }
-
-    private static String status(SmtpReply reply, DeliveryOutcome outcome) {
-        if (reply != null && reply.enhanced() != null) {
-            return reply.enhanced();
-        }
-        if (reply != null) {
-            return (reply.code() / 100) + ".0.0";
-        }
-        return outcome instanceof DeliveryOutcome.Permanent ? "5.0.0" : "4.4.1"; // 4.4.1: no answer from host
     }
 
     /** {@code mx.example.org[192.0.2.1]} → {@code mx.example.org}. */

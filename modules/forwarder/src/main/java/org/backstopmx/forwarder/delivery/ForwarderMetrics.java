@@ -65,8 +65,8 @@ public final class ForwarderMetrics {
             Map<Metrics.AttemptResult, Counter> m = new EnumMap<>(Metrics.AttemptResult.class);
             for (Metrics.AttemptResult r : Metrics.AttemptResult.values()) {
                 m.put(r, Counter.builder(Metrics.DELIVERY_ATTEMPTS).tag("destination", d).tag("result", r.tag())
-                        .description("Recipient outcomes of delivery attempts (deferred includes mail held for a"
-                                + " destination that is down)")
+                        .description("Recipient outcomes of delivery attempts (deferred includes mail deferred without a"
+                                + " connection because its destination is down)")
                         .register(registry));
             }
             return m;

@@ -48,6 +48,10 @@ import org.slf4j.LoggerFactory;
  * {@code message/rfc822} is always labelled 8bit (RFC 2046 §5.2.1 allows only 7bit, 8bit or binary) rather than
  * reading the whole original twice to find out; returned headers are labelled 8bit only when they have 8-bit octets.
  * An original with NULs or lines longer than 998 octets would strictly be binary; it is returned as stored.
+ *
+ * <p>Over 300 lines on purpose: it is one report laid out top to bottom (headers, the three parts, the MIME
+ * boundaries between them), and the small pieces it is made of already live beside it ({@code DsnText},
+ * {@code HeaderSection}, {@code Lines}); splitting the layout further would scatter one document over several files.
  */
 public final class DsnComposer {
     private static final Logger LOG = LoggerFactory.getLogger(DsnComposer.class);

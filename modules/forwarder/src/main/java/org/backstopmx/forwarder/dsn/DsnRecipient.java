@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.Objects;
 import java.util.regex.Pattern;
 import org.backstopmx.core.SmtpReply;
+import org.backstopmx.forwarder.FailurePolicy;
 
 /**
  * What one DSN says about one recipient: the per-recipient fields of RFC 3464 §2.3 and the line of the human-readable
@@ -63,9 +64,6 @@ public record DsnRecipient(
 
     /** The status a reply (or its absence) implies for {@code action}. */
     static String derivedStatus(SmtpReply reply, DsnAction action) {
-        if (reply != null) {
-            return reply.enhanced() != null ? reply.enhanced() : (reply.code() / 100) + ".0.0";
-        }
-        return action == DsnAction.FAILED ? "5.0.0" : "4.0.0";
+        return FailurePolicy.replyStatus(reply, action == DsnAction.FAILED);
     }
 }

@@ -13,6 +13,7 @@ import org.backstopmx.core.DeliveryOutcome;
 import org.backstopmx.core.EnvelopeRecipient;
 import org.backstopmx.core.SmtpReply;
 import org.backstopmx.core.SmtpStage;
+import org.backstopmx.forwarder.FailurePolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +31,11 @@ import org.slf4j.LoggerFactory;
  * next one (in the same write when pipelining).
  *
  * <p>Not thread-safe: one thread per connection.
+ *
+ * <p>Over 300 lines on purpose: it is one SMTP dialogue (greeting, EHLO/HELO, STARTTLS, the pipelined or lock-step
+ * transaction, QUIT) over one connection's state; the transport, the capabilities, the envelope commands, the body
+ * copy and the reply parsing are already their own classes, and what each reply means is
+ * {@link org.backstopmx.forwarder.FailurePolicy}'s.
  */
 public final class RelayClient implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RelayClient.class);
@@ -103,7 +109,7 @@ public final class RelayClient implements AutoCloseable {
             capabilities = EhloCapabilities.parse(raw.lines());
             return;
         }
-        if (!ehlo.isPermanent()) {
+        if (!FailurePolicy.fallsBackToHelo(ehlo)) {
             throw ended(ehlo, "EHLO");
         }
         smtp.write(List.of("HELO " + settings.heloName()));
@@ -150,8 +156,7 @@ public final class RelayClient implements AutoCloseable {
     /** Why the connection is not usable, as the outcome every recipient would get; empty while it is. */
     public Optional<DeliveryOutcome> failure() {
         return failure == null ? Optional.empty()
-                : Optional.of(new DeliveryOutcome.Transient(failure.reply(), host, failure.stage(),
-                        failure.reply() == null ? failure.detail() : null));
+                : Optional.of(FailurePolicy.sessionEnded(failure.reply(), host, failure.stage(), failure.detail()));
     }
 
     /** What the server offered in its last EHLO (after STARTTLS, the second one); {@link EhloCapabilities#NONE} after HELO. */
@@ -183,11 +188,9 @@ public final class RelayClient implements AutoCloseable {
         }
         if (capabilities.tooLarge(message.size())) {
             // RFC 1870 §6.1: do not send what the server has said it will refuse
-            SmtpReply local = new SmtpReply(552, "5.3.4", "message size " + message.size()
-                    + " exceeds fixed maximum message size " + capabilities.sizeLimit() + " of " + host);
+            DeliveryOutcome refused = FailurePolicy.tooLarge(host, message.size(), capabilities.sizeLimit());
             for (int i = 0; i < results.length; i++) {
-                results[i] = new RecipientOutcome(rcpts.get(i),
-                        new DeliveryOutcome.Permanent(local, host, SmtpStage.MAIL), "refused locally");
+                results[i] = new RecipientOutcome(rcpts.get(i), refused, "refused locally");
             }
             return List.of(results);
         }
@@ -277,9 +280,7 @@ public final class RelayClient implements AutoCloseable {
         streamBody(m);
         SmtpReply dot = read(SmtpStage.DOT, timeouts.dot());
         for (int i : accepted) {
-            results[i] = dot.code() == 250
-                    ? new RecipientOutcome(rcpts.get(i), new DeliveryOutcome.Delivered(dot, host, SmtpStage.DOT), null)
-                    : failed(rcpts.get(i), dot, SmtpStage.DOT);
+            results[i] = new RecipientOutcome(rcpts.get(i), FailurePolicy.afterDot(dot, host), null);
         }
         needsReset = dot.code() != 250;
     }
@@ -308,7 +309,7 @@ public final class RelayClient implements AutoCloseable {
     private SmtpReply read(SmtpStage at, Duration timeout) throws IOException, SessionEnded {
         stage = at;
         SmtpReply r = reply(smtp.read(SmtpTimeouts.millis(timeout)));
-        if (r.code() == 421) {
+        if (FailurePolicy.endsSession(r)) {
             throw ended(r, at.name());
         }
         return r;
@@ -327,10 +328,7 @@ public final class RelayClient implements AutoCloseable {
     }
 
     private RecipientOutcome failed(EnvelopeRecipient r, SmtpReply reply, SmtpStage at) {
-        DeliveryOutcome o = reply.isPermanent()
-                ? new DeliveryOutcome.Permanent(reply, host, at)
-                : new DeliveryOutcome.Transient(reply, host, at); // 4xx, and a 2xx/3xx where it makes no sense
-        return new RecipientOutcome(r, o, null);
+        return new RecipientOutcome(r, FailurePolicy.refused(reply, host, at), null);
     }
 
     private List<RecipientOutcome> finishAll(
@@ -338,7 +336,7 @@ public final class RelayClient implements AutoCloseable {
         for (int i = 0; i < results.length; i++) {
             if (results[i] == null) {
                 results[i] = new RecipientOutcome(rcpts.get(i),
-                        new DeliveryOutcome.Transient(f.reply(), host, f.stage(), f.reply() == null ? f.detail() : null),
+                        FailurePolicy.sessionEnded(f.reply(), host, f.stage(), f.detail()),
                         f.reply() == null ? f.detail() : null);
             }
         }

@@ -2,6 +2,7 @@ package org.backstopmx.forwarder.smtp;
 
 import org.backstopmx.core.SmtpReply;
 import org.backstopmx.core.SmtpStage;
+import org.backstopmx.forwarder.FailurePolicy;
 
 /**
  * Ends a relay session from inside a dialogue step: the connection is no longer usable, for the reason given.
@@ -32,7 +33,7 @@ final class SessionEnded extends Exception {
 
     /** Ended by a reply: QUIT unless the reply was 421 (the server is closing). */
     static SessionEnded byReply(SmtpReply reply, SmtpStage stage, String what) {
-        return new SessionEnded(new Failure(reply, stage, what + ": " + reply), reply.code() != 421);
+        return new SessionEnded(new Failure(reply, stage, what + ": " + reply), !FailurePolicy.endsSession(reply));
     }
 
     /** Ended without a usable reply. */

@@ -4,8 +4,10 @@
  * messages over it, with PIPELINING, SIZE, 8BITMIME, the DSN parameters passed through, STARTTLS by policy and the
  * per-stage timeouts of RFC 5321 §4.5.3.2.
  *
- * <p>It moves no recipient state: it returns a {@link org.backstopmx.core.DeliveryOutcome} per recipient (2xx
- * delivered, 4xx transient, 5xx permanent, with the reply, host and stage) for the caller to record.
+ * <p>It moves no recipient state: it returns a {@link org.backstopmx.core.DeliveryOutcome} per recipient (with the
+ * reply, host and stage) for the caller to record. What a reply or a lost session means (delivered, transient,
+ * permanent, whether it ends the session) it asks {@link org.backstopmx.forwarder.FailurePolicy}; it decides none of
+ * it itself.
  *
  * <p>Failure modes:
  * <ul>

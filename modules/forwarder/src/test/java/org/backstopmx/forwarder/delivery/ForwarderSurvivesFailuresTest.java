@@ -170,10 +170,10 @@ class ForwarderSurvivesFailuresTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> forwarder.isDown("example.org"));
 
         primary.restart();
-        queue.failNext(FaultyMailQueue.Call.EXPEDITE, 1, StackOverflowError::new); // the flush after the probe
+        queue.failNext(FaultyMailQueue.Call.FLUSH, 1, StackOverflowError::new); // the flush after the probe
         clock.advance(Duration.ofSeconds(30));
         forwarder.wake();
-        await().atMost(Duration.ofSeconds(30)).until(() -> queue.faulted(FaultyMailQueue.Call.EXPEDITE) == 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> queue.faulted(FaultyMailQueue.Call.FLUSH) == 1);
         await().atMost(Duration.ofSeconds(10)).until(() -> !lines(Level.ERROR).isEmpty());
         assertThat(lines(Level.ERROR)).singleElement().asString()
                 .isEqualTo("backstop-probe: probe of example.org failed; going on");

@@ -465,7 +465,7 @@ class ForwarderTest {
         // example.org holds a bounded number of claims (its lane's waiting jobs and the one being tried); the rest
         // of its backlog is in the queue, due and not leased (a leased recipient shows its lease's end as next attempt)
         long leased = recipients().stream().filter(r -> r.nextAttemptAt().isAfter(clock.instant())).count();
-        assertThat(leased).isBetween(1L, (long) Forwarder.LANE_JOBS_PER_CONNECTION + 1);
+        assertThat(leased).isBetween(1L, (long) Lanes.LANE_JOBS_PER_CONNECTION + 1);
         assertThat(recipients()).hasSize(12);
         primary.stop(); // ends the stalled session at once
     }

@@ -1,0 +1,139 @@
+package org.backstopmx.forwarder.delivery;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.backstopmx.core.DeliveryOutcome;
+import org.backstopmx.core.Envelope;
+import org.backstopmx.core.EnvelopeRecipient;
+import org.backstopmx.core.MailQueue;
+import org.backstopmx.core.QueueException;
+import org.backstopmx.core.QueueId;
+import org.backstopmx.forwarder.FailurePolicy;
+import org.backstopmx.forwarder.smtp.RecipientOutcome;
+import org.backstopmx.forwarder.smtp.RelayClient;
+import org.backstopmx.forwarder.smtp.RelayMessage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One job over one session: checks that the job is still worth trying (lease left, message still queued, destination
+ * not down), takes the worker's session or a parked one or opens a new one, relays the message, and hands every
+ * recipient's outcome to the {@link OutcomeRecorder}. A session that opens marks the destination up (and flushes it);
+ * one that cannot be opened marks it down when a host was reached.
+ *
+ * <p>Moves no state itself: the recorder does. A reused session found dead before any reply is replaced once by a
+ * fresh one (not the recipients' fault). A job whose lease is nearly over is left alone: its recipients come due
+ * again. Thread-safe: no state of its own; each call runs in one worker.
+ */
+final class DeliveryAttempt {
+    private static final Logger LOG = LoggerFactory.getLogger(DeliveryAttempt.class);
+    /** A job whose lease ends sooner than this is not started: its recipients come due again. */
+    private static final Duration LEASE_MARGIN = Duration.ofSeconds(30);
+
+    private final MailQueue queue;
+    private final Connector connector;
+    private final ConnectionCache cache;
+    private final DownDestinations down;
+    private final OutcomeRecorder recorder;
+    private final ForwarderMetrics metrics;
+    private final Clock clock;
+
+    DeliveryAttempt(MailQueue queue, Connector connector, ConnectionCache cache, DownDestinations down,
+            OutcomeRecorder recorder, ForwarderMetrics metrics, Clock clock) {
+        this.queue = queue;
+        this.connector = connector;
+        this.cache = cache;
+        this.down = down;
+        this.recorder = recorder;
+        this.metrics = metrics;
+        this.clock = clock;
+    }
+
+    /** Delivers {@code job} over {@code client} (or a parked or new session); returns the session to go on with, or null. */
+    RelayClient deliver(Job job, RelayClient client) {
+        Instant now = clock.instant();
+        Instant leaseEnd = job.leases().get(0).leaseUntil();
+        if (now.plus(LEASE_MARGIN).isAfter(leaseEnd)) {
+            LOG.warn("{}: lease for {} recipients to {} ran out while waiting; they come due again", job.id(),
+                    job.leases().size(), job.domain());
+            return client;
+        }
+        Optional<Envelope> envelope = queue.envelope(job.id());
+        if (envelope.isEmpty()) {
+            return client; // deleted meanwhile (admin): the leases are gone with it
+        }
+        Optional<DownDestinations.Down> isDown = down.down(job.domain());
+        if (isDown.isPresent()) {
+            DeliveryOutcome deferred = FailurePolicy.destinationDown(isDown.get().failure(), isDown.get().since());
+            recorder.record(job, envelope.get(), job.leases().stream().map(l -> deferred).toList());
+            return client;
+        }
+        boolean reused;
+        if (client == null || !client.isOpen()) {
+            ConnectionCache.closeQuietly(client);
+            client = cache.take(job.domain());
+            reused = client != null;
+        } else {
+            reused = true;
+        }
+        if (client == null) {
+            client = openSession(job, envelope.get());
+            if (client == null) {
+                return null;
+            }
+        }
+        long started = System.nanoTime();
+        List<RecipientOutcome> results = client.send(message(envelope.get(), job));
+        metrics.delivery(System.nanoTime() - started);
+        if (reused && results.stream().map(RecipientOutcome::outcome).allMatch(FailurePolicy::lostBeforeAnyReply)) {
+            // a parked connection the server had closed meanwhile: not the recipients' fault, try a fresh one
+            ConnectionCache.closeQuietly(client);
+            client = openSession(job, envelope.get());
+            if (client == null) {
+                return null;
+            }
+            results = client.send(message(envelope.get(), job));
+        }
+        recorder.record(job, envelope.get(), results.stream().map(RecipientOutcome::outcome).toList());
+        if (!client.isOpen()) {
+            ConnectionCache.closeQuietly(client);
+            return null;
+        }
+        return client;
+    }
+
+    /**
+     * A new session to the job's destination, marking the destination up (and flushing it if it was down); or, when
+     * none opens, null after recording the failure for the job's recipients (and marking the destination down when
+     * the policy says so).
+     */
+    private RelayClient openSession(Job job, Envelope envelope) {
+        Connector.Opened opened = connector.open(job.domain());
+        if (opened instanceof Connector.Refused refused) {
+            if (FailurePolicy.marksDestinationDown(refused.contactedHost())) {
+                down.markDown(job.domain(), refused.outcome(), clock.instant());
+            }
+            recorder.record(job, envelope, job.leases().stream().map(l -> refused.outcome()).toList());
+            return null;
+        }
+        down.answered(job.domain());
+        return ((Connector.Session) opened).client();
+    }
+
+    private RelayMessage message(Envelope envelope, Job job) {
+        List<EnvelopeRecipient> rcpts = job.leases().stream()
+                .map(l -> new EnvelopeRecipient(l.address(), l.dsnNotify(), l.orcpt())).toList();
+        QueueId id = job.id();
+        return RelayMessage.of(envelope, rcpts, () -> {
+            try {
+                return queue.openBody(id);
+            } catch (QueueException e) {
+                throw new IOException(e.getMessage(), e);
+            }
+        });
+    }
+}
