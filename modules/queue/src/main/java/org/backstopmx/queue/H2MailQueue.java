@@ -151,7 +151,7 @@ public final class H2MailQueue implements MailQueue {
             H2MailQueue queue = new H2MailQueue(dir, lock, spool, quarantine, disk, db, counters, groupCommit,
                     maintenance, clock);
             maintenance.start();
-            queue.writability.start(watch);
+            queue.writability.start(watch, liveness);
             LOG.info("queue open at {}: {} messages, {} recipients, database {} bytes, free-space reserve {} bytes", dir,
                     counters.messages(), counters.recipients(), db.fileSize(), disk.reserve());
             return queue;

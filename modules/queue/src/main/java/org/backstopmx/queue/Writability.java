@@ -38,7 +38,7 @@ final class Writability implements AutoCloseable {
     private final Deliveries deliveries;
     private final ScheduledExecutorService watch;
     private String told = ""; // which reasons were last logged (watch thread only); "" = takes mail
-    private String lastLookFailure = "";
+    private volatile org.backstopmx.core.Liveness.Loop loop;
     private volatile long intervalMillis;
 
     Writability(Lifecycle lifecycle, QueueDatabase db, GroupCommit groupCommit, DiskSpace disk, Deliveries deliveries) {
@@ -56,9 +56,14 @@ final class Writability implements AutoCloseable {
         this.watch = e;
     }
 
-    void start(Duration interval) {
+    /**
+     * Starts the watch, beating in {@code liveness} as {@code queue-writability}: a look may wait for a compaction or
+     * a reopen, so its bound is five minutes beyond the interval.
+     */
+    void start(Duration interval, org.backstopmx.core.Liveness liveness) {
         long ms = Math.max(1, interval.toMillis());
         intervalMillis = ms;
+        loop = liveness.register("queue-writability", Duration.ofMinutes(5).plus(interval));
         watch.scheduleWithFixedDelay(this::lookQuietly, ms, ms, TimeUnit.MILLISECONDS);
     }
 
@@ -135,17 +140,15 @@ final class Writability implements AutoCloseable {
     }
 
     private void lookQuietly() {
+        org.backstopmx.core.Liveness.Loop l = loop;
+        l.beat();
         try {
             look();
-            lastLookFailure = "";
-        } catch (RuntimeException | Error e) {
-            // a scheduled task that throws is never run again: the watch outlives whatever one look meets, and says
-            // so once per kind of failure rather than every second
-            String what = e.getClass().getName() + ": " + e.getMessage();
-            if (!what.equals(lastLookFailure)) {
-                LOG.error("queue writability watch: a look failed; looking again every {} ms", intervalMillis, e);
-                lastLookFailure = what;
-            }
+            l.succeeded();
+        } catch (Throwable t) {
+            // a scheduled task that throws is never run again: the watch outlives whatever one look meets, and the
+            // loop says so once per run of failures rather than every second
+            l.failed("watching whether the queue takes mail (looked at again every " + intervalMillis + " ms)", t);
         }
     }
 
@@ -157,6 +160,10 @@ final class Writability implements AutoCloseable {
             watch.awaitTermination(2, TimeUnit.MINUTES);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        org.backstopmx.core.Liveness.Loop l = loop;
+        if (l != null) {
+            l.stopped();
         }
     }
 }

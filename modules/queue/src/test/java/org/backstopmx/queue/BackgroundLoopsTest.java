@@ -210,9 +210,9 @@ class BackgroundLoopsTest {
     @Test
     void theQueueRegistersItsLoopsAndUnregistersThemWhenClosed() throws Exception {
         H2MailQueue queue = H2MailQueue.open(TestMessages.config(dir), TestMessages.MAX_MESSAGE_SIZE, clock, liveness);
-        clock.advance(Duration.ofHours(1)); // neither has turned in an hour of this clock
+        clock.advance(Duration.ofHours(1)); // none has turned in an hour of this clock
         assertThat(liveness.problem()).hasValueSatisfying(p -> assertThat(p).contains("queue-syncer has not turned")
-                .contains("queue-maintenance has not turned"));
+                .contains("queue-maintenance has not turned").contains("queue-writability has not turned"));
         queue.close();
         assertThat(liveness.problem()).isEmpty();
     }
