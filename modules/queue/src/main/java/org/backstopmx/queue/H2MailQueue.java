@@ -3,7 +3,6 @@ package org.backstopmx.queue;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.SyncFailedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -52,6 +51,7 @@ public final class H2MailQueue implements MailQueue {
     private final Writability writability;
     private final Enqueuer enqueuer;
     private final Deliveries deliveries;
+    private final AdminChanges admin;
     private final Clock clock;
 
     private H2MailQueue(Path dir, QueueLock lock, Spool spool, Quarantine quarantine, DiskSpace disk, QueueDatabase db,
@@ -68,6 +68,7 @@ public final class H2MailQueue implements MailQueue {
         this.clock = clock;
         this.enqueuer = new Enqueuer(spool, db, groupCommit, counters, disk, clock, lifecycle, maintenance::wrote);
         this.deliveries = new Deliveries(db, groupCommit, counters, spool, disk, clock, lifecycle, maintenance::wrote);
+        this.admin = new AdminChanges(db, groupCommit, counters, spool, disk, clock, lifecycle, maintenance);
         this.writability = new Writability(lifecycle, db, groupCommit, disk, deliveries);
     }
 
@@ -217,42 +218,12 @@ public final class H2MailQueue implements MailQueue {
     }
 
     /**
-     * Deletes the rows, waits until that is durable, then unlinks the body, so that a crash never leaves a message row
-     * whose spool file is gone (a complete spool file without rows is queued again at the next start, so a crash
-     * between the two steps makes a deleted message come back once: at-least-once, like every crash here).
+     * Deletes the rows, waits until that is durable, then unlinks the spool file ({@link AdminChanges}): a crash in
+     * between makes the deleted message come back once at the next start (at-least-once, like every crash here).
      */
     @Override
     public boolean delete(QueueId id) throws QueueException {
-        lifecycle.enter(id + ": delete");
-        try {
-            Optional<MessageRows.Removed> removed;
-            try {
-                removed = db.transaction(c -> MessageRows.delete(c, id));
-            } catch (SQLException | RuntimeException e) {
-                throw StorageFailure.of(id + ": cannot delete", e, disk, 0);
-            }
-            if (removed.isEmpty()) {
-                return false;
-            }
-            counters.removed(removed.get().size(), removed.get().states());
-            try {
-                groupCommit.awaitDurable(null);
-            } catch (SyncFailedException e) {
-                throw StorageFailure.of(id + ": deleted, but not durably; its body file is kept", e, disk, 0);
-            }
-            try {
-                spool.delete(id);
-            } catch (IOException e) {
-                LOG.error("{}: deleted, but its spool file {} could not be removed; remove it by hand, or the next start"
-                        + " queues it again", id, spool.fileFor(id), e);
-            }
-            MessageLog.admin(id, "deleted", removed.get().states().size());
-            MessageLog.removed(id, removed.get().size(), removed.get().states().size());
-            maintenance.wrote();
-            return true;
-        } finally {
-            lifecycle.exit();
-        }
+        return admin.delete(id);
     }
 
     @Override
@@ -294,79 +265,22 @@ public final class H2MailQueue implements MailQueue {
 
     @Override
     public Optional<Integer> hold(QueueId id) throws QueueException {
-        return move(id, java.util.EnumSet.of(RecipientState.QUEUED, RecipientState.DEFERRED), RecipientState.HELD,
-                "held");
+        return admin.hold(id);
     }
 
     @Override
     public Optional<Integer> release(QueueId id) throws QueueException {
-        return move(id, java.util.EnumSet.of(RecipientState.HELD), RecipientState.QUEUED, "released");
-    }
-
-    /** Hold and release: one transaction in the group commit, durable before it returns; the counters follow. */
-    private Optional<Integer> move(QueueId id, java.util.Set<RecipientState> from, RecipientState to, String action)
-            throws QueueException {
-        Objects.requireNonNull(id, "id");
-        lifecycle.enter(id + ": " + action);
-        try {
-            Instant now = clock.instant();
-            List<Optional<Map<RecipientState, Integer>>> result = new java.util.ArrayList<>(1);
-            try {
-                groupCommit.awaitDurable(null, c -> {
-                    result.clear();
-                    result.add(AdminRows.move(c, id, from, to, now));
-                    return null;
-                });
-            } catch (SyncFailedException e) {
-                throw StorageFailure.of(id + ": cannot record " + action, e, disk, 0);
-            }
-            Optional<Map<RecipientState, Integer>> moved = result.get(0);
-            if (moved.isEmpty()) {
-                return Optional.empty();
-            }
-            int total = 0;
-            for (Map.Entry<RecipientState, Integer> e : moved.get().entrySet()) {
-                for (int i = 0; i < e.getValue(); i++) {
-                    counters.moved(e.getKey(), to);
-                }
-                total += e.getValue();
-            }
-            MessageLog.admin(id, action, total);
-            maintenance.wrote();
-            return Optional.of(total);
-        } finally {
-            lifecycle.exit();
-        }
+        return admin.release(id);
     }
 
     @Override
     public List<Lease> leaseMessage(QueueId id, Duration leaseTime) throws QueueException {
-        Objects.requireNonNull(id, "id");
-        if (leaseTime.isNegative() || leaseTime.isZero()) {
-            throw new IllegalArgumentException("lease time must be positive: " + leaseTime);
-        }
-        lifecycle.enter(id + ": lease");
-        try {
-            Instant now = clock.instant();
-            String owner = java.util.UUID.randomUUID().toString();
-            return db.transaction(c -> AdminRows.leaseMessage(c, id, now, now.plus(leaseTime), owner));
-        } catch (SQLException | RuntimeException e) {
-            throw StorageFailure.of(id + ": cannot lease its recipients", e, disk, 0);
-        } finally {
-            lifecycle.exit();
-        }
+        return admin.leaseMessage(id, leaseTime);
     }
 
     @Override
     public java.util.Set<String> pendingDomains() throws QueueException {
-        lifecycle.enter("pending domains");
-        try {
-            return db.read(AdminRows::pendingDomains);
-        } catch (SQLException | RuntimeException e) {
-            throw StorageFailure.of("cannot read the pending domains", e, disk, 0);
-        } finally {
-            lifecycle.exit();
-        }
+        return admin.pendingDomains();
     }
 
     @Override

@@ -17,8 +17,9 @@
  * alone (see V1__queue.sql). The counters behind {@link org.backstopmx.core.QueueStats} live in memory.
  *
  * <h2>Life-cycle states it moves</h2>
- * A message enters with every recipient {@code QUEUED}, attempts 0, due at once; {@code delete} removes a message in
- * any state with its history. The delivering side ({@code Deliveries}, SQL in {@code LeaseRows}):
+ * A message enters with every recipient {@code QUEUED}, attempts 0, due at once ({@code Enqueuer}). The administrator's
+ * changes ({@code AdminChanges}): {@code delete} removes a message in any state with its history; {@code hold} moves
+ * QUEUED and DEFERRED recipients to HELD and {@code release} HELD ones back to QUEUED, due now. The delivering side ({@code Deliveries}, SQL in {@code LeaseRows}):
  * <ul>
  * <li>{@code leaseDue} claims due QUEUED/DEFERRED recipients by moving {@code next_attempt_at} to the lease expiry
  *     (and setting {@code lease_until}/{@code lease_owner}), one compare-and-set per row, durable before it returns.
