@@ -34,6 +34,11 @@ import org.slf4j.LoggerFactory;
  * The {@link MailQueue} of one appliance: envelopes and schedule in H2 ({@code queue.mv.db}), bodies as fsynced files
  * in {@code spool/}, acknowledged only after a group-commit fsync. See the package description for the layout and
  * failure modes.
+ *
+ * <p>Over 400 lines on purpose: it is the {@link MailQueue} interface and its open sequence; the work itself is in
+ * one class per side ({@code Enqueuer} receiving, {@code Deliveries} delivering, {@code AdminChanges} the admin's
+ * changes, {@code Writability}, {@code Maintenance}), and most methods here are one-line hand-overs with their
+ * contracts.
  */
 public final class H2MailQueue implements MailQueue {
     private static final Logger LOG = LoggerFactory.getLogger(H2MailQueue.class);
@@ -126,7 +131,7 @@ public final class H2MailQueue implements MailQueue {
                 }
                 throw DatabaseGuard.damaged(file, "H2 cannot open it (" + e.getMessage() + ")", e);
             }
-            DatabaseGuard.afterOpen(dir, db.read(QueueDatabase::storeVersion), closedAt);
+            DatabaseGuard.afterOpen(dir, db.read(H2StoreHeader::storeVersion), closedAt);
             db.read(c -> SchemaMigrator.migrate(c, clock));
             QueueCounters counters = new QueueCounters();
             try {

@@ -1,12 +1,19 @@
 package org.backstopmx.queue;
 
 import java.lang.reflect.Field;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
+import org.h2.engine.SessionLocal;
+import org.h2.jdbc.JdbcConnection;
 import org.h2.mvstore.FileStore;
 import org.h2.mvstore.MVStore;
+import org.h2.mvstore.MVStoreException;
 import org.h2.mvstore.RandomAccessStore;
 
 /**
@@ -46,6 +53,32 @@ final class H2StoreHeader {
     }
 
     private H2StoreHeader() {
+    }
+
+    /**
+     * What {@code CHECKPOINT SYNC} does (MVStore commit, then fsync) with the header rewritten in between
+     * ({@link #pointAtNewestChunk}), on the embedded database behind {@code c}: every commit made before the call is
+     * on disk where H2's recovery finds it when this returns.
+     */
+    static void commitAndSync(Connection c) throws SQLException {
+        MVStore store = ((SessionLocal) c.unwrap(JdbcConnection.class).getSession()).getDatabase().getStore()
+                .getMvStore();
+        try {
+            store.commit();
+            pointAtNewestChunk(store);
+            store.sync();
+        } catch (MVStoreException e) {
+            throw new SQLException("H2 store failed: " + e.getMessage(), "HY000", e);
+        }
+    }
+
+    /** H2's store version now ({@code info.CURRENT_VERSION}): it only grows as the file is written. */
+    static long storeVersion(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS"
+                        + " WHERE SETTING_NAME = 'info.CURRENT_VERSION'")) {
+            return rs.next() ? Long.parseLong(rs.getString(1)) : -1;
+        }
     }
 
     /** Loads the class, so that a missing internal fails at open, not at the first commit. */

@@ -16,11 +16,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.backstopmx.core.QueueException;
 import org.h2.api.ErrorCode;
-import org.h2.engine.SessionLocal;
-import org.h2.jdbc.JdbcConnection;
 import org.h2.jdbcx.JdbcConnectionPool;
 import org.h2.mvstore.DataUtils;
-import org.h2.mvstore.MVStore;
 import org.h2.mvstore.MVStoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +38,12 @@ import org.slf4j.LoggerFactory;
  * file gone from under us never becomes a new, empty queue. A reopen keeps exactly what a restart would keep: H2
  * reads the file as it does at a start, and what it had not stored when it closed is gone either way. Work that meets
  * a lost database reopens it on the way in; after a failed attempt the next one waits {@link #REOPEN_RETRY_MILLIS}.
+ *
+ * <p>Over 400 lines on purpose: the pool, the read/write lock, the maintenance window, the reopen of a lost database
+ * and the clean shutdown all turn on the one lock and the one pool reference, and each needs the others' invariants
+ * (nothing holds the read side while it waits for the group commit; a reopen and a compaction exclude each other).
+ * Split apart, that lock would be shared across classes; what stands alone already does ({@code H2StoreHeader} for H2's
+ * internals, {@code DatabaseGuard} for the checks at open, {@code Compactor} for the file rewrite).
  */
 final class QueueDatabase implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QueueDatabase.class);
@@ -216,21 +219,9 @@ final class QueueDatabase implements AutoCloseable {
      */
     void sync() throws QueueException, SQLException {
         read(c -> {
-            MVStore store = mvStore(c);
-            try {
-                store.commit();
-                H2StoreHeader.pointAtNewestChunk(store);
-                store.sync();
-            } catch (MVStoreException e) {
-                throw new SQLException("H2 store failed: " + e.getMessage(), "HY000", e);
-            }
+            H2StoreHeader.commitAndSync(c);
             return null;
         });
-    }
-
-    /** The MVStore of the embedded database behind a pooled connection. */
-    private static MVStore mvStore(Connection c) throws SQLException {
-        return ((SessionLocal) c.unwrap(JdbcConnection.class).getSession()).getDatabase().getStore().getMvStore();
     }
 
     /**
@@ -421,7 +412,7 @@ final class QueueDatabase implements AutoCloseable {
         try (Connection c = DriverManager.getConnection(url + ";IFEXISTS=TRUE", USER, "");
                 Statement s = c.createStatement()) {
             s.execute("CHECKPOINT SYNC");
-            version = storeVersion(c);
+            version = H2StoreHeader.storeVersion(c);
             s.execute("SHUTDOWN");
         } finally {
             p.dispose();
@@ -432,15 +423,6 @@ final class QueueDatabase implements AutoCloseable {
             // nothing to make durable
         }
         return version;
-    }
-
-    /** H2's store version now ({@code info.CURRENT_VERSION}): it only grows as the file is written. */
-    static long storeVersion(Connection c) throws SQLException {
-        try (Statement s = c.createStatement();
-                java.sql.ResultSet rs = s.executeQuery("SELECT SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS"
-                        + " WHERE SETTING_NAME = 'info.CURRENT_VERSION'")) {
-            return rs.next() ? Long.parseLong(rs.getString(1)) : -1;
-        }
     }
 
     /** Waits for work in progress, syncs and shuts the database down. */

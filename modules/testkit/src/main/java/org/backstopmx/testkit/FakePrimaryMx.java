@@ -36,6 +36,10 @@ import org.backstopmx.core.SmtpStage;
  *
  * <p>Configure it before the client connects; the settings are read per command, so changing them between
  * connections is fine too.
+ *
+ * <p>Over 400 lines on purpose: one scripted SMTP server (greeting, EHLO, STARTTLS, MAIL/RCPT/DATA with
+ * PIPELINING, stalls and drops at any stage) whose options the tests combine freely; split, each piece would need
+ * the session state of all the others.
  */
 public final class FakePrimaryMx implements AutoCloseable {
 
