@@ -119,6 +119,53 @@ class BackupMxEndToEndTest {
                 "Diagnostic-Code: smtp; 550 5.1.1", "Message-ID: <partial@sender.test>");
     }
 
+    @Test
+    void aUtf8MessageGoesToAPrimaryWithSmtputf8ByteForByte() throws Exception {
+        start(Duration.ofHours(1));
+        primary.capabilities("PIPELINING", "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES");
+        String message = "From: J\u00f6rg <j\u00f6rg@sender.test>\r\nSubject: Gr\u00fc\u00dfe\r\n\r\n"
+                + ".\u00c4rger\r\n";
+        try (SmtpTranscript t = utf8Session()) {
+            assertThat(utf8(t, "MAIL FROM:<j\u00f6rg@sender.test> SMTPUTF8")).startsWith("250");
+            assertThat(utf8(t, "RCPT TO:<\u7528\u6237@example.test>")).startsWith("250");
+            assertThat(t.command("DATA")).startsWith("354");
+            t.sendBytes((message.replace("\r\n.", "\r\n..") + ".\r\n").getBytes(StandardCharsets.UTF_8)); // dot-stuffed
+            assertThat(t.reply()).startsWith("250 2.0.0");
+        }
+        await().atMost(WAIT).until(() -> primary.transactions().size() == 1 && appliance.queue().list(10).isEmpty());
+        FakePrimaryMx.Transaction got = primary.transactions().get(0);
+        assertThat(got.mailFrom()).isEqualTo("FROM:<j\u00f6rg@sender.test> BODY=8BITMIME SMTPUTF8");
+        assertThat(got.rcptTo()).singleElement().asString().startsWith("TO:<\u7528\u6237@example.test>");
+        assertThat(new String(got.data(), StandardCharsets.UTF_8)).contains(" with UTF8SMTP id ").endsWith(message);
+    }
+
+    @Test
+    void onceThePrimaryIsKnownToLackSmtputf8AUtf8MessageIsRefusedAtIntake() throws Exception {
+        start(Duration.ofHours(1));
+        primary.capabilities("PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES");
+        List<byte[]> sent = sendAll(1, "bob@example.test");
+        await().atMost(WAIT).until(() -> primary.transactions().size() == 1 && appliance.queue().list(10).isEmpty());
+        try (SmtpTranscript t = utf8Session()) {
+            assertThat(utf8(t, "MAIL FROM:<j\u00f6rg@sender.test> SMTPUTF8")).startsWith("250");
+            assertThat(t.command("RCPT TO:<bob@example.test>"))
+                    .isEqualTo("553 5.6.7 The mail server for example.test does not support SMTPUTF8");
+        }
+        assertDeliveredExactly(sent);
+        assertThat(appliance.queue().list(10)).isEmpty();
+    }
+
+    private SmtpTranscript utf8Session() throws Exception {
+        SmtpTranscript t = new SmtpTranscript(appliance.smtpAddress());
+        assertThat(t.reply()).startsWith("220");
+        assertThat(t.command("EHLO client.test")).contains("SMTPUTF8");
+        return t;
+    }
+
+    private static String utf8(SmtpTranscript t, String line) throws Exception {
+        t.sendBytes((line + "\r\n").getBytes(StandardCharsets.UTF_8));
+        return t.reply();
+    }
+
     private List<byte[]> sendAll(int count, String recipient) throws Exception {
         Session session = TestMail.session(appliance.smtpAddress());
         List<byte[]> wire = new ArrayList<>();

@@ -1,9 +1,12 @@
 package org.backstopmx.core;
 
 import java.time.Instant;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Everything the queue keeps about a message besides its body.
@@ -17,6 +20,7 @@ import java.util.Optional;
  * @param ret           the DSN {@code RET}, or null when not given
  * @param size          the body size in bytes as stored (our {@code Received:} header included)
  * @param recipients    the accepted recipients, at least one
+ * @param extensions    the SMTP extensions every server it goes to must offer (SMTPUTF8, 8BITMIME), often none
  */
 public record Envelope(
         QueueId id,
@@ -27,13 +31,21 @@ public record Envelope(
         String envId,
         DsnRet ret,
         long size,
-        List<EnvelopeRecipient> recipients) {
+        List<EnvelopeRecipient> recipients,
+        Set<MailExtension> extensions) {
+
+    /** A message that needs no extension. */
+    public Envelope(QueueId id, Instant receivedAt, String clientAddress, String clientHelo, String sender,
+            String envId, DsnRet ret, long size, List<EnvelopeRecipient> recipients) {
+        this(id, receivedAt, clientAddress, clientHelo, sender, envId, ret, size, recipients, Set.of());
+    }
 
     public Envelope {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(receivedAt, "receivedAt");
         Objects.requireNonNull(sender, "sender");
         recipients = List.copyOf(recipients);
+        extensions = extensions.isEmpty() ? Set.of() : Collections.unmodifiableSet(EnumSet.copyOf(extensions));
         if (recipients.isEmpty()) {
             throw new IllegalArgumentException("an envelope needs at least one recipient");
         }
@@ -44,6 +56,10 @@ public record Envelope(
 
     public boolean isNullSender() {
         return sender.isEmpty();
+    }
+
+    public boolean needs(MailExtension extension) {
+        return extensions.contains(extension);
     }
 
     public Optional<DsnRet> dsnRet() {

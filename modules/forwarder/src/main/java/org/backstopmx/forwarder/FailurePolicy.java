@@ -2,6 +2,7 @@ package org.backstopmx.forwarder;
 
 import java.time.Instant;
 import org.backstopmx.core.DeliveryOutcome;
+import org.backstopmx.core.MailExtension;
 import org.backstopmx.core.SmtpReply;
 import org.backstopmx.core.SmtpStage;
 
@@ -118,6 +119,16 @@ public final class FailurePolicy {
     public static DeliveryOutcome tooLarge(String host, long size, long limit) {
         SmtpReply local = SmtpReply.of(552, Status.TOO_BIG, "message size " + size
                 + " exceeds fixed maximum message size " + limit + " of " + host);
+        return new DeliveryOutcome.Permanent(local, host, SmtpStage.MAIL);
+    }
+
+    /**
+     * The server does not offer an extension the message needs (RFC 6531 §3.2 for SMTPUTF8: 5.6.7; 8-bit content
+     * without 8BITMIME: 5.6.3, for we never downgrade): nothing is sent, and the message will never go to it.
+     */
+    public static DeliveryOutcome lacksExtension(String host, MailExtension extension) {
+        SmtpReply local = SmtpReply.of(550, extension.enhancedCode(), host + " does not support "
+                + extension.keyword() + ", which the message needs");
         return new DeliveryOutcome.Permanent(local, host, SmtpStage.MAIL);
     }
 

@@ -47,6 +47,10 @@ class FailurePolicyTest {
                         SmtpStage.STARTTLS, "TLS handshake failed"), "TRANSIENT", "4.4.1"),
                 row("larger than SIZE fails locally", () -> FailurePolicy.tooLarge(HOST, 2000, 1000),
                         "PERMANENT", "5.3.4"),
+                row("SMTPUTF8 needed and not offered fails locally", () -> FailurePolicy.lacksExtension(HOST,
+                        org.backstopmx.core.MailExtension.SMTPUTF8), "PERMANENT", "5.6.7"),
+                row("8-bit content without 8BITMIME fails locally", () -> FailurePolicy.lacksExtension(HOST,
+                        org.backstopmx.core.MailExtension.EIGHTBITMIME), "PERMANENT", "5.6.3"),
                 row("DNS SERVFAIL defers", () -> FailurePolicy.routeDeferred((Route.Defer) FailurePolicy.dnsFailure(
                         "DNS MX lookup failed")), "TRANSIENT", "4.4.3"),
                 row("NXDOMAIN of a bounce's destination fails", () -> FailurePolicy.routeFailed(

@@ -108,7 +108,8 @@ final class IncomingSpoolMessage implements IncomingMessage {
         long bodySize = channel.size() - SpoolFile.HEADER.length;
         Envelope stored = bodySize == envelope.size() ? envelope
                 : new Envelope(envelope.id(), envelope.receivedAt(), envelope.clientAddress(), envelope.clientHelo(),
-                        envelope.sender(), envelope.envId(), envelope.ret(), bodySize, envelope.recipients());
+                        envelope.sender(), envelope.envId(), envelope.ret(), bodySize, envelope.recipients(),
+                        envelope.extensions());
         body.write(SpoolFile.trailer(stored));
         body.flush();
         channel.force(true);

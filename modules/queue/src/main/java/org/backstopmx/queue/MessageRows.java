@@ -11,6 +11,7 @@ import java.util.Optional;
 import org.backstopmx.core.DsnRet;
 import org.backstopmx.core.Envelope;
 import org.backstopmx.core.EnvelopeRecipient;
+import org.backstopmx.core.MailExtension;
 import org.backstopmx.core.QueueId;
 import org.backstopmx.core.QueuedMessage;
 import org.backstopmx.core.QueuedRecipient;
@@ -43,8 +44,8 @@ final class MessageRows {
             java.util.function.BiFunction<String, Instant, Instant> firstAttempt) throws SQLException {
         java.util.Map<String, Instant> due = new java.util.HashMap<>();
         try (PreparedStatement p = c.prepareStatement("INSERT INTO message"
-                + " (id, received_at, client_address, client_helo, sender, env_id, ret, size)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+                + " (id, received_at, client_address, client_helo, sender, env_id, ret, size, extensions)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
             p.setString(1, e.id().value());
             p.setObject(2, e.receivedAt());
             p.setString(3, e.clientAddress());
@@ -53,6 +54,7 @@ final class MessageRows {
             p.setString(6, e.envId());
             p.setString(7, e.ret() == null ? null : e.ret().name());
             p.setLong(8, size);
+            p.setString(9, e.extensions().isEmpty() ? null : MailExtension.format(e.extensions()));
             p.executeUpdate();
         }
         try (PreparedStatement p = c.prepareStatement("INSERT INTO recipient"
@@ -111,7 +113,7 @@ final class MessageRows {
             }
         }
         try (PreparedStatement p = c.prepareStatement("SELECT received_at, client_address, client_helo, sender, env_id,"
-                + " ret, size FROM message WHERE id = ?")) {
+                + " ret, size, extensions FROM message WHERE id = ?")) {
             p.setString(1, id.value());
             try (ResultSet rs = p.executeQuery()) {
                 if (!rs.next() || recipients.isEmpty()) {
@@ -120,7 +122,7 @@ final class MessageRows {
                 String ret = rs.getString(6);
                 return Optional.of(new Envelope(id, rs.getObject(1, Instant.class), rs.getString(2), rs.getString(3),
                         rs.getString(4), rs.getString(5), ret == null ? null : DsnRet.valueOf(ret), rs.getLong(7),
-                        recipients));
+                        recipients, MailExtension.parse(rs.getString(8))));
             }
         }
     }

@@ -14,12 +14,14 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.Locale;
 import java.util.zip.CRC32;
 import org.apache.commons.io.input.BoundedInputStream;
 import org.backstopmx.core.DsnRet;
 import org.backstopmx.core.Envelope;
 import org.backstopmx.core.EnvelopeRecipient;
+import org.backstopmx.core.MailExtension;
 import org.backstopmx.core.QueueId;
 
 /**
@@ -89,6 +91,7 @@ final class SpoolFile {
         line(b, "envid", envelope.envId());
         line(b, "ret", envelope.ret() == null ? null : envelope.ret().name());
         line(b, "size", Long.toString(envelope.size()));
+        line(b, "extensions", envelope.extensions().isEmpty() ? null : MailExtension.format(envelope.extensions()));
         for (EnvelopeRecipient r : envelope.recipients()) {
             line(b, "rcpt", r.address());
             line(b, "notify", r.dsnNotify());
@@ -227,6 +230,7 @@ final class SpoolFile {
         String envId = null;
         DsnRet ret = null;
         long size = -1;
+        Set<MailExtension> extensions = Set.of();
         List<String[]> recipients = new ArrayList<>(); // address, notify, orcpt
         for (String line : text.split("\n", -1)) {
             if (line.isEmpty()) {
@@ -247,6 +251,7 @@ final class SpoolFile {
                 case "envid" -> envId = value;
                 case "ret" -> ret = DsnRet.valueOf(value);
                 case "size" -> size = Long.parseLong(value);
+                case "extensions" -> extensions = MailExtension.parse(value);
                 case "rcpt" -> recipients.add(new String[] {value, null, null});
                 case "notify", "orcpt" -> {
                     if (recipients.isEmpty()) {
@@ -264,7 +269,7 @@ final class SpoolFile {
         for (String[] r : recipients) {
             rcpts.add(new EnvelopeRecipient(r[0], r[1], r[2]));
         }
-        return new Envelope(id, received, client, helo, sender, envId, ret, size, rcpts);
+        return new Envelope(id, received, client, helo, sender, envId, ret, size, rcpts, extensions);
     }
 
     private static void line(StringBuilder b, String key, String value) {

@@ -9,10 +9,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.backstopmx.core.DsnRet;
 import org.backstopmx.core.Envelope;
 import org.backstopmx.core.EnvelopeRecipient;
 import org.backstopmx.core.IncomingMessage;
+import org.backstopmx.core.MailExtension;
 import org.backstopmx.core.QueueException;
 import org.backstopmx.core.QueueId;
 import org.backstopmx.core.QueueStats;
@@ -89,6 +91,22 @@ class H2MailQueueTest {
         assertThat(stored.recipients()).extracting(EnvelopeRecipient::orcpt)
                 .containsExactly("rfc822;alice@example.org", null, null);
         assertThat(queue.find(id).orElseThrow().sender()).isEmpty();
+    }
+
+    @Test
+    void theExtensionsAMessageNeedsSurviveWithItsUtf8Addresses() throws Exception {
+        QueueId id = QueueId.next(clock);
+        byte[] body = TestMessages.body(id, 100);
+        Envelope envelope = new Envelope(id, clock.instant(), "192.0.2.7", "client.example", "j\u00f6rg@example.net",
+                null, null, body.length, List.of(EnvelopeRecipient.of("\u7528\u6237@example.org")),
+                Set.of(MailExtension.SMTPUTF8, MailExtension.EIGHTBITMIME));
+        try (IncomingMessage m = queue.receive(id)) {
+            m.body().write(body);
+            m.commit(envelope);
+        }
+
+        assertThat(queue.envelope(id)).contains(envelope);
+        assertThat(queue.envelope(id).orElseThrow().needs(MailExtension.SMTPUTF8)).isTrue();
     }
 
     @Test

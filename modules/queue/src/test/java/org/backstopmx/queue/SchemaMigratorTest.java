@@ -48,10 +48,39 @@ class SchemaMigratorTest {
         H2MailQueue.open(TestMessages.config(dir), TestMessages.MAX_MESSAGE_SIZE, clock).close();
         try (Connection c = connect(); Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("SELECT version, script FROM schema_version")) {
-            assertThat(rs.next()).isTrue();
-            assertThat(rs.getInt(1)).isEqualTo(1);
-            assertThat(rs.getString(2)).isEqualTo("V1__queue.sql");
+            for (int version = 1; version <= SchemaMigrator.SCRIPTS.size(); version++) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).isEqualTo(version);
+                assertThat(rs.getString(2)).isEqualTo(SchemaMigrator.SCRIPTS.get(version - 1));
+            }
             assertThat(rs.next()).isFalse();
+        }
+    }
+
+    /** A queue written by the release before SMTPUTF8 support: upgraded in place, its messages need no extension. */
+    @Test
+    void aVersion1QueueIsUpgradedAndItsMessagesNeedNoExtension() throws Exception {
+        try (Connection c = connect(); Statement s = c.createStatement();
+                var in = getClass().getClassLoader().getResourceAsStream(SchemaMigrator.RESOURCE_DIR + "V1__queue.sql")) {
+            s.execute("CREATE TABLE schema_version (version INT NOT NULL PRIMARY KEY, script VARCHAR(200) NOT NULL,"
+                    + " applied_at TIMESTAMP(9) WITH TIME ZONE NOT NULL)");
+            for (String sql : SchemaMigrator.statements(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8))) {
+                s.execute(sql);
+            }
+            s.execute("INSERT INTO schema_version VALUES (1, 'V1__queue.sql', CURRENT_TIMESTAMP)");
+            s.execute("INSERT INTO message (id, received_at, sender, size) VALUES ('0123456789ABCDEF', CURRENT_TIMESTAMP,"
+                    + " 'a@example.net', 0)");
+            s.execute("INSERT INTO recipient (message_id, position, address, domain, state, next_attempt_at)"
+                    + " VALUES ('0123456789ABCDEF', 0, 'b@example.org', 'example.org', 'QUEUED', CURRENT_TIMESTAMP)");
+        }
+        try (Connection c = connect()) {
+            assertThat(SchemaMigrator.migrate(c, clock)).isEqualTo(1);
+            assertThat(SchemaMigrator.currentVersion(c)).isEqualTo(SchemaMigrator.latestVersion());
+            assertThat(MessageRows.envelope(c, new org.backstopmx.core.QueueId("0123456789ABCDEF")).orElseThrow()
+                    .extensions()).isEmpty();
+            try (Statement s = c.createStatement()) {
+                s.execute("SHUTDOWN");
+            }
         }
     }
 

@@ -9,9 +9,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 import org.backstopmx.core.DsnRet;
 import org.backstopmx.core.Envelope;
 import org.backstopmx.core.EnvelopeRecipient;
+import org.backstopmx.core.MailExtension;
 import org.backstopmx.core.QueueId;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,7 +42,8 @@ class SpoolFileTest {
                 "helo with spaces %41\r\nand a line break", "", "QQ 314%159", DsnRet.HDRS, size,
                 List.of(new EnvelopeRecipient("j\u00f6rg@example.org", "SUCCESS,DELAY", "utf-8;j\u00f6rg@example.org"),
                         new EnvelopeRecipient("bob@example.org", "NEVER", null),
-                        EnvelopeRecipient.of("carol@example.org")));
+                        EnvelopeRecipient.of("carol@example.org")),
+                Set.of(MailExtension.SMTPUTF8, MailExtension.EIGHTBITMIME));
     }
 
     @Test

@@ -2,6 +2,7 @@ package org.backstopmx.smtpin;
 
 import java.util.Set;
 import org.apache.james.metrics.api.MetricFactory;
+import org.apache.james.protocols.api.BaseRequest;
 import org.apache.james.protocols.api.ProtocolSession.State;
 import org.apache.james.protocols.api.Request;
 import org.apache.james.protocols.api.Response;
@@ -12,7 +13,7 @@ import org.apache.james.protocols.smtp.core.MailCmdHandler;
  * James's MAIL handler, made to forget the parameters of a previous MAIL that failed: James runs the parameter hooks
  * before it parses the address, so a refused MAIL could otherwise leave its RET/ENVID behind for the next one. It
  * also refuses parameters we do not support with {@code 555 5.5.4} ({@link CommandParameters}), after James's own
- * sequence and syntax checks, where James would ignore them.
+ * sequence and syntax checks, where James would ignore them. A sender with UTF-8 in it goes through {@link Smtputf8}.
  */
 final class BackstopMailCmdHandler extends MailCmdHandler {
     private final Set<String> supported;
@@ -27,8 +28,14 @@ final class BackstopMailCmdHandler extends MailCmdHandler {
     public Response onCommand(SMTPSession session, Request request) {
         if (session.getAttachment(SMTPSession.SENDER, State.Transaction).isEmpty()) {
             session.removeAttachment(SessionKeys.MAIL_PARAMETERS, State.Transaction);
+            session.removeAttachment(SessionKeys.UTF8_SENDER, State.Transaction);
         }
-        return super.onCommand(session, request);
+        String argument = request.getArgument();
+        String parsed = Smtputf8.beforeParsing(session, argument);
+        Response response = super.onCommand(session, parsed == argument ? request
+                : new BaseRequest(request.getCommand(), parsed));
+        Smtputf8.afterCommand(session, response, argument == null ? "" : argument);
+        return response;
     }
 
     @Override
@@ -38,6 +45,10 @@ final class BackstopMailCmdHandler extends MailCmdHandler {
             return checked;
         }
         // James's onCommand forgets the sender it just stored when the reply is not 250
+        Response utf8 = Smtputf8.refusal(session, parameters == null ? "" : parameters);
+        if (utf8 != null) {
+            return utf8;
+        }
         return CommandParameters.firstUnsupported(parameters, supported)
                 .map(keyword -> Replies.response(CommandParameters.unsupported(keyword)))
                 .orElse(null);

@@ -13,7 +13,7 @@ import org.apache.james.protocols.smtp.core.RcptCmdHandler;
  * James's RCPT handler with RFC 5321 §4.1.1.11's {@code 555 5.5.4} for a parameter we do not support
  * ({@link CommandParameters}), checked after James's sequence and address checks; James answers those with 504
  * without an enhanced status code. {@code RCPT TO:<Postmaster>} is first rewritten to the postmaster address
- * ({@link Postmaster}).
+ * ({@link Postmaster}); a recipient with UTF-8 in it goes through {@link Smtputf8}.
  */
 final class BackstopRcptCmdHandler extends RcptCmdHandler {
     private final Set<String> supported;
@@ -32,9 +32,11 @@ final class BackstopRcptCmdHandler extends RcptCmdHandler {
     @Override
     public Response onCommand(SMTPSession session, Request request) {
         String argument = request.getArgument();
-        String rewritten = Postmaster.rewrite(argument, postmaster.get());
-        return super.onCommand(session, rewritten == argument ? request
+        String rewritten = Smtputf8.beforeParsing(session, Postmaster.rewrite(argument, postmaster.get()));
+        Response response = super.onCommand(session, rewritten == argument ? request
                 : new BaseRequest(request.getCommand(), rewritten));
+        Smtputf8.afterCommand(session, response, null);
+        return response;
     }
 
     @Override
@@ -42,6 +44,10 @@ final class BackstopRcptCmdHandler extends RcptCmdHandler {
         Response checked = super.doFilterChecks(session, command, parameters);
         if (checked != null && !"504".equals(checked.getRetCode())) {
             return checked;
+        }
+        Response utf8 = Smtputf8.refusal(session, null);
+        if (utf8 != null) {
+            return utf8;
         }
         return CommandParameters.firstUnsupported(parameters, supported)
                 .map(keyword -> Replies.response(CommandParameters.unsupported(keyword)))

@@ -1,14 +1,25 @@
 package org.backstopmx.smtpin;
 
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import org.apache.james.protocols.api.ProtocolTransport;
 import org.apache.james.protocols.api.Response;
 import org.apache.james.protocols.smtp.SMTPConfiguration;
 import org.apache.james.protocols.smtp.SMTPSessionImpl;
 
-/** James's SMTP session with replies that carry enhanced status codes (RFC 2034) like every other reply of ours. */
+/**
+ * James's SMTP session with replies that carry enhanced status codes (RFC 2034) like every other reply of ours, and
+ * command lines decoded as UTF-8 (RFC 6531 §3.3) rather than US-ASCII, so that an address with UTF-8 in it reaches
+ * {@link Smtputf8} intact; malformed UTF-8 becomes U+FFFD, which no address may hold.
+ */
 final class BackstopSmtpSession extends SMTPSessionImpl {
     BackstopSmtpSession(ProtocolTransport transport, SMTPConfiguration config) {
         super(transport, config);
+    }
+
+    @Override
+    public Charset getCharset() {
+        return StandardCharsets.UTF_8;
     }
 
     @Override

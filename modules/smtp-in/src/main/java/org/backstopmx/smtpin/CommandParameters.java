@@ -1,5 +1,7 @@
 package org.backstopmx.smtpin;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -20,24 +22,32 @@ final class CommandParameters {
 
     /** The first parameter in {@code argument} (all of {@code FROM:<a@b> SIZE=10}) whose keyword is not supported. */
     static Optional<String> firstUnsupported(String argument, Set<String> supported) {
+        return keywords(argument).stream().filter(k -> !supported.contains(k)).findFirst();
+    }
+
+    /** Whether {@code argument} has the parameter {@code keyword} (upper case), with or without a value. */
+    static boolean has(String argument, String keyword) {
+        return keywords(argument).contains(keyword);
+    }
+
+    /** The parameter keywords after the address, upper case, in order. */
+    private static List<String> keywords(String argument) {
         if (argument == null) {
-            return Optional.empty();
+            return List.of();
         }
         int open = argument.indexOf('<');
         int close = open < 0 ? -1 : argument.indexOf('>', open);
         if (close < 0 || close + 1 >= argument.length()) {
-            return Optional.empty();
+            return List.of();
         }
+        List<String> keywords = new ArrayList<>();
         StringTokenizer tokens = new StringTokenizer(argument.substring(close + 1), " ");
         while (tokens.hasMoreTokens()) {
             String token = tokens.nextToken();
             int equals = token.indexOf('=');
-            String keyword = (equals < 0 ? token : token.substring(0, equals)).toUpperCase(Locale.ROOT);
-            if (!supported.contains(keyword)) {
-                return Optional.of(keyword);
-            }
+            keywords.add((equals < 0 ? token : token.substring(0, equals)).toUpperCase(Locale.ROOT));
         }
-        return Optional.empty();
+        return keywords;
     }
 
     /** The 555 5.5.4 reply naming the parameter. */

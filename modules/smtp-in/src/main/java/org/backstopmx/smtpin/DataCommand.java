@@ -19,6 +19,7 @@ import org.apache.james.protocols.smtp.SMTPSession;
 import org.backstopmx.core.EnvelopeRecipient;
 import org.backstopmx.core.IncomingMessage;
 import org.backstopmx.core.MailQueue;
+import org.backstopmx.core.PrimaryCapabilities;
 import org.backstopmx.core.QueueException;
 import org.backstopmx.core.QueueId;
 import org.backstopmx.core.SmtpReply;
@@ -39,14 +40,17 @@ final class DataCommand implements CommandHandler<SMTPSession> {
     private final SmtpConfig config;
     private final String hostname;
     private final SmtpMetrics metrics;
+    private final PrimaryCapabilities primaries;
     private final LineHandler<SMTPSession> receiver = this::onDataLine;
 
-    DataCommand(MailQueue queue, Clock clock, SmtpConfig config, String hostname, SmtpMetrics metrics) {
+    DataCommand(MailQueue queue, Clock clock, SmtpConfig config, String hostname, SmtpMetrics metrics,
+            PrimaryCapabilities primaries) {
         this.queue = queue;
         this.clock = clock;
         this.config = config;
         this.hostname = hostname;
         this.metrics = metrics;
+        this.primaries = primaries;
     }
 
     @Override
@@ -85,10 +89,11 @@ final class DataCommand implements CommandHandler<SMTPSession> {
         MailParameters.Values params = session.getAttachment(SessionKeys.MAIL_PARAMETERS, State.Transaction)
                 .orElseGet(MailParameters.Values::new);
         String helo = session.getAttachment(SMTPSession.CURRENT_HELO_NAME, State.Connection).orElse("");
-        DataTransaction.Context ctx = new DataTransaction.Context(sender.asString(""), recipients, params.ret,
-                params.envId, ip, helo, config.maxMessageSize(), config.maxLineLength(), config.maxReceivedHeaders());
+        DataTransaction.Context ctx = new DataTransaction.Context(Smtputf8.sender(session, sender), recipients,
+                params.ret, params.envId, params.smtpUtf8, ip, helo, config.maxMessageSize(), config.maxLineLength(),
+                config.maxReceivedHeaders(), primaries);
         try {
-            state.data = new DataTransaction(message, ctx, received(session, helo, id, recipients));
+            state.data = new DataTransaction(message, ctx, received(session, helo, id, recipients, params.smtpUtf8));
         } catch (IOException e) {
             message.abort();
             LOG.warn("{}: cannot write queue file: {}", id, e.getMessage());
@@ -98,11 +103,12 @@ final class DataCommand implements CommandHandler<SMTPSession> {
         return Replies.response(Replies.START_DATA);
     }
 
-    private String received(SMTPSession session, String helo, QueueId id, List<EnvelopeRecipient> recipients) {
+    private String received(SMTPSession session, String helo, QueueId id, List<EnvelopeRecipient> recipients,
+            boolean smtpUtf8) {
         InetAddress client = session.getRemoteAddress().getAddress();
         boolean esmtp = "EHLO".equals(session.getAttachment(SMTPSession.CURRENT_HELO_MODE, State.Connection).orElse(""));
         SSLSession tls = session.getSSLSession().orElse(null);
-        return ReceivedHeader.format(hostname, helo, client, esmtp, tls == null ? null : tls.getProtocol(),
+        return ReceivedHeader.format(hostname, helo, client, esmtp, smtpUtf8, tls == null ? null : tls.getProtocol(),
                 tls == null ? null : tls.getCipherSuite(), id.value(),
                 recipients.size() == 1 ? recipients.get(0).address() : null, ZonedDateTime.now(clock));
     }

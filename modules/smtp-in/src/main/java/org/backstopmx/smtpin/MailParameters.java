@@ -19,6 +19,8 @@ import org.backstopmx.core.MailQueue;
  *       syntax error as in James; advertised in EHLO with the configured limit.</li>
  *   <li>{@code RET} and {@code ENVID} (RFC 3461 §4.3, §4.4): validated and kept for the envelope; DSN is advertised.</li>
  *   <li>{@code BODY} (RFC 6152): 7BIT or 8BITMIME; 8-bit bodies are stored unchanged either way.</li>
+ *   <li>{@code SMTPUTF8} (RFC 6531): takes no value; allows UTF-8 in the addresses ({@link Smtputf8}) and the header
+ *       section; advertised in EHLO.</li>
  *   <li>Free space: with less room on the queue's disk than the reserve plus the declared size, MAIL gets
  *       452 4.3.1 before the client sends anything.</li>
  * </ul>
@@ -30,6 +32,7 @@ final class MailParameters implements MailParametersHook, MailHook, EhloExtensio
         long declaredSize = -1;
         DsnRet ret;
         String envId;
+        boolean smtpUtf8;
     }
 
     private final long maxMessageSize;
@@ -42,16 +45,12 @@ final class MailParameters implements MailParametersHook, MailHook, EhloExtensio
 
     @Override
     public String[] getMailParamNames() {
-        return new String[] {"SIZE", "RET", "ENVID", "BODY"};
+        return new String[] {"SIZE", "RET", "ENVID", "BODY", Smtputf8.KEYWORD};
     }
 
     @Override
     public HookResult doMailParameter(SMTPSession session, String name, String value) {
-        Values v = session.getAttachment(SessionKeys.MAIL_PARAMETERS, State.Transaction).orElseGet(() -> {
-            Values created = new Values();
-            session.setAttachment(SessionKeys.MAIL_PARAMETERS, created, State.Transaction);
-            return created;
-        });
+        Values v = of(session);
         switch (name) {
             case "SIZE":
                 return size(v, value);
@@ -68,6 +67,9 @@ final class MailParameters implements MailParametersHook, MailHook, EhloExtensio
                 String body = value.toUpperCase(Locale.ROOT);
                 return body.equals("7BIT") || body.equals("8BITMIME")
                         ? HookResult.DECLINED : Replies.hookResult(Replies.BODY_SYNTAX);
+            case Smtputf8.KEYWORD:
+                v.smtpUtf8 = value == null || value.isEmpty();
+                return v.smtpUtf8 ? HookResult.DECLINED : Replies.hookResult(Replies.SMTPUTF8_SYNTAX);
             default:
                 return HookResult.DECLINED;
         }
@@ -89,6 +91,15 @@ final class MailParameters implements MailParametersHook, MailHook, EhloExtensio
         return HookResult.DECLINED;
     }
 
+    /** The current MAIL's parameters, created when none was given. */
+    static Values of(SMTPSession session) {
+        return session.getAttachment(SessionKeys.MAIL_PARAMETERS, State.Transaction).orElseGet(() -> {
+            Values created = new Values();
+            session.setAttachment(SessionKeys.MAIL_PARAMETERS, created, State.Transaction);
+            return created;
+        });
+    }
+
     @Override
     public HookResult doMail(SMTPSession session, MaybeSender sender) {
         long declared = session.getAttachment(SessionKeys.MAIL_PARAMETERS, State.Transaction)
@@ -101,6 +112,6 @@ final class MailParameters implements MailParametersHook, MailHook, EhloExtensio
 
     @Override
     public List<String> getImplementedEsmtpFeatures(SMTPSession session) {
-        return List.of("SIZE " + maxMessageSize, "DSN");
+        return List.of("SIZE " + maxMessageSize, "DSN", Smtputf8.KEYWORD);
     }
 }

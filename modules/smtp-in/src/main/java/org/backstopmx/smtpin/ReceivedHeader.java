@@ -7,7 +7,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 
 /**
- * The {@code Received:} trace header we prepend (RFC 5321 §4.4, protocol names from RFC 3848): the client's HELO
+ * The {@code Received:} trace header we prepend (RFC 5321 §4.4, protocol names from RFC 3848 and RFC 6531): the client's HELO
  * name and address (no reverse DNS: it would block and proves nothing), our hostname, SMTP/ESMTP/ESMTPS, the queue
  * id, the recipient when there is exactly one, and the date.
  *
@@ -27,15 +27,17 @@ final class ReceivedHeader {
     /**
      * @param helo       the name from HELO/EHLO, as the client sent it
      * @param esmtp      whether the client used EHLO
+     * @param smtpUtf8   whether the transaction declared SMTPUTF8 (RFC 6531 §4.3: UTF8SMTP, UTF8SMTPS)
      * @param tlsVersion the TLS protocol, or null without TLS
      * @param tlsCipher  the TLS cipher suite, or null
      * @param recipient  the only recipient, or null when there are several
      */
-    static String format(String hostname, String helo, InetAddress client, boolean esmtp, String tlsVersion,
+    static String format(String hostname, String helo, InetAddress client, boolean esmtp, boolean smtpUtf8, String tlsVersion,
             String tlsCipher, String queueId, String recipient, ZonedDateTime date) {
         StringBuilder b = new StringBuilder(256);
         b.append("Received: from ").append(sanitize(helo)).append(" (").append(addressLiteral(client)).append(")\r\n");
-        String with = tlsVersion != null ? "ESMTPS" : esmtp ? "ESMTP" : "SMTP";
+        String with = smtpUtf8 ? (tlsVersion != null ? "UTF8SMTPS" : "UTF8SMTP")
+                : tlsVersion != null ? "ESMTPS" : esmtp ? "ESMTP" : "SMTP";
         b.append("\tby ").append(hostname).append(" (").append(BackstopSmtpConfiguration.SOFTWARE).append(") with ")
                 .append(with).append(" id ").append(queueId).append("\r\n");
         if (tlsVersion != null) {

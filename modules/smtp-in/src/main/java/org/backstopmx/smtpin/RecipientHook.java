@@ -12,12 +12,15 @@ import org.apache.james.protocols.smtp.SMTPSession;
 import org.apache.james.protocols.smtp.hook.HookResult;
 import org.apache.james.protocols.smtp.hook.RcptHook;
 import org.backstopmx.core.EnvelopeRecipient;
+import org.backstopmx.core.MailExtension;
+import org.backstopmx.core.PrimaryCapabilities;
 import org.backstopmx.core.SmtpReply;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * RCPT TO: the recipient limit (452 4.5.3, not counted as an error up to {@code smtp.recipient-overshoot-limit}), relay control (550 5.7.1), recipient validation (550 5.1.1) and the
+ * RCPT TO: the recipient limit (452 4.5.3, not counted as an error up to {@code smtp.recipient-overshoot-limit}), relay control (550 5.7.1), recipient validation (550 5.1.1),
+ * the capability rule (553 5.6.7 for a UTF-8 envelope when the domain's primary is known to lack SMTPUTF8) and the
  * DSN parameters NOTIFY and ORCPT (RFC 3461 §4.1, §4.2). It is the only RCPT hook in the chain and it always answers
  * OK or a refusal, never DECLINED: James accepts a recipient that every hook declined.
  */
@@ -28,15 +31,17 @@ final class RecipientHook implements RcptHook {
     private volatile RelayPolicy policy;
     private final int maxRecipients;
     private final int overshootLimit;
+    private final PrimaryCapabilities primaries;
 
     /**
      * @param overshootLimit RCPTs over {@code maxRecipients} in one transaction whose 452 does not count towards
      *                       {@code smtp.max-errors}
      */
-    RecipientHook(RelayPolicy policy, int maxRecipients, int overshootLimit) {
+    RecipientHook(RelayPolicy policy, int maxRecipients, int overshootLimit, PrimaryCapabilities primaries) {
         this.policy = policy;
         this.maxRecipients = maxRecipients;
         this.overshootLimit = overshootLimit;
+        this.primaries = primaries;
     }
 
     /** Swaps in a new policy (served domains and recipient lists reloaded); sessions in progress keep going. */
@@ -61,7 +66,7 @@ final class RecipientHook implements RcptHook {
         if (accepted.size() >= maxRecipients) {
             return overshoot(session, sender, rcpt);
         }
-        String local = rcpt.getLocalPart();
+        String local = Smtputf8.localPart(session, rcpt);
         String domain = rcpt.getDomain().asString();
         switch (policy.check(local, domain)) {
             case RELAY_DENIED:
@@ -70,6 +75,11 @@ final class RecipientHook implements RcptHook {
                 return refuse(session, sender, rcpt, Replies.USER_UNKNOWN);
             default:
                 break;
+        }
+        if ((Utf8Address.hasNonAscii(local) || Utf8Address.hasNonAscii(Smtputf8.sender(session, sender)))
+                && primaries.knownToLack(domain.toLowerCase(Locale.ROOT), MailExtension.SMTPUTF8)) {
+            SmtpReply lacks = Replies.PRIMARY_LACKS_SMTPUTF8;
+            return refuse(session, sender, rcpt, lacks.withText(String.format(lacks.text(), domain)));
         }
         String notify = parameters.get("NOTIFY");
         if (notify != null && !validNotify(notify)) {
@@ -106,8 +116,9 @@ final class RecipientHook implements RcptHook {
 
     private static HookResult refuse(SMTPSession session, MaybeSender sender, MailAddress rcpt, SmtpReply reply) {
         LOG.info("reject: RCPT from [{}]: {} <{}>; from=<{}> helo=<{}>",
-                session.getRemoteAddress().getAddress().getHostAddress(), reply, rcpt.asString(),
-                sender.asString(""), session.getAttachment(SMTPSession.CURRENT_HELO_NAME, State.Connection).orElse(""));
+                session.getRemoteAddress().getAddress().getHostAddress(), reply,
+                Smtputf8.localPart(session, rcpt) + "@" + rcpt.getDomain().asString(),
+                Smtputf8.sender(session, sender), session.getAttachment(SMTPSession.CURRENT_HELO_NAME, State.Connection).orElse(""));
         return Replies.hookResult(reply);
     }
 

@@ -18,9 +18,9 @@ import java.util.regex.Pattern;
  * Source routes ({@code @a:user@b}) never get this far: James refuses them as syntax errors.
  */
 public final class RelayPolicy {
-    // RFC 5322 atext without '%' and '!', plus dots between atoms
-    private static final Pattern LOCAL_PART =
-            Pattern.compile("[A-Za-z0-9#$&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9#$&'*+/=?^_`{|}~-]+)*");
+    // RFC 5322 atext without '%' and '!' (with RFC 6532's UTF-8 beyond ASCII), plus dots between atoms
+    private static final Pattern LOCAL_PART = Pattern.compile(
+            "[A-Za-z0-9#$&'*+/=?^_`{|}~\\x{80}-\\x{10FFFF}-]+(\\.[A-Za-z0-9#$&'*+/=?^_`{|}~\\x{80}-\\x{10FFFF}-]+)*");
     private static final Pattern DOMAIN =
             Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+");
 

@@ -42,10 +42,17 @@ public final class Replies {
     /** RFC 5321 §4.1.1.11: a MAIL or RCPT parameter we do not support (and did not advertise); %s is its name. */
     public static final SmtpReply UNSUPPORTED_PARAMETER = SmtpReply.of(555, "5.5.4", "Unsupported option: %s");
     public static final SmtpReply INSUFFICIENT_STORAGE = SmtpReply.of(452, "4.3.1", "Insufficient system storage, try again later");
+    public static final SmtpReply SMTPUTF8_SYNTAX = SmtpReply.of(501, "5.5.4", "Bad SMTPUTF8 parameter: it takes no value");
+    /** RFC 6531 §3.4: UTF-8 in an address without the SMTPUTF8 parameter on MAIL; Postfix's wording. */
+    public static final SmtpReply SMTPUTF8_UNDECLARED = SmtpReply.of(553, "5.6.7", "Must declare SMTPUTF8 to send unicode address");
+    public static final SmtpReply SENDER_SYNTAX = SmtpReply.of(501, "5.1.7", "Bad sender address syntax");
 
     // RCPT
     public static final SmtpReply RELAY_DENIED = SmtpReply.of(550, "5.7.1", "Relay access denied");
     public static final SmtpReply USER_UNKNOWN = SmtpReply.of(550, "5.1.1", "Recipient address rejected: user unknown");
+    public static final SmtpReply RECIPIENT_SYNTAX = SmtpReply.of(501, "5.1.3", "Bad recipient address syntax");
+    /** The capability rule: the primary of the recipient's domain does not offer SMTPUTF8 and the address needs it. */
+    public static final SmtpReply PRIMARY_LACKS_SMTPUTF8 = SmtpReply.of(553, "5.6.7", "The mail server for %s does not support SMTPUTF8");
     public static final SmtpReply TOO_MANY_RECIPIENTS = SmtpReply.of(452, "4.5.3", "Too many recipients");
     public static final SmtpReply NOTIFY_SYNTAX = SmtpReply.of(501, "5.5.4", "Bad NOTIFY parameter");
     public static final SmtpReply ORCPT_SYNTAX = SmtpReply.of(501, "5.5.4", "Bad ORCPT parameter");
@@ -58,6 +65,10 @@ public final class Replies {
     public static final SmtpReply QUEUED = SmtpReply.of(250, "2.0.0", "Ok: queued as %s");
     public static final SmtpReply BARE_LINE_ENDING = SmtpReply.of(554, "5.5.2", "Message refused: bare <LF> or <CR> in message data, lines must end with <CR><LF>");
     public static final SmtpReply DATA_LINE_TOO_LONG = SmtpReply.of(554, "5.6.0", "Message refused: a line is longer than %d bytes");
+    /** The capability rule at the end of data: UTF-8 in the header section, the primary lacks SMTPUTF8. */
+    public static final SmtpReply MESSAGE_NEEDS_SMTPUTF8 = SmtpReply.of(554, "5.6.7", "Message refused: it needs SMTPUTF8, which the mail server for %s does not support");
+    /** The capability rule at the end of data: 8-bit content, the primary lacks 8BITMIME (we never downgrade). */
+    public static final SmtpReply MESSAGE_NEEDS_8BITMIME = SmtpReply.of(554, "5.6.3", "Message refused: it has 8-bit content, which the mail server for %s does not accept (no 8BITMIME)");
     public static final SmtpReply LOOP_DETECTED = SmtpReply.of(554, "5.4.6", "Too many Received: headers: mail forwarding loop");
     public static final SmtpReply STORAGE_ERROR = SmtpReply.of(451, "4.3.0", "Queue write failed, try again later");
     public static final SmtpReply STORAGE_FULL = SmtpReply.of(452, "4.3.1", "Insufficient system storage, try again later");

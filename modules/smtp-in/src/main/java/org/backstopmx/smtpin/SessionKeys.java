@@ -13,6 +13,16 @@ final class SessionKeys {
     static final AttachmentKey<MailParameters.Values> MAIL_PARAMETERS =
             AttachmentKey.of("backstop.mail-parameters", MailParameters.Values.class);
 
+    /** The real sender when MAIL FROM had UTF-8 in it (James holds an ASCII stand-in, {@link Utf8Address}). */
+    static final AttachmentKey<String> UTF8_SENDER = AttachmentKey.of("backstop.utf8-sender", String.class);
+
+    /**
+     * The UTF-8 address of the MAIL or RCPT command being handled, set just before James parses its ASCII stand-in
+     * and removed right after, so the hook it reaches takes the real one.
+     */
+    static final AttachmentKey<Utf8Address.Parsed> UTF8_PENDING =
+            AttachmentKey.of("backstop.utf8-pending", Utf8Address.Parsed.class);
+
     /** RCPTs of the current transaction refused for being over {@code smtp.max-recipients}. */
     static final AttachmentKey<Integer> OVERSHOOT = AttachmentKey.of("backstop.rcpt-overshoot", Integer.class);
 

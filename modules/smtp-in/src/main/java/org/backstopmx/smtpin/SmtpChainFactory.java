@@ -18,6 +18,7 @@ import org.apache.james.protocols.smtp.core.WelcomeMessageHandler;
 import org.apache.james.protocols.smtp.core.esmtp.StartTlsCmdHandler;
 import org.backstopmx.core.EtrnService;
 import org.backstopmx.core.MailQueue;
+import org.backstopmx.core.PrimaryCapabilities;
 import org.backstopmx.core.config.SmtpConfig;
 
 /**
@@ -31,7 +32,8 @@ final class SmtpChainFactory {
     }
 
     static SMTPProtocolHandlerChain create(SmtpConfig config, String hostname, RecipientHook recipients,
-            MailQueue queue, EtrnService etrn, Clock clock, SmtpMetrics smtpMetrics) throws WiringException {
+            MailQueue queue, EtrnService etrn, Clock clock, SmtpMetrics smtpMetrics, PrimaryCapabilities primaries)
+            throws WiringException {
         MetricFactory metrics = new QuietMetrics();
         SMTPProtocolHandlerChain chain = new SMTPProtocolHandlerChain(metrics, false);
         MailParameters mailParameters = new MailParameters(config.maxMessageSize(), queue);
@@ -45,7 +47,7 @@ final class SmtpChainFactory {
                 new BackstopMailCmdHandler(metrics, Set.of(mailParameters.getMailParamNames())),
                 new BackstopRcptCmdHandler(metrics, recipients.supportedParameters(), recipients::postmaster),
                 recipients,
-                new DataCommand(queue, clock, config, hostname, smtpMetrics),
+                new DataCommand(queue, clock, config, hostname, smtpMetrics, primaries),
                 new RsetCmdHandler(),
                 new NoopCmdHandler(),
                 new QuitCmdHandler(metrics),

@@ -27,6 +27,7 @@ import org.apache.james.protocols.netty.Encryption;
 import org.apache.james.protocols.smtp.SMTPProtocolHandlerChain;
 import org.backstopmx.core.EtrnService;
 import org.backstopmx.core.MailQueue;
+import org.backstopmx.core.PrimaryCapabilities;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.SmtpConfig;
 import org.slf4j.Logger;
@@ -79,7 +80,17 @@ public final class SmtpServer implements AutoCloseable {
      */
     public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
             EtrnService etrn, Clock clock, MeterRegistry registry) {
+        this(hostname, config, domains, queue, etrn, clock, registry, PrimaryCapabilities.UNKNOWN);
+    }
+
+    /**
+     * @param primaries what the served domains' primaries are known to lack, for the capability rule (a message that
+     *                  needs SMTPUTF8 or 8BITMIME is refused at intake when its primary does not offer it)
+     */
+    public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
+            EtrnService etrn, Clock clock, MeterRegistry registry, PrimaryCapabilities primaries) {
         Objects.requireNonNull(etrn, "etrn");
+        Objects.requireNonNull(primaries, "primaries");
         Objects.requireNonNull(registry, "registry");
         this.config = config;
         this.hostname = hostname;
@@ -87,10 +98,11 @@ public final class SmtpServer implements AutoCloseable {
                 : Encryption.createStartTls(TlsContexts.load(config.tls()), null, TlsContexts.PROTOCOLS, ClientAuth.NONE);
         RecipientDirectory directory = RecipientDirectory.load(domains);
         this.recipientHook = new RecipientHook(policy(directory), config.maxRecipients(),
-                config.recipientOvershootLimit());
+                config.recipientOvershootLimit(), primaries);
         this.metrics = new SmtpMetrics(registry, directory.domains());
         try {
-            this.chain = SmtpChainFactory.create(config, hostname, recipientHook, queue, etrn, clock, metrics);
+            this.chain = SmtpChainFactory.create(config, hostname, recipientHook, queue, etrn, clock, metrics,
+                    primaries);
         } catch (Exception e) {
             throw new IllegalStateException("cannot assemble the SMTP handler chain", e);
         }

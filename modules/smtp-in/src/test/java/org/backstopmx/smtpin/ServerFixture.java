@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.Map;
 import org.backstopmx.core.EtrnService;
+import org.backstopmx.core.PrimaryCapabilities;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
 import org.backstopmx.core.config.SmtpConfig;
@@ -25,8 +26,13 @@ final class ServerFixture implements AutoCloseable {
     }
 
     ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains, EtrnService etrn) throws InterruptedException {
+        this(config, domains, etrn, PrimaryCapabilities.UNKNOWN);
+    }
+
+    ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains, EtrnService etrn, PrimaryCapabilities primaries)
+            throws InterruptedException {
         server = new SmtpServer(HOST, config.withListen(new HostPort("127.0.0.1", 0)), domains, queue, etrn,
-                Clock.systemUTC(), registry);
+                Clock.systemUTC(), registry, primaries);
         server.start();
     }
 

@@ -39,7 +39,7 @@ class SmtpSessionTest {
             assertThat(ehlo.split("\n")).containsExactly(
                     "250-mx2.backstop.test Hello client.test [127.0.0.1]",
                     "250-PIPELINING", "250-8BITMIME", "250-ENHANCEDSTATUSCODES",
-                    "250-SIZE 52428800", "250-DSN", "250 ETRN");
+                    "250-SIZE 52428800", "250-DSN", "250-SMTPUTF8", "250 ETRN");
             assertThat(t.command("HELO client.test")).startsWith("250 mx2.backstop.test");
             assertThat(t.command("NOOP")).startsWith("250 2.0.0");
             assertThat(t.command("VRFY alice@example.test")).startsWith("252 2.5.2");
@@ -119,10 +119,10 @@ class SmtpSessionTest {
     @Test
     void unsupportedMailAndRcptParametersGet555AndTheSupportedOnesStillWork() throws Exception {
         try (SmtpTranscript t = fx.client()) {
-            // RFC 5321 §4.1.1.11; SMTPUTF8 is not advertised, so it is unknown too
+            // RFC 5321 §4.1.1.11; REQUIRETLS is not advertised, so it is unknown too
             assertThat(t.command("MAIL FROM:<a@s.test> FOO=BAR")).isEqualTo("555 5.5.4 Unsupported option: FOO");
-            assertThat(t.command("MAIL FROM:<a@s.test> SMTPUTF8")).isEqualTo("555 5.5.4 Unsupported option: SMTPUTF8");
-            assertThat(t.command("MAIL FROM:<a@s.test> SIZE=10 smtputf8")).isEqualTo("555 5.5.4 Unsupported option: SMTPUTF8");
+            assertThat(t.command("MAIL FROM:<a@s.test> REQUIRETLS")).isEqualTo("555 5.5.4 Unsupported option: REQUIRETLS");
+            assertThat(t.command("MAIL FROM:<a@s.test> SIZE=10 requiretls")).isEqualTo("555 5.5.4 Unsupported option: REQUIRETLS");
             // the refused MAIL left no sender behind
             assertThat(t.command("RCPT TO:<a@example.test>")).startsWith("503");
             assertThat(t.command("MAIL FROM:<a@s.test> size=10 body=8bitmime RET=FULL ENVID=e1")).startsWith("250 2.1.0");

@@ -3,12 +3,16 @@ package org.backstopmx.forwarder.delivery;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import org.backstopmx.core.Envelope;
 import org.backstopmx.core.EnvelopeRecipient;
 import org.backstopmx.core.IncomingMessage;
+import org.backstopmx.core.MailExtension;
 import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.QueueException;
 import org.backstopmx.core.QueueId;
@@ -65,16 +69,33 @@ final class Bouncer {
                         original.id() + ": cannot write the delivery status notification: " + e.getMessage(), e);
             }
             message.commit(new Envelope(id, clock.instant(), null, hostname, "", null, null, out.count,
-                    List.of(EnvelopeRecipient.of(original.sender()))));
+                    List.of(EnvelopeRecipient.of(original.sender())), needs(original, out.eightBit)));
         }
         boolean failed = recipients.stream().anyMatch(r -> r.action() == DsnAction.FAILED);
         LOG.info("{}: sender {} notification: {}", original.id(), failed ? "non-delivery" : "delay", id);
         return id;
     }
 
-    /** Counts what is written, for the envelope's size. */
+    /**
+     * What the DSN needs from the server it goes to: SMTPUTF8 when it goes to a UTF-8 address or carries a
+     * message that needed it, 8BITMIME when it has 8-bit octets (a UTF-8 text part, an 8-bit original).
+     */
+    private static Set<MailExtension> needs(Envelope original, boolean eightBit) {
+        Set<MailExtension> needs = EnumSet.noneOf(MailExtension.class);
+        if (original.needs(MailExtension.SMTPUTF8)
+                || !StandardCharsets.US_ASCII.newEncoder().canEncode(original.sender())) {
+            needs.add(MailExtension.SMTPUTF8);
+        }
+        if (eightBit) {
+            needs.add(MailExtension.EIGHTBITMIME);
+        }
+        return needs;
+    }
+
+    /** Counts what is written, for the envelope's size, and notes 8-bit octets. */
     private static final class CountingStream extends FilterOutputStream {
         long count;
+        boolean eightBit;
 
         CountingStream(OutputStream out) {
             super(out);
@@ -84,12 +105,16 @@ final class Bouncer {
         public void write(int b) throws IOException {
             out.write(b);
             count++;
+            eightBit |= (b & 0x80) != 0;
         }
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
             out.write(b, off, len);
             count += len;
+            for (int i = off; i < off + len && !eightBit; i++) {
+                eightBit = b[i] < 0;
+            }
         }
     }
 }

@@ -15,7 +15,8 @@ import org.backstopmx.forwarder.smtp.RelayClient;
 /**
  * Opens an SMTP session to a domain's destination: resolves the route, then tries its hosts in order and each host's
  * addresses in turn (at most {@value #MAX_ADDRESSES} addresses in all, like Postfix's {@code smtp_mx_address_limit}),
- * until one greets and answers EHLO. Also the health probe: the same, then QUIT.
+ * until one greets and answers EHLO; what a served domain's primary offered is noted ({@link LearnedCapabilities}).
+ * Also the health probe: the same, then QUIT.
  */
 final class Connector {
     /** Addresses tried at most per session attempt, over all hosts of the route. */
@@ -42,12 +43,14 @@ final class Connector {
 
     private final RouteResolver routes;
     private final MxResolver dns;
+    private final LearnedCapabilities learned;
     /** Replaced when the per-domain STARTTLS policies are reloaded ({@link #domainTls}). */
     private volatile ForwarderSettings settings;
 
-    Connector(RouteResolver routes, MxResolver dns, ForwarderSettings settings) {
+    Connector(RouteResolver routes, MxResolver dns, ForwarderSettings settings, LearnedCapabilities learned) {
         this.routes = Objects.requireNonNull(routes, "routes");
         this.dns = Objects.requireNonNull(dns, "dns");
+        this.learned = Objects.requireNonNull(learned, "learned");
         this.settings = Objects.requireNonNull(settings, "settings");
     }
 
@@ -77,6 +80,9 @@ final class Connector {
                 }
                 RelayClient client = RelayClient.open(d.host(), address, d.port(), settings.relaySettings(domain));
                 if (client.isOpen()) {
+                    if (routes.isServed(domain)) {
+                        learned.learned(domain, client.host(), client.capabilities());
+                    }
                     return new Session(client);
                 }
                 contacted = true;

@@ -19,6 +19,7 @@ import org.backstopmx.core.EnvelopeRecipient;
 import org.backstopmx.core.EtrnService;
 import org.backstopmx.core.Liveness;
 import org.backstopmx.core.MailQueue;
+import org.backstopmx.core.PrimaryCapabilities;
 import org.backstopmx.core.QueueException;
 import org.backstopmx.core.QueueId;
 import org.backstopmx.core.RetryPolicy;
@@ -63,6 +64,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     private final DeliveryScheduler scheduler;
     private final EtrnGate etrnGate;
     private final AdminActions admin;
+    private final LearnedCapabilities learned = new LearnedCapabilities();
 
     public Forwarder(ForwarderSettings settings, MailQueue queue, RouteResolver routes, MxResolver dns,
             RetryPolicy policy, ForwarderMetrics metrics, Clock clock) {
@@ -72,7 +74,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         this.routes = Objects.requireNonNull(routes, "routes");
         this.policy = Objects.requireNonNull(policy, "policy");
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.connector = new Connector(routes, dns, settings);
+        this.connector = new Connector(routes, dns, settings, learned);
         this.pool = Executors.newCachedThreadPool(named("backstop-delivery"));
         this.cache = new ConnectionCache(settings.connectionReuseTime(), clock);
         this.down = new DownDestinations(settings.probeInterval(), connector, queue, pool, inFlight::wake, clock);
@@ -129,6 +131,11 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     public void reload(BackstopConfig config) {
         routes.reload(config);
         connector.domainTls(ForwarderSettings.from(config).domainTls());
+    }
+
+    /** What the served domains' primaries offered when last spoken to, for the capability rule at intake. */
+    public PrimaryCapabilities primaryCapabilities() {
+        return learned;
     }
 
     /** Asks the scheduler to look at the queue now (new mail, a flush). Cheap; callable from any thread. */

@@ -2,6 +2,7 @@ package org.backstopmx.forwarder.smtp;
 
 import java.util.List;
 import java.util.Locale;
+import org.backstopmx.core.MailExtension;
 
 /**
  * What the server offered in its EHLO reply, as far as the relay client cares.
@@ -13,6 +14,7 @@ import java.util.Locale;
  * @param dsn          DSN (RFC 3461)
  * @param startTls     STARTTLS (RFC 3207)
  * @param enhancedStatusCodes ENHANCEDSTATUSCODES (RFC 2034)
+ * @param smtpUtf8     SMTPUTF8 (RFC 6531)
  */
 public record EhloCapabilities(
         boolean pipelining,
@@ -21,10 +23,11 @@ public record EhloCapabilities(
         boolean eightBitMime,
         boolean dsn,
         boolean startTls,
-        boolean enhancedStatusCodes) {
+        boolean enhancedStatusCodes,
+        boolean smtpUtf8) {
 
     /** After HELO: nothing is offered. */
-    public static final EhloCapabilities NONE = new EhloCapabilities(false, 0, false, false, false, false, false);
+    public static final EhloCapabilities NONE = new EhloCapabilities(false, 0, false, false, false, false, false, false);
 
     /**
      * Parses the lines of a 250 EHLO reply, with or without their {@code 250-}/{@code 250 } prefixes. The first
@@ -39,6 +42,7 @@ public record EhloCapabilities(
         boolean dsn = false;
         boolean startTls = false;
         boolean enhanced = false;
+        boolean utf8 = false;
         for (int i = 1; i < lines.size(); i++) {
             String line = lines.get(i);
             if (line.length() >= 4 && Character.isDigit(line.charAt(0)) && (line.charAt(3) == '-' || line.charAt(3) == ' ')) {
@@ -51,6 +55,7 @@ public record EhloCapabilities(
                 case "DSN" -> dsn = true;
                 case "STARTTLS" -> startTls = true;
                 case "ENHANCEDSTATUSCODES" -> enhanced = true;
+                case "SMTPUTF8" -> utf8 = true;
                 case "SIZE" -> {
                     size = true;
                     if (words.length > 1) {
@@ -65,7 +70,15 @@ public record EhloCapabilities(
                 }
             }
         }
-        return new EhloCapabilities(pipelining, sizeLimit, size, eightBit, dsn, startTls, enhanced);
+        return new EhloCapabilities(pipelining, sizeLimit, size, eightBit, dsn, startTls, enhanced, utf8);
+    }
+
+    /** Whether the server offers {@code extension}. */
+    public boolean offers(MailExtension extension) {
+        return switch (extension) {
+            case SMTPUTF8 -> smtpUtf8;
+            case EIGHTBITMIME -> eightBitMime;
+        };
     }
 
     /** Whether a message of this many bytes is over the advertised fixed limit (RFC 1870 §6.1). */

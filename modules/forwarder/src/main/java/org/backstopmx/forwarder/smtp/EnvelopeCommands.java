@@ -1,29 +1,31 @@
 package org.backstopmx.forwarder.smtp;
 
 import org.backstopmx.core.EnvelopeRecipient;
+import org.backstopmx.core.MailExtension;
 
 /**
  * The MAIL and RCPT command lines for a relayed message, with only the parameters the server advertised. The DSN
  * parameters are passed on as they were received (already xtext, RFC 3461 §4), so that the primary can honour the
  * original sender's NOTIFY/RET and report the ORCPT/ENVID it gave.
- *
- * <p>XXX: SMTPUTF8 (RFC 6531) is not handled: a non-ASCII address goes out as UTF-8 without the parameter, whether
- * or not the server offers it.
+ * {@code SMTPUTF8} (RFC 6531) is sent when the message needs it; {@link RelayClient} never sends such a message to
+ * a server that does not offer it.
  */
 final class EnvelopeCommands {
     private EnvelopeCommands() {
     }
 
-    /** {@code MAIL FROM:<sender>} with SIZE (RFC 1870), BODY=8BITMIME (RFC 6152), RET and ENVID (RFC 3461). */
+    /** {@code MAIL FROM:<sender>} with SIZE (RFC 1870), BODY=8BITMIME (RFC 6152), SMTPUTF8, RET and ENVID (RFC 3461). */
     static String mail(RelayMessage m, EhloCapabilities caps) {
         StringBuilder b = new StringBuilder("MAIL FROM:<").append(m.sender()).append('>');
         if (caps.size()) {
             b.append(" SIZE=").append(m.size());
         }
         if (caps.eightBitMime()) {
-            // XXX: the body type is not known (the stored envelope has no BODY); declaring 8BITMIME is right for
-            // any 7-bit or 8-bit message. A server without 8BITMIME gets 8-bit bytes unchanged (no downgrade).
+            // right for any 7-bit or 8-bit message; 8-bit content never goes to a server without 8BITMIME
             b.append(" BODY=8BITMIME");
+        }
+        if (caps.smtpUtf8() && m.extensions().contains(MailExtension.SMTPUTF8)) {
+            b.append(" SMTPUTF8");
         }
         if (caps.dsn()) {
             if (m.ret() != null) {

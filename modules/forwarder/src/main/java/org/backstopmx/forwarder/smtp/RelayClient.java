@@ -11,6 +11,7 @@ import java.util.Optional;
 import javax.net.ssl.SSLException;
 import org.backstopmx.core.DeliveryOutcome;
 import org.backstopmx.core.EnvelopeRecipient;
+import org.backstopmx.core.MailExtension;
 import org.backstopmx.core.SmtpReply;
 import org.backstopmx.core.SmtpStage;
 import org.backstopmx.forwarder.FailurePolicy;
@@ -186,9 +187,8 @@ public final class RelayClient implements AutoCloseable {
         if (failure != null) {
             return finishAll(results, rcpts, failure);
         }
-        if (capabilities.tooLarge(message.size())) {
-            // RFC 1870 §6.1: do not send what the server has said it will refuse
-            DeliveryOutcome refused = FailurePolicy.tooLarge(host, message.size(), capabilities.sizeLimit());
+        DeliveryOutcome refused = refusedLocally(message);
+        if (refused != null) {
             for (int i = 0; i < results.length; i++) {
                 results[i] = new RecipientOutcome(rcpts.get(i), refused, "refused locally");
             }
@@ -202,6 +202,22 @@ public final class RelayClient implements AutoCloseable {
             fail(new SessionEnded.Failure(null, stage, describe(e)), false);
         }
         return finishAll(results, rcpts, failure);
+    }
+
+    /**
+     * What the server has already told us it would refuse, or null: a message over its SIZE (RFC 1870 §6.1), or one
+     * that needs an extension it does not offer (RFC 6531 §3.2).
+     */
+    private DeliveryOutcome refusedLocally(RelayMessage message) {
+        if (capabilities.tooLarge(message.size())) {
+            return FailurePolicy.tooLarge(host, message.size(), capabilities.sizeLimit());
+        }
+        for (MailExtension extension : message.extensions()) {
+            if (!capabilities.offers(extension)) {
+                return FailurePolicy.lacksExtension(host, extension);
+            }
+        }
+        return null;
     }
 
     private void transaction(RelayMessage m, RecipientOutcome[] results) throws IOException, SessionEnded {

@@ -12,10 +12,12 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import org.backstopmx.core.DsnRet;
 import org.backstopmx.core.EtrnService;
 import org.backstopmx.core.Envelope;
 import org.backstopmx.core.EnvelopeRecipient;
+import org.backstopmx.core.MailExtension;
 import org.backstopmx.core.IncomingMessage;
 import org.backstopmx.core.Lease;
 import org.backstopmx.core.QueueId;
@@ -232,6 +234,29 @@ class ForwarderTest {
         assertThat(registry.get(Metrics.BOUNCES).tag("reason", "failed").counter().count()).isEqualTo(1);
         assertThat(attempts("example.org", "failed")).isEqualTo(1);
         assertThat(attempts(Metrics.OTHER, "delivered")).as("the bounce, to the sender's domain").isEqualTo(1);
+        assertThat(queue.list(10)).isEmpty();
+    }
+
+    @Test
+    void aMessageNeedingSmtputf8FailsAtAPrimaryWithoutItWhichIsThenKnownToLackIt() throws Exception {
+        primary.capabilities("PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES");
+        senderMx.capabilities("PIPELINING", "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES");
+        assertThat(forwarder.primaryCapabilities().knownToLack("example.org", MailExtension.SMTPUTF8)).isFalse();
+        putFrom("j\u00f6rg@example.net", null, Set.of(MailExtension.SMTPUTF8, MailExtension.EIGHTBITMIME),
+                "\u7528\u6237@example.org");
+
+        forwarder.deliverDue();
+
+        assertThat(primary.transactions()).as("nothing is sent to a primary without SMTPUTF8").isEmpty();
+        assertThat(forwarder.primaryCapabilities().knownToLack("example.org", MailExtension.SMTPUTF8)).isTrue();
+        assertThat(forwarder.primaryCapabilities().knownToLack("example.org", MailExtension.EIGHTBITMIME)).isFalse();
+        assertThat(forwarder.primaryCapabilities().knownToLack("example.net", MailExtension.SMTPUTF8))
+                .as("only served domains are kept").isFalse();
+        assertThat(senderMx.transactions()).hasSize(1);
+        FakePrimaryMx.Transaction dsn = senderMx.transactions().get(0);
+        assertThat(dsn.mailFrom()).startsWith("FROM:<> ").contains(" SMTPUTF8");
+        assertThat(dsn.rcptTo()).singleElement().asString().startsWith("TO:<j\u00f6rg@example.net>");
+        assertThat(new String(dsn.data(), StandardCharsets.UTF_8)).contains("Status: 5.6.7", "Diagnostic-Code: smtp; 550 5.6.7");
         assertThat(queue.list(10)).isEmpty();
     }
 
@@ -505,6 +530,11 @@ class ForwarderTest {
     }
 
     private Stored putFrom(String sender, String notify, String... recipients) throws Exception {
+        return putFrom(sender, notify, Set.of(), recipients);
+    }
+
+    private Stored putFrom(String sender, String notify, Set<MailExtension> needs, String... recipients)
+            throws Exception {
         QueueId id = QueueId.next(clock);
         byte[] body = ("Received: from client by backup.example.org; " + id + "\r\n"
                 + "Message-ID: <" + id + "@example.net>\r\nSubject: test " + id + "\r\n\r\n"
@@ -514,7 +544,7 @@ class ForwarderTest {
             List<EnvelopeRecipient> rcpts = Arrays.stream(recipients)
                     .map(r -> new EnvelopeRecipient(r, notify, null)).toList();
             m.commit(new Envelope(id, clock.instant(), "192.0.2.7", "client.example.net", sender, null, DsnRet.FULL,
-                    body.length, rcpts));
+                    body.length, rcpts, needs));
         }
         return new Stored(id, body);
     }

@@ -14,6 +14,7 @@ import java.util.List;
 import org.backstopmx.core.DeliveryOutcome;
 import org.backstopmx.core.DsnRet;
 import org.backstopmx.core.EnvelopeRecipient;
+import org.backstopmx.core.MailExtension;
 import org.backstopmx.core.SmtpReply;
 import org.backstopmx.core.SmtpStage;
 import org.backstopmx.testkit.FakePrimaryMx;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The relay client against a scripted primary on a real socket. */
@@ -135,7 +137,7 @@ class RelayClientTest {
     void everyParameterIsPassedWhenAdvertised() {
         primary.capabilities("PIPELINING", "SIZE 1000", "8BITMIME", "DSN");
         try (RelayClient client = open()) {
-            assertThat(client.capabilities()).isEqualTo(new EhloCapabilities(true, 1000, true, true, true, false, false));
+            assertThat(client.capabilities()).isEqualTo(new EhloCapabilities(true, 1000, true, true, true, false, false, false));
             client.send(withDsn()).forEach(RelayClientTest::assertDelivered);
         }
         int size = simpleBody().length;
@@ -189,6 +191,44 @@ class RelayClientTest {
             assertDelivered(client.send(message("a@primary.example")).get(0));
         }
         assertThat(primary.verbs()).containsExactly("EHLO", "MAIL", "RCPT", "DATA", "QUIT");
+    }
+
+    private static RelayMessage needing(String sender, byte[] body, java.util.Set<MailExtension> needs, String rcpt) {
+        return new RelayMessage(sender, null, null, body.length, List.of(EnvelopeRecipient.of(rcpt)),
+                () -> new ByteArrayInputStream(body), needs);
+    }
+
+    @Test
+    void aUtf8MessageGoesWithSmtputf8ToAServerThatOffersItAndArrivesUnchanged() {
+        primary.capabilities("PIPELINING", "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES");
+        byte[] body = "Subject: Gr\u00fc\u00dfe\r\n\r\n\u00c4rger\r\n".getBytes(StandardCharsets.UTF_8);
+        try (RelayClient client = open()) {
+            assertThat(client.capabilities().offers(MailExtension.SMTPUTF8)).isTrue();
+            assertDelivered(client.send(needing("j\u00f6rg@origin.example", body,
+                    java.util.Set.of(MailExtension.SMTPUTF8, MailExtension.EIGHTBITMIME), "\u7528\u6237@primary.example")).get(0));
+            // a message that does not need it goes without the parameter
+            assertDelivered(client.send(message("a@primary.example")).get(0));
+        }
+        assertThat(primary.commands()).containsSubsequence(
+                "MAIL FROM:<j\u00f6rg@origin.example> BODY=8BITMIME SMTPUTF8", "RCPT TO:<\u7528\u6237@primary.example>",
+                "MAIL FROM:<sender@origin.example> BODY=8BITMIME", "RCPT TO:<a@primary.example>");
+        assertThat(primary.transactions().get(0).data()).isEqualTo(body);
+    }
+
+    @ParameterizedTest(name = "{0} needed, not offered: {1}")
+    @CsvSource({"SMTPUTF8, 5.6.7", "EIGHTBITMIME, 5.6.3"})
+    void aMessageNeedingWhatTheServerLacksFailsWithoutBeingSent(MailExtension needed, String enhanced) {
+        primary.capabilities("PIPELINING", needed == MailExtension.SMTPUTF8 ? "8BITMIME" : "SMTPUTF8");
+        byte[] body = "Subject: \u00e9t\u00e9\r\n\r\nx\r\n".getBytes(StandardCharsets.UTF_8);
+        try (RelayClient client = open()) {
+            DeliveryOutcome o = client.send(needing("s@origin.example", body, java.util.Set.of(needed),
+                    "a@primary.example")).get(0).outcome();
+            assertThat(o).isInstanceOf(DeliveryOutcome.Permanent.class);
+            assertThat(o.reply().enhanced()).isEqualTo(enhanced);
+            assertThat(o.reply().text()).contains("does not support " + needed.keyword());
+            assertThat(client.isOpen()).isTrue();
+        }
+        assertThat(primary.verbs()).containsExactly("EHLO", "QUIT");
     }
 
     @Test

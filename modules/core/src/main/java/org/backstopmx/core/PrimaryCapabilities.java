@@ -1,0 +1,17 @@
+package org.backstopmx.core;
+
+/**
+ * What each served domain's primary offered the last time Backstop spoke to it (its EHLO reply, from deliveries and
+ * probes), as far as intake cares: a message that needs an extension the primary is known to lack is refused while
+ * the client is still there, instead of being accepted and bounced later. Filled by the forwarder, read by SMTP in.
+ */
+public interface PrimaryCapabilities {
+    /** Nothing learned: no primary is known to lack anything. */
+    PrimaryCapabilities UNKNOWN = (domain, extension) -> false;
+
+    /**
+     * Whether the primary of {@code domain} is known not to offer {@code extension}: false when it offers it and when
+     * Backstop has not spoken to it yet.
+     */
+    boolean knownToLack(String domain, MailExtension extension);
+}
