@@ -230,6 +230,18 @@ class ProxyProtocolTest {
     }
 
     @Test
+    void aConnectionStillWaitingForItsHeaderDoesNotHoldUpShutdown() throws Exception {
+        ServerFixture fx = server(ProxyProtocol.V2);
+        try (SmtpTranscript t = new SmtpTranscript(fx.address(), 5000)) {
+            t.sendBytes(java.util.Arrays.copyOf(ProxyHeaders.v2("203.0.113.9", 40050), 10)); // and no more
+            long start = System.nanoTime();
+            fx.close();
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(SmtpServer.DATA_GRACE);
+            assertThat(t.reply()).isNull();
+        }
+    }
+
+    @Test
     void inputThatCameWithTheHeaderReachesTheSession() throws Exception {
         try (ServerFixture fx = server(ProxyProtocol.V1);
                 SmtpTranscript t = new SmtpTranscript(fx.address(), 5000)) {
