@@ -44,6 +44,11 @@ public final class Metrics {
     public static final String SMTP_BYTES_RECEIVED = "backstop.smtp.bytes.received";
     /** Counter: refusals, tag {@code reason} (see {@link RejectReason}). */
     public static final String SMTP_REJECTIONS = "backstop.smtp.rejections";
+    /**
+     * Counter: connections closed before their SMTP session because of the PROXY protocol, tag {@code reason} (see
+     * {@link ProxyRefusal}).
+     */
+    public static final String SMTP_PROXY_REFUSED = "backstop.smtp.proxy.refused";
 
     // ---- forwarder
     /** Counter: recipient outcomes, tags {@code destination} (domain) and {@code result} (see {@link AttemptResult}). */
@@ -61,6 +66,24 @@ public final class Metrics {
     public enum RejectReason {
         RELAY_DENIED, UNKNOWN_RECIPIENT, TOO_MANY_RECIPIENTS, MESSAGE_TOO_LARGE, CONNECTION_LIMIT, IDLE_TIMEOUT,
         TOO_MANY_ERRORS, LINE_TOO_LONG, BARE_LINE_FEED, MAIL_LOOP, STORAGE, SYNTAX, OTHER;
+
+        public String tag() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** Why a connection was refused before its session: the {@code reason} tag of {@link #SMTP_PROXY_REFUSED}. */
+    public enum ProxyRefusal {
+        /** The peer is not in {@code smtp.proxy-trusted}. */
+        UNTRUSTED,
+        /** No complete header in time, or the connection ended before one. */
+        MISSING,
+        /** Bytes that are not a PROXY header (a client speaking SMTP at once included), or a malformed one. */
+        INVALID,
+        /** A well-formed header of the version the listener does not take. */
+        WRONG_VERSION,
+        /** A header for something other than TCP over IPv4 or IPv6 (UDP, UNIX sockets). */
+        UNSUPPORTED;
 
         public String tag() {
             return name().toLowerCase(java.util.Locale.ROOT);

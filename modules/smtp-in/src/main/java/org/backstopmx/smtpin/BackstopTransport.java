@@ -2,6 +2,7 @@ package org.backstopmx.smtpin;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import java.net.InetSocketAddress;
 import org.apache.james.protocols.api.ProtocolSession;
 import org.apache.james.protocols.netty.Encryption;
 import org.apache.james.protocols.netty.HandlerConstants;
@@ -89,6 +90,12 @@ final class BackstopTransport extends NettyProtocolTransport {
     protected void close() {
         ConnectionState.of(channel).closing = true;
         super.close();
+    }
+
+    /** The client: the one a trusted PROXY header named, else the peer; James's session and our hooks ask here. */
+    @Override
+    public InetSocketAddress getRemoteAddress() {
+        return ClientAddress.of(channel);
     }
 
     @Override

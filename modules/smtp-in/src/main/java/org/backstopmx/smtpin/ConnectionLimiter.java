@@ -5,10 +5,12 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -74,7 +76,7 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         metrics.session();
-        InetAddress ip = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress();
+        InetAddress ip = ClientAddress.of(ctx.channel()).getAddress();
         Admission admission = new Admission(ip);
         ctx.channel().attr(ADMISSION).set(admission);
         int all = total.incrementAndGet();
@@ -90,6 +92,7 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
             return;
         }
         // over the per-address limit: wait, unread, for a session of this address to end
+        admission.waiting = true;
         ctx.channel().config().setAutoRead(false);
         ctx.executor().schedule(() -> {
             if (cancelWait(admission)) {
@@ -99,17 +102,36 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
     }
 
     private void admitted(ChannelHandlerContext ctx, Admission admission) {
+        admission.waiting = false;
         if (!ctx.channel().isActive()) {
+            admission.dropHeld();
             admission.release();
             return;
         }
         ctx.fireChannelActive();
+        admission.replayHeld(ctx);
         ctx.channel().config().setAutoRead(true);
+    }
+
+    /**
+     * Input of a connection waiting for a slot is held, in order, until it is admitted. Reading is off while it
+     * waits, so this is only what was read with its PROXY header (a client that spoke before our greeting).
+     */
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        Admission a = ctx.channel().attr(ADMISSION).get();
+        if (a != null && a.waiting) {
+            a.held.add(msg);
+            return;
+        }
+        ctx.fireChannelRead(msg);
     }
 
     private void refuse(ChannelHandlerContext ctx, Admission admission, SmtpReply refusal) {
         LOG.info("reject: connect from [{}]: {}", admission.ip.getHostAddress(), refusal);
         metrics.reject(Metrics.RejectReason.CONNECTION_LIMIT);
+        admission.waiting = false;
+        admission.dropHeld();
         admission.release();
         ctx.pipeline().remove(this);
         ctx.pipeline().addFirst(new Goodbye.IgnoreInput());
@@ -118,6 +140,10 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        Admission a = ctx.channel().attr(ADMISSION).get();
+        if (a != null) {
+            a.dropHeld();
+        }
         release(ctx.channel());
         super.channelInactive(ctx);
     }
@@ -186,9 +212,24 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
         boolean hasSlot;
         /** Run when a waiting connection is given a slot. */
         volatile Runnable onSlot;
+        /** Waiting for a slot; its input is held. On the channel's I/O loop only, as is {@link #held}. */
+        boolean waiting;
+        final List<Object> held = new ArrayList<>(1);
 
         Admission(InetAddress ip) {
             this.ip = ip;
+        }
+
+        void replayHeld(ChannelHandlerContext ctx) {
+            for (Object msg : held) {
+                ctx.fireChannelRead(msg);
+            }
+            held.clear();
+        }
+
+        void dropHeld() {
+            held.forEach(ReferenceCountUtil::release);
+            held.clear();
         }
 
         void release() {

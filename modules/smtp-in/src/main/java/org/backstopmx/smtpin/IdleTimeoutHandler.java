@@ -31,7 +31,7 @@ final class IdleTimeoutHandler extends IdleStateHandler {
         if (evt.state() != IdleState.READER_IDLE || !evt.isFirst()) {
             return;
         }
-        LOG.info("timeout after idle from {}", ctx.channel().remoteAddress());
+        LOG.info("timeout after idle from [{}]", ClientAddress.text(ctx.channel()));
         metrics.reject(Metrics.RejectReason.IDLE_TIMEOUT);
         Goodbye.say(ctx, Replies.IDLE_TIMEOUT, hostname);
     }

@@ -17,6 +17,8 @@ public final class Replies {
     // connection level
     public static final SmtpReply TOO_MANY_CONNECTIONS = SmtpReply.of(421, "4.7.0", "Too many connections, try again later");
     public static final SmtpReply TOO_MANY_CONNECTIONS_FROM_IP = SmtpReply.of(421, "4.7.0", "Too many connections from your address, try again later");
+    /** To a peer outside {@code smtp.proxy-trusted} on a listener that takes PROXY headers ({@link ProxyHeaderHandler}). */
+    public static final SmtpReply PROXY_NOT_TRUSTED = SmtpReply.of(421, "4.7.0", "Connections from your address are not accepted here, try again later");
     public static final SmtpReply IDLE_TIMEOUT = SmtpReply.of(421, "4.4.2", "Timeout exceeded, closing connection");
     public static final SmtpReply TOO_MANY_ERRORS = SmtpReply.of(421, "4.7.0", "Too many errors, closing connection");
     public static final SmtpReply INTERNAL_ERROR = SmtpReply.of(421, "4.3.0", "Internal error, closing connection");

@@ -37,7 +37,7 @@ final class ShutdownNotice {
                 return; // the end of data is answered first, then afterCommand says 421
             }
             LOG.info("{}: DATA from {} not finished before shutdown, message discarded", state.data.message().id(),
-                    ch.remoteAddress());
+                    ClientAddress.of(ch));
             state.data.abandon();
             state.data = null;
         }

@@ -85,7 +85,7 @@ final class SmtpChannelHandler extends BasicChannelInboundHandler {
         ConnectionState state = ConnectionState.of(ctx.channel());
         if (state != null && state.data != null) {
             LOG.info("{}: lost connection after DATA from {}, message discarded", state.data.message().id(),
-                    ctx.channel().remoteAddress());
+                    ClientAddress.of(ctx.channel()));
             state.data.abandon();
             state.data = null;
         }
@@ -97,9 +97,9 @@ final class SmtpChannelHandler extends BasicChannelInboundHandler {
         ConnectionState state = ConnectionState.of(ctx.channel());
         SMTPSession session = session(ctx);
         if (cause instanceof java.io.IOException) {
-            LOG.debug("connection error from {}: {}", ctx.channel().remoteAddress(), cause.toString());
+            LOG.debug("connection error from {}: {}", ClientAddress.of(ctx.channel()), cause.toString());
         } else {
-            LOG.error("unexpected error in session with {}", ctx.channel().remoteAddress(), cause);
+            LOG.error("unexpected error in session with {}", ClientAddress.of(ctx.channel()), cause);
         }
         if (session != null && ctx.channel().isActive() && !state.closing) {
             reply(session, Replies.closing(Replies.INTERNAL_ERROR));

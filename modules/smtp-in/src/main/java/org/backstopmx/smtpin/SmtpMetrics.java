@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.function.IntSupplier;
 import org.backstopmx.core.EnvelopeRecipient;
 import org.backstopmx.core.Metrics;
+import org.backstopmx.core.Metrics.ProxyRefusal;
 import org.backstopmx.core.Metrics.RejectReason;
 import org.backstopmx.core.SmtpReply;
 
@@ -29,6 +30,8 @@ import org.backstopmx.core.SmtpReply;
  *   <li>{@code rejections{reason}} counts every 4xx/5xx reply sent, classified by its reply code and enhanced status
  *       code ({@link #reasonOf}), plus the replies written outside the protocol handler: connection limit, idle
  *       timeout, too many errors.</li>
+ *   <li>{@code proxy.refused{reason}} counts connections closed before their session by the PROXY protocol
+ *       ({@link ProxyHeaderHandler}); they are not sessions and not in {@code connections.active}.</li>
  * </ul>
  *
  * <p>How replies map to reasons: {@code 550 5.7.1} relay_denied, {@code 550 5.1.1} unknown_recipient,
@@ -49,6 +52,7 @@ final class SmtpMetrics {
     private final Counter sessions;
     private final Counter bytesReceived;
     private final Counter[] rejections = new Counter[RejectReason.values().length];
+    private final Counter[] proxyRefusals = new Counter[ProxyRefusal.values().length];
     private volatile Map<String, Counter> receivedByDomain;
     private volatile Counter receivedOther;
 
@@ -62,6 +66,11 @@ final class SmtpMetrics {
         for (RejectReason reason : RejectReason.values()) {
             rejections[reason.ordinal()] = Counter.builder(Metrics.SMTP_REJECTIONS).tag("reason", reason.tag())
                     .description("Refusals sent to SMTP clients").register(registry);
+        }
+        for (ProxyRefusal reason : ProxyRefusal.values()) {
+            proxyRefusals[reason.ordinal()] = Counter.builder(Metrics.SMTP_PROXY_REFUSED).tag("reason", reason.tag())
+                    .description("Connections closed before their SMTP session because of the PROXY protocol")
+                    .register(registry);
         }
         servedDomains(servedDomains);
     }
@@ -96,6 +105,10 @@ final class SmtpMetrics {
 
     void reject(RejectReason reason) {
         rejections[reason.ordinal()].increment();
+    }
+
+    void proxyRefused(ProxyRefusal reason) {
+        proxyRefusals[reason.ordinal()].increment();
     }
 
     /** A 4xx or 5xx reply went to the client: counted under the reason its code says. */

@@ -29,6 +29,7 @@ import org.backstopmx.core.EtrnService;
 import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.PrimaryCapabilities;
 import org.backstopmx.core.config.DomainConfig;
+import org.backstopmx.core.config.ProxyProtocol;
 import org.backstopmx.core.config.SmtpConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +41,9 @@ import org.slf4j.LoggerFactory;
  * I/O loop:     [ssl, after STARTTLS] connectionLimiter flowControl idleTimeout
  * worker group:                       framer coreHandler (James commands and hooks, spool writes, queue commits)
  * </pre>
+ *
+ * With {@code smtp.proxy-protocol} on, a connection's pipeline is first only {@code proxyDecoder proxyHeader} on the
+ * I/O loop; the handlers above are added when its PROXY header is accepted ({@link ProxyHeaderHandler}).
  *
  * The framer and James's handler run on a {@link DefaultEventLoopGroup} of {@code smtp.worker-threads} threads, so a
  * blocking fsync in one session never stalls the greeting or the commands of another (James 3.8.1 ran its hooks on
@@ -56,6 +60,7 @@ public final class SmtpServer implements AutoCloseable {
     public static final Duration DATA_GRACE = Duration.ofSeconds(3);
     /** How long sessions cut after the grace are given to be written their 421 and closed. */
     private static final Duration CUT_WAIT = Duration.ofSeconds(1);
+    private static final String PROXY_HEADER = "proxyHeader";
 
     private final SmtpConfig config;
     private final String hostname;
@@ -134,13 +139,16 @@ public final class SmtpServer implements AutoCloseable {
                         }
                         ch.attr(ConnectionState.KEY).set(new ConnectionState());
                         channels.add(ch);
+                        if (config.proxyProtocol() == ProxyProtocol.OFF) {
+                            addSessionHandlers(ch, maxFrame);
+                            return;
+                        }
+                        ProxyHeaderHandler proxy = new ProxyHeaderHandler(config.proxyProtocol(),
+                                config.proxyTrusted(), ProxyHeaderHandler.wait(config.idleTimeout()), hostname,
+                                metrics, c -> addSessionHandlers(c, maxFrame));
                         ch.pipeline()
-                                .addLast("connectionLimiter", limiter)
-                                .addLast("flowControl", flowControl)
-                                .addLast("idleTimeout", new IdleTimeoutHandler(config.idleTimeout(), hostname, metrics))
-                                .addLast(workers, "framer", new SmtpLineDecoder(maxFrame))
-                                .addLast(workers, "coreHandler", new SmtpChannelHandler(protocol, encryption,
-                                        config.maxCommandLineLength(), config.maxErrors(), hostname, metrics));
+                                .addLast(ProxyHeaderHandler.DECODER, proxy.decoder())
+                                .addLast(PROXY_HEADER, proxy);
                     }
                 });
         InetSocketAddress address = config.listen().toSocketAddress();
@@ -150,7 +158,20 @@ public final class SmtpServer implements AutoCloseable {
             close();
             throw new IllegalStateException("smtp.listen: cannot listen on " + config.listen() + ": " + e.getMessage(), e);
         }
-        LOG.info("SMTP listening on {} as {}{}", localAddress(), hostname, encryption == null ? "" : " with STARTTLS");
+        LOG.info("SMTP listening on {} as {}{}{}", localAddress(), hostname, encryption == null ? "" : " with STARTTLS",
+                config.proxyProtocol() == ProxyProtocol.OFF ? ""
+                        : ", PROXY protocol " + config.proxyProtocol().configName() + " from " + config.proxyTrusted());
+    }
+
+    /** The handlers of an SMTP session, at the end of {@code ch}'s pipeline: at once, or after its PROXY header. */
+    private void addSessionHandlers(Channel ch, int maxFrame) {
+        ch.pipeline()
+                .addLast("connectionLimiter", limiter)
+                .addLast("flowControl", flowControl)
+                .addLast("idleTimeout", new IdleTimeoutHandler(config.idleTimeout(), hostname, metrics))
+                .addLast(workers, "framer", new SmtpLineDecoder(maxFrame))
+                .addLast(workers, "coreHandler", new SmtpChannelHandler(protocol, encryption,
+                        config.maxCommandLineLength(), config.maxErrors(), hostname, metrics));
     }
 
     /** The bound address (useful with port 0). */
@@ -234,6 +255,9 @@ public final class SmtpServer implements AutoCloseable {
         for (Channel ch : channels) {
             ChannelHandlerContext core = ch.pipeline().context("coreHandler");
             if (core == null) {
+                if (ch.pipeline().get(PROXY_HEADER) != null) {
+                    ch.close(); // still waiting for its PROXY header: no session to end
+                }
                 continue; // closed meanwhile, or refused at connect
             }
             try {

@@ -31,13 +31,18 @@
  *   <li>the JVM does not exit after unbind: {@link org.backstopmx.smtpin.SmtpServer} owns and shuts down every thread;</li>
  *   <li>in-flight sessions are cut off at unbind: they are told 421 4.3.2, and one in the middle of DATA may finish
  *       within a grace first ({@link org.backstopmx.smtpin.ShutdownNotice});</li>
- *   <li>the whole message is buffered in heap: DATA lines go straight into the queue's spool file.</li>
+ *   <li>the whole message is buffered in heap: DATA lines go straight into the queue's spool file;</li>
+ *   <li>its PROXY protocol support ({@code proxyRequired}) takes a header from any peer, and a connection without
+ *       one gets the greeting and is closed only at its first command: {@link org.backstopmx.smtpin.ProxyHeaderHandler}
+ *       takes headers only from {@code smtp.proxy-trusted} and starts the session (limits, greeting) after the
+ *       header, whose client then stands for the peer everywhere ({@link org.backstopmx.smtpin.ClientAddress}).</li>
  * </ul>
  *
  * <p>Its meters (connections, sessions, messages and bytes stored per served domain, refusals by reason) are kept by
  * {@link org.backstopmx.smtpin.SmtpMetrics} in the registry given to {@link org.backstopmx.smtpin.SmtpServer}.
  *
  * <p>Failure modes: storage errors answer 451 4.3.0 / 452 4.3.1 and the session goes on; an unexpected exception in
- * a handler answers 421 4.3.0 and closes the connection; nothing partial is ever queued.
+ * a handler answers 421 4.3.0 and closes the connection; nothing partial is ever queued. A missing or bad PROXY
+ * header closes the connection before any session exists.
  */
 package org.backstopmx.smtpin;

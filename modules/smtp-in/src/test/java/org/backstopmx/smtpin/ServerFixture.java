@@ -8,6 +8,7 @@ import org.backstopmx.core.EtrnService;
 import org.backstopmx.core.PrimaryCapabilities;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
+import org.backstopmx.core.config.ProxyProtocol;
 import org.backstopmx.core.config.SmtpConfig;
 import org.backstopmx.testkit.RecordingMailQueue;
 import org.backstopmx.testkit.SmtpTranscript;
@@ -49,7 +50,7 @@ final class ServerFixture implements AutoCloseable {
     static SmtpConfig config(long maxSize, int maxRecipients, int overshoot, int maxConn, int maxPerIp,
             java.time.Duration idle, int maxCommand, int maxLine, int maxErrors, int maxReceived) {
         return new SmtpConfig(new HostPort("127.0.0.1", 0), maxSize, maxRecipients, overshoot, maxConn, maxPerIp, idle,
-                maxCommand, maxLine, maxErrors, maxReceived, 4, null, null);
+                maxCommand, maxLine, maxErrors, maxReceived, 4, null, null, ProxyProtocol.OFF, java.util.List.of());
     }
 
     InetSocketAddress address() {

@@ -82,7 +82,9 @@ final class ConfigBuilder {
                 r.get("smtp.max-received-headers", d.maxReceivedHeaders(), ValueParsers::positiveInt),
                 r.get("smtp.worker-threads", d.workerThreads(), ValueParsers::positiveInt),
                 r.optional("smtp.postmaster", d.postmaster(), ValueParsers::mailbox),
-                tls(d.tls()));
+                tls(d.tls()),
+                r.get("smtp.proxy-protocol", d.proxyProtocol(), ValueParsers::proxyProtocol),
+                r.list("smtp.proxy-trusted", d.proxyTrusted(), AddressRange::parse));
     }
 
     /** {@code smtp.tls}: both files or neither, since a certificate without its key (or the reverse) is no TLS. */

@@ -35,6 +35,8 @@ public final class ConfigKeys {
             "smtp.postmaster",
             "smtp.tls.certificate",
             "smtp.tls.key",
+            "smtp.proxy-protocol",
+            "smtp.proxy-trusted",
             "queue.path",
             "queue.lifetime",
             "queue.min-free-space",
@@ -59,7 +61,7 @@ public final class ConfigKeys {
             "admin.token-file");
 
     /** Fixed keys whose value is a list (a YAML sequence, or comma-separated in the environment). */
-    static final Set<String> LISTS = Set.of("self-names");
+    static final Set<String> LISTS = Set.of("self-names", "smtp.proxy-trusted");
 
     /** {@code domains.<name>}: the served domains, a mapping from name to these settings (or to nothing). */
     static final String DOMAINS = "domains";

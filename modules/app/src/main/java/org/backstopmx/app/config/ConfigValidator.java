@@ -8,6 +8,7 @@ import org.backstopmx.core.config.AdminConfig;
 import org.backstopmx.core.config.BackstopConfig;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
+import org.backstopmx.core.config.ProxyProtocol;
 import org.backstopmx.core.config.SmtpConfig;
 
 /**
@@ -52,6 +53,12 @@ final class ConfigValidator {
         if (smtp.tls() != null) {
             file("smtp.tls.certificate", smtp.tls().certificate());
             file("smtp.tls.key", smtp.tls().key());
+        }
+        // a PROXY header names any client its sender likes: only the load balancers may send one
+        if (!problems.anyOf("smtp.proxy-protocol", "smtp.proxy-trusted") && smtp.proxyProtocol() != ProxyProtocol.OFF
+                && smtp.proxyTrusted().isEmpty()) {
+            problems.add("smtp.proxy-trusted", "must list the load balancers' addresses or prefixes when "
+                    + "smtp.proxy-protocol is " + smtp.proxyProtocol().configName());
         }
     }
 

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
 import org.backstopmx.core.config.HostPort;
+import org.backstopmx.core.config.ProxyProtocol;
 import org.backstopmx.core.config.TlsMode;
 
 /**
@@ -150,6 +151,21 @@ final class ValueParsers {
         }
         throw new IllegalArgumentException("must be one of " + Arrays.stream(TlsMode.values())
                 .map(TlsMode::configName).collect(Collectors.joining(", ")) + ", got " + quote(text));
+    }
+
+    /** {@code off}, {@code v1}, {@code v2} or {@code any}, in any case; YAML reads a bare {@code off} as false. */
+    static ProxyProtocol proxyProtocol(String text) {
+        String t = text.trim();
+        if (t.equals("false")) {
+            return ProxyProtocol.OFF;
+        }
+        for (ProxyProtocol mode : ProxyProtocol.values()) {
+            if (mode.configName().equalsIgnoreCase(t)) {
+                return mode;
+            }
+        }
+        throw new IllegalArgumentException("must be one of " + Arrays.stream(ProxyProtocol.values())
+                .map(ProxyProtocol::configName).collect(Collectors.joining(", ")) + ", got " + quote(text));
     }
 
     /** A ratio greater than 1: compacting whenever the file is not larger than its live data would never stop. */

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.backstopmx.core.config.AddressRange;
 import org.backstopmx.core.config.AdminConfig;
 import org.backstopmx.core.config.BackstopConfig;
 import org.backstopmx.core.config.DeliveryConfig;
@@ -20,6 +21,7 @@ import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
 import org.backstopmx.core.config.MetricsConfig;
 import org.backstopmx.core.config.ProbeConfig;
+import org.backstopmx.core.config.ProxyProtocol;
 import org.backstopmx.core.config.QueueConfig;
 import org.backstopmx.core.config.RetryConfig;
 import org.backstopmx.core.config.SmtpConfig;
@@ -72,6 +74,8 @@ class ConfigLoaderTest {
                   worker-threads: 8
                   postmaster: Hostmaster@Example.ORG
                   tls: { certificate: %s, key: %s }
+                  proxy-protocol: V2
+                  proxy-trusted: [10.0.0.0/8, "2001:db8::7"]
                 domains:
                   Example.ORG:
                     route: mail.example.org:2525
@@ -110,7 +114,8 @@ class ConfigLoaderTest {
                 "mx2.example.org",
                 List.of("mx3.example.org", "mx4.example.org"),
                 new SmtpConfig(new HostPort("0.0.0.0", 25), 20L << 20, 50, 200, 400, 10, Duration.ofMinutes(2), 1024,
-                        32 * 1024, 5, 30, 8, "Hostmaster@example.org", new TlsConfig(cert, key)),
+                        32 * 1024, 5, 30, 8, "Hostmaster@example.org", new TlsConfig(cert, key),
+                        ProxyProtocol.V2, List.of(AddressRange.parse("10.0.0.0/8"), AddressRange.parse("2001:db8::7"))),
                 Map.of("example.org", new DomainConfig("example.org", new HostPort("mail.example.org", 2525),
                                 Set.of("alice", "bob"), recipients, TlsMode.REQUIRED),
                         "example.net", DomainConfig.acceptAll("example.net")),

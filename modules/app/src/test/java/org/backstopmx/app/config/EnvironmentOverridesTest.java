@@ -14,9 +14,11 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Stream;
+import org.backstopmx.core.config.AddressRange;
 import org.backstopmx.core.config.BackstopConfig;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
+import org.backstopmx.core.config.ProxyProtocol;
 import org.backstopmx.core.config.TlsConfig;
 import org.backstopmx.core.config.TlsMode;
 import org.junit.jupiter.api.Test;
@@ -50,6 +52,9 @@ class EnvironmentOverridesTest {
                 row(Map.of("BACKSTOP_SMTP_POSTMASTER", "root@example.test"), c -> c.smtp().postmaster(), "root@example.test"),
                 row(Map.of("BACKSTOP_SMTP_TLS_CERTIFICATE", "/etc/b/tls.crt", "BACKSTOP_SMTP_TLS_KEY", "/etc/b/tls.key"),
                         c -> c.smtp().tls(), new TlsConfig(Path.of("/etc/b/tls.crt"), Path.of("/etc/b/tls.key"))),
+                row(Map.of("BACKSTOP_SMTP_PROXY_PROTOCOL", "v1", "BACKSTOP_SMTP_PROXY_TRUSTED", "10.0.0.0/8, 2001:db8::/48"),
+                        c -> List.of(c.smtp().proxyProtocol(), c.smtp().proxyTrusted()),
+                        List.of(ProxyProtocol.V1, List.of(AddressRange.parse("10.0.0.0/8"), AddressRange.parse("2001:db8::/48")))),
                 row(Map.of("BACKSTOP_QUEUE_PATH", "/var/lib/backstop"), c -> c.queue().path(),
                         Path.of("/var/lib/backstop")),
                 row(Map.of("BACKSTOP_QUEUE_LIFETIME", "2d"), c -> c.queue().lifetime(), Duration.ofDays(2)),

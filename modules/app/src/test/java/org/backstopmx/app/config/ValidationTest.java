@@ -143,6 +143,17 @@ class ValidationTest {
                 rule("smtp: { tls: { certificate: /nonexistent/c, key: /etc/hosts } }",
                         "smtp.tls.certificate: file not found: /nonexistent/c"),
                 // pairs
+                // the PROXY protocol: a mode, and only with the load balancers named
+                rule("smtp: { proxy-protocol: v3 }", "smtp.proxy-protocol: must be one of off, v1, v2, any, got \"v3\""),
+                rule("smtp: { proxy-protocol: on }", "smtp.proxy-protocol: must be one of off, v1, v2, any"),
+                rule("smtp: { proxy-protocol: v1 }",
+                        "smtp.proxy-trusted: must list the load balancers' addresses or prefixes when smtp.proxy-protocol is v1"),
+                rule("smtp: { proxy-protocol: any, proxy-trusted: [] }",
+                        "smtp.proxy-trusted: must list the load balancers' addresses or prefixes when smtp.proxy-protocol is any"),
+                rule("smtp: { proxy-protocol: v2, proxy-trusted: [lb.example.org] }",
+                        "smtp.proxy-trusted: expected an IP address or prefix like 192.0.2.0/24, got \"lb.example.org\""),
+                rule("smtp: { proxy-protocol: v2, proxy-trusted: [10.0.0.0/33] }",
+                        "smtp.proxy-trusted: prefix length must be 0-32"),
                 rule("smtp: { tls: { certificate: /etc/hosts } }",
                         "smtp.tls.key: must be set together with smtp.tls.certificate"),
                 rule("smtp: { tls: { key: /etc/hosts } }",

@@ -1,6 +1,7 @@
 package org.backstopmx.core.config;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -25,6 +26,10 @@ import java.util.Objects;
  *                              goes, an address at a served domain; null: {@code postmaster@} the served domain our
  *                              hostname is in, else the first served domain in alphabetical order
  * @param tls                   {@code smtp.tls}: STARTTLS certificate and key, or null for no STARTTLS
+ * @param proxyProtocol         {@code smtp.proxy-protocol}: whether each connection starts with a PROXY protocol
+ *                              header naming the real client (behind a load balancer); default off
+ * @param proxyTrusted          {@code smtp.proxy-trusted}: the load balancers, the only peers whose PROXY header is
+ *                              believed; any other peer is refused when {@code proxyProtocol} is not off (default none)
  */
 public record SmtpConfig(
         HostPort listen,
@@ -40,34 +45,47 @@ public record SmtpConfig(
         int maxReceivedHeaders,
         int workerThreads,
         String postmaster,
-        TlsConfig tls) {
+        TlsConfig tls,
+        ProxyProtocol proxyProtocol,
+        List<AddressRange> proxyTrusted) {
 
     public SmtpConfig {
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(idleTimeout, "idleTimeout");
+        Objects.requireNonNull(proxyProtocol, "proxyProtocol");
+        proxyTrusted = List.copyOf(proxyTrusted);
     }
 
     public static SmtpConfig defaults() {
         return new SmtpConfig(new HostPort("127.0.0.1", 2525), 50L * 1024 * 1024, 100, 1000, 500, 50,
-                Duration.ofMinutes(5), 2048, 65536, 20, 50, 32, null, null);
+                Duration.ofMinutes(5), 2048, 65536, 20, 50, 32, null, null, ProxyProtocol.OFF, List.of());
     }
 
     public SmtpConfig withListen(HostPort newListen) {
         return new SmtpConfig(newListen, maxMessageSize, maxRecipients, recipientOvershootLimit, maxConnections,
                 maxConnectionsPerIp,
-                idleTimeout, maxCommandLineLength, maxLineLength, maxErrors, maxReceivedHeaders, workerThreads, postmaster, tls);
+                idleTimeout, maxCommandLineLength, maxLineLength, maxErrors, maxReceivedHeaders, workerThreads, postmaster, tls,
+                proxyProtocol, proxyTrusted);
     }
 
     public SmtpConfig withPostmaster(String newPostmaster) {
         return new SmtpConfig(listen, maxMessageSize, maxRecipients, recipientOvershootLimit, maxConnections,
                 maxConnectionsPerIp,
                 idleTimeout, maxCommandLineLength, maxLineLength, maxErrors, maxReceivedHeaders, workerThreads,
-                newPostmaster, tls);
+                newPostmaster, tls, proxyProtocol, proxyTrusted);
+    }
+
+    public SmtpConfig withProxy(ProxyProtocol newProxyProtocol, List<AddressRange> newProxyTrusted) {
+        return new SmtpConfig(listen, maxMessageSize, maxRecipients, recipientOvershootLimit, maxConnections,
+                maxConnectionsPerIp,
+                idleTimeout, maxCommandLineLength, maxLineLength, maxErrors, maxReceivedHeaders, workerThreads, postmaster, tls,
+                newProxyProtocol, newProxyTrusted);
     }
 
     public SmtpConfig withTls(TlsConfig newTls) {
         return new SmtpConfig(listen, maxMessageSize, maxRecipients, recipientOvershootLimit, maxConnections,
                 maxConnectionsPerIp,
-                idleTimeout, maxCommandLineLength, maxLineLength, maxErrors, maxReceivedHeaders, workerThreads, postmaster, newTls);
+                idleTimeout, maxCommandLineLength, maxLineLength, maxErrors, maxReceivedHeaders, workerThreads, postmaster, newTls,
+                proxyProtocol, proxyTrusted);
     }
 }
