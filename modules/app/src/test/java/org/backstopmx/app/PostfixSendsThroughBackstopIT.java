@@ -134,6 +134,36 @@ class PostfixSendsThroughBackstopIT {
                 .doesNotContain("status=deferred").doesNotContain("status=bounced");
     }
 
+    /**
+     * RFC 6531: a UTF-8 local part in both envelope addresses, so Postfix (SMTPUTF8 on) sends it only to a server that
+     * offers SMTPUTF8; until Backstop does, Postfix bounces it at once with 5.6.7, which is what this test catches.
+     */
+    @Test
+    void anInternationalisedMessageArrivesByteForByte() throws Exception {
+        start();
+        primary.capabilities("PIPELINING", "8BITMIME", "SIZE 10485760", "DSN", "ENHANCEDSTATUSCODES", "SMTPUTF8");
+        String from = "jörg@sender.test";
+        String to = "jörg@example.test";
+        // RFC 6532 §3.2: UTF-8 in header fields as it is, no encoded words; an 8-bit body with a leading dot
+        byte[] content = message("Jörg <" + from + ">", "<utf8@sender.test>", "Jörg <" + to + ">",
+                "Grüße aus Köln, Ελληνικά, 日本語", "Schöne Grüße\r\n.eine Zeile mit Punkt vorn\r\nJörg");
+        try (SmtpSubmission submit = new SmtpSubmission(postfix.smtpd())) {
+            submit.send(from, List.of(to), content);
+        }
+
+        awaitOrExplain(() -> true, "nothing else");
+        String log = postfix.log();
+        assertThat(log).as("Postfix bounced it (dsn=5.6.7: Backstop did not offer SMTPUTF8); its log:\n" + log)
+                .doesNotContain("status=bounced");
+        assertThat(primary.transactions()).as(log).hasSize(1);
+        FakePrimaryMx.Transaction t = primary.transactions().get(0);
+        assertThat(t.mailFrom()).contains("<" + from + ">").contains("SMTPUTF8");
+        assertThat(t.rcptTo()).singleElement().satisfies(r -> assertThat(addressOf(r)).isEqualTo(to));
+        assertThat(endsWith(t.data(), content)).as("the message as submitted, after the Received: lines").isTrue();
+        String added = new String(t.data(), 0, t.data().length - content.length, StandardCharsets.UTF_8);
+        assertThat(added.split("\r\n")).allSatisfy(line -> assertThat(line).matches("(Received:|[ \t]).*"));
+    }
+
     /** Until Postfix's queue and Backstop's are empty and the primary has had this many deliveries. */
     private void awaitAllDelivered(int recipients) {
         awaitOrExplain(() -> deliveries() >= recipients, "the primary has had " + recipients + " deliveries");
@@ -179,8 +209,12 @@ class PostfixSendsThroughBackstopIT {
      * arrives is the message as submitted with only Received: lines before it.
      */
     private static byte[] message(String messageId, String to, String subject, String body) {
+        return message("Sender <" + SENDER + ">", messageId, to, subject, body);
+    }
+
+    private static byte[] message(String from, String messageId, String to, String subject, String body) {
         return String.join("\r\n",
-                "From: Sender <" + SENDER + ">",
+                "From: " + from,
                 "To: " + to,
                 "Subject: " + subject,
                 "Date: Wed, 02 Dec 2026 04:00:00 +0000",
