@@ -237,7 +237,16 @@ class ProxyProtocolTest {
             long start = System.nanoTime();
             fx.close();
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(SmtpServer.DATA_GRACE);
-            assertThat(t.reply()).isNull();
+            // closed without a word (or, when the accept raced the close, after the 421 any connection of that
+            // instant gets); a close with our unread bytes may come as a reset
+            String reply;
+            try {
+                reply = t.reply();
+            } catch (java.net.SocketException reset) {
+                reply = null;
+            }
+            assertThat(reply == null || reply.startsWith("421 4.3.2 ")).as("reply %s", reply).isTrue();
+            assertThat(t.closedByServer()).isTrue();
         }
     }
 
