@@ -124,6 +124,11 @@ public final class PostfixSender implements AutoCloseable {
         return n;
     }
 
+    /** {@code postfix flush}: the deferred mail is tried now instead of at its next retry time. */
+    public void flush() {
+        run("flush");
+    }
+
     /** Stops the instance at once, waits for its master to go, deletes the directory. Idempotent. */
     @Override
     public void close() {
