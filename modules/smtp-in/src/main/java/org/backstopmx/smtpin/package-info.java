@@ -14,7 +14,7 @@
  *   <li>its default chain accepts postmaster@/abuse@ at any domain: the chain is assembled by hand without that hook
  *       ({@link org.backstopmx.smtpin.SmtpChainFactory});</li>
  *   <li>end of data is any 3-byte line starting with a dot, on LF-split frames (SMTP smuggling): DATA is received by
- *       {@link org.backstopmx.smtpin.DataReceiver}, which ends only on CRLF.CRLF and refuses bare LF / bare CR;</li>
+ *       {@link org.backstopmx.smtpin.DataTransaction}, which ends only on CRLF.CRLF and refuses bare LF / bare CR;</li>
  *   <li>hooks run on the Netty I/O event loop: the framer and the protocol handler run on a separate executor group
  *       ({@link org.backstopmx.smtpin.SmtpServer}), with inbound flow control so slow disks throttle reads;</li>
  *   <li>a DATA line over 8192 bytes is dropped and the message still gets 250: {@link org.backstopmx.smtpin.SmtpLineDecoder}
@@ -31,7 +31,10 @@
  *   <li>the JVM does not exit after unbind: {@link org.backstopmx.smtpin.SmtpServer} owns and shuts down every thread;</li>
  *   <li>in-flight sessions are cut off at unbind: they are told 421 4.3.2, and one in the middle of DATA may finish
  *       within a grace first ({@link org.backstopmx.smtpin.ShutdownNotice});</li>
- *   <li>the whole message is buffered in heap: DATA lines go straight into the queue's spool file.</li>
+ *   <li>the whole message is buffered in heap: DATA lines go straight into the queue's spool file;</li>
+ *   <li>there is no BDAT: CHUNKING (RFC 3030) is {@link org.backstopmx.smtpin.BdatCommand}, whose chunk octets the
+ *       framer passes on unsplit, into the same spool file with the same checks
+ *       ({@link org.backstopmx.smtpin.MessageSpool}).</li>
  * </ul>
  *
  * <p>Its meters (connections, sessions, messages and bytes stored per served domain, refusals by reason) are kept by
