@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.backstopmx.core.Metrics;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.testkit.RecordingMailQueue;
 import org.backstopmx.testkit.SmtpTranscript;
@@ -63,6 +64,9 @@ class BdatTest {
                         + s.envelope().id() + "\r\n\tfor <bob@example.test>; ");
         assertThat(s.envelope().size()).isEqualTo(s.body().length);
         assertThat(s.envelope().sender()).isEqualTo("alice@sender.test");
+        assertThat(fx.registry.get(Metrics.SMTP_BYTES_RECEIVED).counter().count()).isEqualTo(s.body().length);
+        assertThat(fx.registry.get(Metrics.SMTP_MESSAGES_RECEIVED).tag("domain", "example.test").counter().count())
+                .isEqualTo(1);
     }
 
     @Test
@@ -124,6 +128,7 @@ class BdatTest {
         }
         assertThat(fx.queue.stored()).isEmpty();
         await().untilAsserted(() -> assertThat(fx.queue.openCount()).isZero());
+        assertThat(fx.registry.get(Metrics.SMTP_REJECTIONS).tag("reason", "syntax").counter().count()).isEqualTo(9);
     }
 
     @Test
