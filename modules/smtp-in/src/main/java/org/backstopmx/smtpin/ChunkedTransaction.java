@@ -14,6 +14,10 @@ import org.backstopmx.core.SmtpReply;
  * of that chunk rather than at LAST, so the client can stop early. Either way the message is discarded, and the
  * octets of that chunk and of every following chunk up to LAST are still read, so the session stays in step; the
  * following chunks repeat the refusal.
+ *
+ * <p>XXX: a refused chunk is read to its end however large its declared size, as DATA reads to the final dot after
+ * the limit; Postfix stops reading once the discarded total passes 1.5 times its limit. The idle timeout does not
+ * end a client that keeps sending.
  */
 final class ChunkedTransaction {
     private static final int COPY_SIZE = 16 * 1024;

@@ -15,9 +15,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * James's protocol handler for one connection, run on a worker thread. Adds what James lacks: command lines longer
- * than {@code smtp.max-command-line-length} get 500 5.5.2; over-long DATA lines reach the DATA transaction; a client
- * that disconnects mid-DATA or between BDAT chunks leaves nothing in the queue; BDAT chunk octets go to {@link BdatCommand}; input after a closing reply is ignored; at shutdown, a
- * session whose DATA was under way ends with 421 right after its end of data is answered ({@link ShutdownNotice}).
+ * than {@code smtp.max-command-line-length} get 500 5.5.2; over-long DATA lines reach the DATA transaction; BDAT
+ * chunk octets reach {@link BdatCommand}; a client that disconnects mid-DATA or before BDAT LAST leaves nothing in the
+ * queue; input after a closing reply is ignored; at shutdown, a session whose message was under way ends with 421
+ * right after its end of data (or LAST) is answered ({@link ShutdownNotice}).
  */
 final class SmtpChannelHandler extends BasicChannelInboundHandler {
     private static final Logger LOG = LoggerFactory.getLogger(SmtpChannelHandler.class);
