@@ -3,6 +3,8 @@ package org.backstopmx.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -81,6 +83,29 @@ class BackupMxEndToEndTest {
         List<byte[]> sent = sendAll(2, "bob@example.test");
         await().atMost(WAIT).until(() -> primary.transactions().size() == 2 && appliance.queue().list(10).isEmpty());
         assertDeliveredExactly(sent);
+    }
+
+    @Test
+    void mailSentInBdatChunksIsPassedOnByteForByte() throws Exception {
+        start(Duration.ofHours(1));
+        Session session = TestMail.session(appliance.smtpAddress());
+        session.getProperties().put("mail.smtp.chunksize", "100"); // RFC 3030: Angus sends BDAT when offered CHUNKING
+        ByteArrayOutputStream transcript = new ByteArrayOutputStream();
+        session.setDebugOut(new PrintStream(transcript, true, StandardCharsets.ISO_8859_1));
+        session.setDebug(true);
+        List<byte[]> sent = sendAll(session, 2, "bob@example.test");
+        assertThat(transcript.toString(StandardCharsets.ISO_8859_1)).contains("250-CHUNKING", "BDAT 100", " LAST")
+                .doesNotContain("354 ");
+        await().atMost(WAIT).until(() -> primary.transactions().size() == 2 && appliance.queue().list(10).isEmpty());
+        // Angus 2.0.4 dot-stuffs BDAT content as if it were DATA (eclipse-ee4j/angus-mail#209); RFC 3030 chunks are
+        // not un-stuffed, so what it put in its chunks, extra dots included, is what must come out
+        assertDeliveredExactly(sent.stream().map(BackupMxEndToEndTest::dotStuffed).toList());
+    }
+
+    private static byte[] dotStuffed(byte[] message) {
+        String text = new String(message, StandardCharsets.ISO_8859_1);
+        String stuffed = (text.startsWith(".") ? "." : "") + text.replace("\r\n.", "\r\n..");
+        return stuffed.getBytes(StandardCharsets.ISO_8859_1);
     }
 
     @Test
@@ -167,7 +192,10 @@ class BackupMxEndToEndTest {
     }
 
     private List<byte[]> sendAll(int count, String recipient) throws Exception {
-        Session session = TestMail.session(appliance.smtpAddress());
+        return sendAll(TestMail.session(appliance.smtpAddress()), count, recipient);
+    }
+
+    private List<byte[]> sendAll(Session session, int count, String recipient) throws Exception {
         List<byte[]> wire = new ArrayList<>();
         try (SMTPTransport t = (SMTPTransport) session.getTransport("smtp")) {
             t.connect();

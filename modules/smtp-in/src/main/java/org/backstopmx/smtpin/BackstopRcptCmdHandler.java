@@ -41,6 +41,10 @@ final class BackstopRcptCmdHandler extends RcptCmdHandler {
 
     @Override
     protected Response doFilterChecks(SMTPSession session, String command, String parameters) {
+        if (DataCommand.state(session).chunks != null) {
+            // the message is already being received: its envelope was fixed by the first BDAT
+            return Replies.response(Replies.RCPT_AFTER_BDAT);
+        }
         Response checked = super.doFilterChecks(session, command, parameters);
         if (checked != null && !"504".equals(checked.getRetCode())) {
             return checked;

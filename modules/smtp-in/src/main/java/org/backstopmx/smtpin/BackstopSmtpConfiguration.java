@@ -4,7 +4,7 @@ import org.apache.james.protocols.smtp.SMTPConfigurationImpl;
 
 /**
  * What James asks of the configuration. The size limit is enforced by {@link MailParameters} and
- * {@link DataTransaction}, not by James (whose check parses SIZE as an int and answers without an enhanced code),
+ * {@link MessageSpool}, not by James (whose check parses SIZE as an int and answers without an enhanced code),
  * so James is told "no limit".
  */
 final class BackstopSmtpConfiguration extends SMTPConfigurationImpl {

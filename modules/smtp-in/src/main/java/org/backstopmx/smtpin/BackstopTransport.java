@@ -82,8 +82,9 @@ final class BackstopTransport extends NettyProtocolTransport {
         return bytes.length >= 3 && bytes[0] == '2' && bytes[1] == '2' && bytes[2] == '1';
     }
 
+    /** 421, or 521 (RFC 7504; our reply to a malformed BDAT): the server closes the session after it. */
     private static boolean endsSession(byte[] bytes) {
-        return bytes.length >= 3 && bytes[0] == '4' && bytes[1] == '2' && bytes[2] == '1';
+        return bytes.length >= 3 && (bytes[0] == '4' || bytes[0] == '5') && bytes[1] == '2' && bytes[2] == '1';
     }
 
     @Override

@@ -21,6 +21,10 @@ final class ConnectionState {
     boolean tlsPending;
     /** A DATA transaction is receiving lines. */
     DataTransaction data;
+    /** A BDAT transaction has begun and not ended (LAST, RSET, EHLO, the connection's end). */
+    ChunkedTransaction chunks;
+    /** The BDAT chunk whose octets are being read as they are, not as lines; null between chunks. */
+    ChunkedTransaction.Chunk chunk;
     /** Error replies sent in this session. */
     int errors;
     /** The next error reply does not count towards {@code smtp.max-errors} (a RCPT within the overshoot limit). */
@@ -32,6 +36,29 @@ final class ConnectionState {
 
     static ConnectionState of(Channel channel) {
         return channel.attr(KEY).get();
+    }
+
+    /** Whether a message is being received, by DATA or by BDAT. */
+    boolean receiving() {
+        return data != null || chunks != null;
+    }
+
+    /**
+     * Discards the message being received, if any (the client is gone, or the session is cut).
+     *
+     * @return its queue id for the log, or null when none was being received or its file never opened
+     */
+    String abandonMessage() {
+        MessageSpool spool = data != null ? data.spool() : chunks != null ? chunks.spool() : null;
+        if (data != null) {
+            data.spool().abandon();
+        } else if (chunks != null) {
+            chunks.abandon();
+        }
+        data = null;
+        chunks = null;
+        chunk = null;
+        return spool == null ? null : spool.message().id().value();
     }
 
     /** Whether input beyond the current line has arrived (the client did not wait for our reply). */

@@ -74,6 +74,15 @@ public final class Replies {
     public static final SmtpReply LOOP_DETECTED = SmtpReply.of(554, "5.4.6", "Too many Received: headers: mail forwarding loop");
     public static final SmtpReply STORAGE_ERROR = SmtpReply.of(451, "4.3.0", "Queue write failed, try again later");
     public static final SmtpReply STORAGE_FULL = SmtpReply.of(452, "4.3.1", "Insufficient system storage, try again later");
+    public static final SmtpReply DATA_AFTER_BDAT = SmtpReply.of(503, "5.5.1", "DATA after BDAT: end the message with BDAT LAST, or RSET");
+
+    // BDAT (RFC 3030)
+    /** Closes the session: without a chunk size the octets that follow cannot be told from commands (as Postfix). */
+    public static final SmtpReply BDAT_SYNTAX = SmtpReply.of(521, "5.5.4", "Syntax: BDAT count [LAST]");
+    public static final SmtpReply BDAT_NO_SENDER = SmtpReply.of(503, "5.5.1", "Need MAIL before BDAT");
+    public static final SmtpReply RCPT_AFTER_BDAT = SmtpReply.of(503, "5.5.1", "RCPT after BDAT: end the message with BDAT LAST, or RSET");
+    /** A chunk other than the last was stored; %d is its size. */
+    public static final SmtpReply CHUNK_RECEIVED = SmtpReply.of(250, "2.0.0", "%d octets received");
 
     // ETRN (RFC 1985); %s is the domain
     public static final SmtpReply ETRN_NO_HELO = SmtpReply.of(503, "5.5.1", "Send HELO or EHLO first");

@@ -9,7 +9,7 @@ import org.slf4j.LoggerFactory;
  * How a session ends when the server shuts down: {@code 421 4.3.2 <hostname> Service shutting down} (RFC 5321 §3.8:
  * a server that must close may send 421 at any time, and the client then retries elsewhere or later), then close.
  *
- * <p>A session that is receiving DATA is not cut at once: its end of data is judged and committed as usual, so the
+ * <p>A session that is receiving DATA (or BDAT chunks) is not cut at once: its end of data is judged and committed as usual, so the
  * client gets its 250 for a message that is on disk, and only then the 421. If the end of data does not come within
  * the server's grace, the message is discarded (never acknowledged, so never lost: its sender still has it) and the
  * session gets the 421. Everything here runs on the channel's worker thread, the one that runs its commands, so a
@@ -32,21 +32,19 @@ final class ShutdownNotice {
             return;
         }
         state.shutdown = true;
-        if (state.data != null) {
+        if (state.receiving()) {
             if (!force) {
-                return; // the end of data is answered first, then afterCommand says 421
+                return; // the end of data (or BDAT LAST) is answered first, then afterCommand says 421
             }
-            LOG.info("{}: DATA from {} not finished before shutdown, message discarded", state.data.message().id(),
+            LOG.info("{}: message from {} not finished before shutdown, discarded", state.abandonMessage(),
                     ClientAddress.of(ch));
-            state.data.abandon();
-            state.data = null;
         }
         say(ch, state, hostname);
     }
 
     /** After a command or line was handled: a session marked for shutdown ends once its DATA is answered. */
     static void afterCommand(Channel ch, ConnectionState state, String hostname) {
-        if (state.shutdown && state.data == null && !state.closing) {
+        if (state.shutdown && !state.receiving() && !state.closing) {
             say(ch, state, hostname);
         }
     }

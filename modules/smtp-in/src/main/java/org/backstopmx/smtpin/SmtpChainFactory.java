@@ -25,7 +25,8 @@ import org.backstopmx.core.config.SmtpConfig;
  * Assembles the James handler chain by hand. James's default chain is not used because it contains
  * {@code PostmasterAbuseRcptHook}, which accepts postmaster@ and abuse@ at ANY domain before any other RCPT hook runs
  * (an open relay), its size extension (int overflow, reply without enhanced code), its Received header filter
- * (reverse DNS on the event loop) and its in-heap DATA handler.
+ * (reverse DNS on the event loop) and its in-heap DATA handler. The EHLO keywords follow the order of the handlers
+ * that advertise them.
  */
 final class SmtpChainFactory {
     private SmtpChainFactory() {
@@ -37,17 +38,19 @@ final class SmtpChainFactory {
         MetricFactory metrics = new QuietMetrics();
         SMTPProtocolHandlerChain chain = new SMTPProtocolHandlerChain(metrics, false);
         MailParameters mailParameters = new MailParameters(config.maxMessageSize(), queue);
+        Reception reception = new Reception(queue, clock, config, hostname, smtpMetrics, primaries);
         List<ProtocolHandler> handlers = List.of(
                 new CommandDispatcher<SMTPSession>(),
                 new BackstopEhloCmdHandler(metrics),
                 mailParameters,
+                new BdatCommand(reception),
                 new EtrnCommand(etrn),
                 new StartTlsCmdHandler(),
                 new HeloCmdHandler(metrics),
                 new BackstopMailCmdHandler(metrics, Set.of(mailParameters.getMailParamNames())),
                 new BackstopRcptCmdHandler(metrics, recipients.supportedParameters(), recipients::postmaster),
                 recipients,
-                new DataCommand(queue, clock, config, hostname, smtpMetrics, primaries),
+                new DataCommand(reception),
                 new RsetCmdHandler(),
                 new NoopCmdHandler(),
                 new QuitCmdHandler(metrics),

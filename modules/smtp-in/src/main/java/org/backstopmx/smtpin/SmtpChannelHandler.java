@@ -15,9 +15,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * James's protocol handler for one connection, run on a worker thread. Adds what James lacks: command lines longer
- * than {@code smtp.max-command-line-length} get 500 5.5.2; over-long DATA lines reach the DATA transaction; a client
- * that disconnects mid-DATA leaves nothing in the queue; input after a closing reply is ignored; at shutdown, a
- * session whose DATA was under way ends with 421 right after its end of data is answered ({@link ShutdownNotice}).
+ * than {@code smtp.max-command-line-length} get 500 5.5.2; over-long DATA lines reach the DATA transaction; BDAT
+ * chunk octets reach {@link BdatCommand}; a client that disconnects mid-DATA or before BDAT LAST leaves nothing in the
+ * queue; input after a closing reply is ignored; at shutdown, a session whose message was under way ends with 421
+ * right after its end of data (or LAST) is answered ({@link ShutdownNotice}).
  */
 final class SmtpChannelHandler extends BasicChannelInboundHandler {
     private static final Logger LOG = LoggerFactory.getLogger(SmtpChannelHandler.class);
@@ -39,14 +40,16 @@ final class SmtpChannelHandler extends BasicChannelInboundHandler {
     private final int maxErrors;
     private final String hostname;
     private final SmtpMetrics metrics;
+    private final BdatCommand chunkReceiver;
 
     SmtpChannelHandler(Protocol protocol, Encryption encryption, int maxCommandLineLength, int maxErrors, String hostname,
-            SmtpMetrics metrics) {
+            SmtpMetrics metrics, BdatCommand chunkReceiver) {
         super(QUIET_MDC, protocol, encryption, false);
         this.maxCommandLineLength = maxCommandLineLength;
         this.maxErrors = maxErrors;
         this.hostname = hostname;
         this.metrics = metrics;
+        this.chunkReceiver = chunkReceiver;
     }
 
     @Override
@@ -62,6 +65,14 @@ final class SmtpChannelHandler extends BasicChannelInboundHandler {
             return;
         }
         SMTPSession session = session(ctx);
+        if (msg instanceof ChunkOctets) {
+            org.apache.james.protocols.api.Response response = chunkReceiver.onOctets(session, (ChunkOctets) msg);
+            if (response != null) {
+                reply(session, response);
+                ShutdownNotice.afterCommand(ctx.channel(), state, hostname);
+            }
+            return;
+        }
         if (msg instanceof OverlongLine) {
             if (state.data != null) {
                 DataCommand.overlongLine(session, msg == OverlongLine.ENDED_WITH_CRLF);
@@ -83,11 +94,11 @@ final class SmtpChannelHandler extends BasicChannelInboundHandler {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         ConnectionState state = ConnectionState.of(ctx.channel());
-        if (state != null && state.data != null) {
-            LOG.info("{}: lost connection after DATA from {}, message discarded", state.data.message().id(),
+        if (state != null && state.receiving()) {
+            String command = state.data != null ? "DATA" : "BDAT";
+            String id = state.abandonMessage();
+            LOG.info("{}: lost connection after {} from {}, message discarded", id == null ? "NOQUEUE" : id, command,
                     ClientAddress.of(ctx.channel()));
-            state.data.abandon();
-            state.data = null;
         }
         super.channelInactive(ctx);
     }

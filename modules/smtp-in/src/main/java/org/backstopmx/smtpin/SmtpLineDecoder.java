@@ -17,6 +17,8 @@ import io.netty.util.ByteProcessor;
  *       changed message (James's own framer dropped the line and let the message through).</li>
  *   <li>Before passing a line it records whether more input is already buffered, so DATA can refuse a message
  *       body sent before the 354 reply (RFC 2920 §3.1: DATA must be the last command of a group).</li>
+ *   <li>After a {@code BDAT n} command, the next n octets are passed on as {@link ChunkOctets}, unsplit and
+ *       unchecked, however many reads they take; the octets after them are lines again (RFC 3030 §2).</li>
  *   <li>After our 220 reply to STARTTLS every plaintext byte still buffered or still arriving is discarded until the
  *       TLS handshake completes (RFC 3207 §5; the CVE-2011-0411 class of command injection).</li>
  * </ul>
@@ -57,6 +59,18 @@ final class SmtpLineDecoder extends ChannelInboundHandlerAdapter {
 
     private void splitLines(ChannelHandlerContext ctx, ConnectionState state) {
         while (buffer != null && buffer.isReadable() && ctx.channel().isActive()) {
+            ChunkedTransaction.Chunk chunk = state.chunk;
+            if (chunk != null) {
+                // RFC 3030 §2: the octets after a BDAT command are the chunk, taken exactly as sent
+                int n = (int) Math.min(buffer.readableBytes(), chunk.left);
+                chunk.left -= n;
+                fire(ctx, state, new ChunkOctets(buffer.readSlice(n), chunk.left == 0));
+                if (state.closing) {
+                    buffer.skipBytes(buffer.readableBytes());
+                    return;
+                }
+                continue;
+            }
             int lf = buffer.forEachByte(ByteProcessor.FIND_LF);
             if (discardingOverlong) {
                 if (lf < 0) {

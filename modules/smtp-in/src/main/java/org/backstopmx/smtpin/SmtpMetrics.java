@@ -39,7 +39,7 @@ import org.backstopmx.core.SmtpReply;
  * {@code 554 5.6.0} line_too_long (a DATA line), {@code 554 5.5.2} bare_line_feed, {@code 554 5.4.6} mail_loop,
  * {@code 451 4.3.0} and {@code 452 4.3.1} storage; syntax for command errors: any 500 (a command line too long
  * included), 501, 503, 504, 553 (address syntax), 555 (an unsupported MAIL or RCPT parameter), the pipelining violation {@code 554 5.5.0} and DATA without a
- * valid recipient {@code 554 5.5.1}; everything else (ETRN refusals, EXPN, the 421 of an internal error, the 451 of a
+ * valid recipient {@code 554 5.5.1}, a malformed BDAT {@code 521 5.5.4}; everything else (ETRN refusals, EXPN, the 421 of an internal error, the 451 of a
  * command that failed locally) is other. The shutdown's {@code 421 4.3.2} is not a refusal and is not counted.
  *
  * <p>Thread-safe. One server per registry: the gauge reads the server that registered it first.
@@ -204,6 +204,7 @@ final class SmtpMetrics {
         put(m, Replies.COMMAND_LINE_TOO_LONG, RejectReason.SYNTAX);
         put(m, Replies.SYNCHRONIZATION, RejectReason.SYNTAX);
         put(m, Replies.DATA_NO_RECIPIENTS, RejectReason.SYNTAX);
+        put(m, Replies.BDAT_SYNTAX, RejectReason.SYNTAX);
         return Map.copyOf(m);
     }
 

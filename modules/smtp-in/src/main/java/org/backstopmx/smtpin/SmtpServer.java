@@ -67,6 +67,7 @@ public final class SmtpServer implements AutoCloseable {
     private final Encryption encryption;
     private final RecipientHook recipientHook;
     private final SMTPProtocolHandlerChain chain;
+    private final BdatCommand chunkReceiver;
     private final BackstopSmtpProtocol protocol;
     private final ConnectionLimiter limiter;
     private final SmtpMetrics metrics;
@@ -111,6 +112,7 @@ public final class SmtpServer implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException("cannot assemble the SMTP handler chain", e);
         }
+        this.chunkReceiver = chain.getHandlers(BdatCommand.class).get(0);
         this.protocol = new BackstopSmtpProtocol(chain, new BackstopSmtpConfiguration(hostname));
         this.limiter = new ConnectionLimiter(config.maxConnections(), config.maxConnectionsPerIp(), hostname, metrics);
         metrics.activeConnections(limiter::active);
@@ -171,7 +173,7 @@ public final class SmtpServer implements AutoCloseable {
                 .addLast("idleTimeout", new IdleTimeoutHandler(config.idleTimeout(), hostname, metrics))
                 .addLast(workers, "framer", new SmtpLineDecoder(maxFrame))
                 .addLast(workers, "coreHandler", new SmtpChannelHandler(protocol, encryption,
-                        config.maxCommandLineLength(), config.maxErrors(), hostname, metrics));
+                        config.maxCommandLineLength(), config.maxErrors(), hostname, metrics, chunkReceiver));
     }
 
     /** The bound address (useful with port 0). */

@@ -14,7 +14,7 @@
  *   <li>its default chain accepts postmaster@/abuse@ at any domain: the chain is assembled by hand without that hook
  *       ({@link org.backstopmx.smtpin.SmtpChainFactory});</li>
  *   <li>end of data is any 3-byte line starting with a dot, on LF-split frames (SMTP smuggling): DATA is received by
- *       {@link org.backstopmx.smtpin.DataReceiver}, which ends only on CRLF.CRLF and refuses bare LF / bare CR;</li>
+ *       {@link org.backstopmx.smtpin.DataTransaction}, which ends only on CRLF.CRLF and refuses bare LF / bare CR;</li>
  *   <li>hooks run on the Netty I/O event loop: the framer and the protocol handler run on a separate executor group
  *       ({@link org.backstopmx.smtpin.SmtpServer}), with inbound flow control so slow disks throttle reads;</li>
  *   <li>a DATA line over 8192 bytes is dropped and the message still gets 250: {@link org.backstopmx.smtpin.SmtpLineDecoder}
@@ -36,6 +36,9 @@
  *       one gets the greeting and is closed only at its first command: {@link org.backstopmx.smtpin.ProxyHeaderHandler}
  *       takes headers only from {@code smtp.proxy-trusted} and starts the session (limits, greeting) after the
  *       header, whose client then stands for the peer everywhere ({@link org.backstopmx.smtpin.ClientAddress}).</li>
+ *   <li>there is no BDAT: CHUNKING (RFC 3030) is {@link org.backstopmx.smtpin.BdatCommand}, whose chunk octets the
+ *       framer passes on unsplit, into the same spool file with the same checks
+ *       ({@link org.backstopmx.smtpin.MessageSpool}).</li>
  * </ul>
  *
  * <p>Its meters (connections, sessions, messages and bytes stored per served domain, refusals by reason) are kept by

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Closing the server: the listener goes first, every open session is told {@code 421 4.3.2} and closed, and a session
  * in the middle of DATA either finishes within the grace (its message stored, then 250, then 421) or is cut with
- * nothing stored.
+ * nothing stored. The same holds for a message being sent in BDAT chunks.
  */
 class ShutdownTest {
     private static final String NOTICE = "421 4.3.2 " + ServerFixture.HOST + " Service shutting down";
@@ -72,6 +72,31 @@ class ShutdownTest {
         assertThat(new String(fx.queue.stored().get(0).body(), java.nio.charset.StandardCharsets.US_ASCII))
                 .endsWith("first half\r\nsecond half\r\n");
         assertThat(refused(address)).isTrue();
+    }
+
+    @Test
+    void aBdatMessageBetweenChunksMayFinishWithinTheGraceAndOneThatDoesNotIsDiscarded() throws Exception {
+        try (SmtpTranscript finishing = fx.client(); SmtpTranscript stalled = fx.client()) {
+            for (SmtpTranscript t : new SmtpTranscript[] {finishing, stalled}) {
+                assertThat(t.command("MAIL FROM:<a@s.test>")).startsWith("250");
+                assertThat(t.command("RCPT TO:<x@example.test>")).startsWith("250");
+                t.sendRaw("BDAT 6\r\nfirst ");
+                assertThat(t.reply()).isEqualTo("250 2.0.0 6 octets received");
+            }
+            CompletableFuture<Void> closing = CompletableFuture.runAsync(() -> fx.server.close(Duration.ofSeconds(3)));
+            await().atMost(Duration.ofSeconds(10)).until(() -> refused(address));
+            finishing.sendRaw("BDAT 4 LAST\r\nlast");
+            assertThat(finishing.reply()).startsWith("250 2.0.0 Ok: queued as ");
+            assertThat(finishing.reply()).startsWith(NOTICE);
+            // the other never sends LAST: cut when the grace is over
+            assertThat(stalled.reply()).startsWith(NOTICE);
+            assertThat(stalled.closedByServer()).isTrue();
+            closing.get(10, TimeUnit.SECONDS);
+        }
+        assertThat(fx.queue.stored()).singleElement()
+                .satisfies(m -> assertThat(BdatTest.content(m.body())).isEqualTo("first last".getBytes()));
+        assertThat(fx.queue.abortedCount()).isEqualTo(1);
+        assertThat(fx.queue.openCount()).isZero();
     }
 
     @Test

@@ -39,7 +39,7 @@ class SmtpSessionTest {
             assertThat(ehlo.split("\n")).containsExactly(
                     "250-mx2.backstop.test Hello client.test [127.0.0.1]",
                     "250-PIPELINING", "250-8BITMIME", "250-ENHANCEDSTATUSCODES",
-                    "250-SIZE 52428800", "250-DSN", "250-SMTPUTF8", "250 ETRN");
+                    "250-SIZE 52428800", "250-DSN", "250-SMTPUTF8", "250-CHUNKING", "250 ETRN");
             assertThat(t.command("HELO client.test")).startsWith("250 mx2.backstop.test");
             assertThat(t.command("NOOP")).startsWith("250 2.0.0");
             assertThat(t.command("VRFY alice@example.test")).startsWith("252 2.5.2");
