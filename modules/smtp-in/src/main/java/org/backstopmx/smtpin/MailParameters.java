@@ -16,7 +16,8 @@ import org.backstopmx.core.MailQueue;
  * The MAIL FROM parameters Backstop understands, and the checks made at MAIL time.
  * <ul>
  *   <li>{@code SIZE} (RFC 1870): parsed as a long, so {@code SIZE=99999999999} is "too large" (552 5.3.4), not a
- *       syntax error as in James; advertised in EHLO with the configured limit.</li>
+ *       syntax error as in James; advertised in EHLO with the largest limit of a served domain
+ *       ({@link SizeLimits}: ours, or the primary's when smaller).</li>
  *   <li>{@code RET} and {@code ENVID} (RFC 3461 §4.3, §4.4): validated and kept for the envelope; DSN is advertised.</li>
  *   <li>{@code BODY} (RFC 6152): 7BIT or 8BITMIME; 8-bit bodies are stored unchanged either way.</li>
  *   <li>{@code SMTPUTF8} (RFC 6531): takes no value; allows UTF-8 in the addresses ({@link Smtputf8}) and the header
@@ -35,11 +36,11 @@ final class MailParameters implements MailParametersHook, MailHook, EhloExtensio
         boolean smtpUtf8;
     }
 
-    private final long maxMessageSize;
+    private final SizeLimits sizes;
     private final MailQueue queue;
 
-    MailParameters(long maxMessageSize, MailQueue queue) {
-        this.maxMessageSize = maxMessageSize;
+    MailParameters(SizeLimits sizes, MailQueue queue) {
+        this.sizes = sizes;
         this.queue = queue;
     }
 
@@ -84,7 +85,7 @@ final class MailParameters implements MailParametersHook, MailHook, EhloExtensio
             return Replies.hookResult(Replies.SIZE_EXCEEDED);
         }
         long size = Long.parseLong(value);
-        if (size > maxMessageSize) {
+        if (size > sizes.largest()) {
             return Replies.hookResult(Replies.SIZE_EXCEEDED);
         }
         v.declaredSize = size;
@@ -112,6 +113,6 @@ final class MailParameters implements MailParametersHook, MailHook, EhloExtensio
 
     @Override
     public List<String> getImplementedEsmtpFeatures(SMTPSession session) {
-        return List.of("SIZE " + maxMessageSize, "DSN", Smtputf8.KEYWORD);
+        return List.of("SIZE " + sizes.largest(), "DSN", Smtputf8.KEYWORD);
     }
 }

@@ -192,8 +192,17 @@ final class MessageSpool {
         return needs;
     }
 
-    /** The capability rule: refused now when a recipient's primary is known to lack what the message needs. */
+    /**
+     * The capability rule: refused now when a recipient's primary is known to lack what the message needs, or
+     * advertised a SIZE it exceeds (the size the primary sees: our {@code Received:} header included).
+     */
     private SmtpReply capabilityRefusal(Set<MailExtension> needs) {
+        for (EnvelopeRecipient r : ctx.recipients()) {
+            long limit = ctx.primaries().sizeLimit(r.domain());
+            if (limit > 0 && storedBytes > limit) {
+                return Replies.SIZE_EXCEEDS_PRIMARY.withText(String.format(Replies.SIZE_EXCEEDS_PRIMARY.text(), r.domain()));
+            }
+        }
         for (MailExtension extension : needs) {
             for (EnvelopeRecipient r : ctx.recipients()) {
                 if (ctx.primaries().knownToLack(r.domain(), extension)) {

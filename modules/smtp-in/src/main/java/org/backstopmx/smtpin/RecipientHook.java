@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * RCPT TO: the recipient limit (452 4.5.3, not counted as an error up to {@code smtp.recipient-overshoot-limit}), relay control (550 5.7.1), recipient validation (550 5.1.1),
- * the capability rule (553 5.6.7 for a UTF-8 envelope when the domain's primary is known to lack SMTPUTF8) and the
+ * the capability rule (553 5.6.7 for a UTF-8 envelope when the domain's primary is known to lack SMTPUTF8, 552 5.3.4
+ * for a declared {@code SIZE=} above the limit its primary advertised) and the
  * DSN parameters NOTIFY and ORCPT (RFC 3461 §4.1, §4.2). It is the only RCPT hook in the chain and it always answers
  * OK or a refusal, never DECLINED: James accepts a recipient that every hook declined.
  */
@@ -32,16 +33,24 @@ final class RecipientHook implements RcptHook {
     private final int maxRecipients;
     private final int overshootLimit;
     private final PrimaryCapabilities primaries;
+    private final SizeLimits sizes;
 
     /**
      * @param overshootLimit RCPTs over {@code maxRecipients} in one transaction whose 452 does not count towards
      *                       {@code smtp.max-errors}
      */
-    RecipientHook(RelayPolicy policy, int maxRecipients, int overshootLimit, PrimaryCapabilities primaries) {
+    RecipientHook(RelayPolicy policy, int maxRecipients, int overshootLimit, PrimaryCapabilities primaries,
+            long maxMessageSize) {
         this.policy = policy;
         this.maxRecipients = maxRecipients;
         this.overshootLimit = overshootLimit;
         this.primaries = primaries;
+        this.sizes = new SizeLimits(maxMessageSize, primaries, () -> this.policy.directory().domains());
+    }
+
+    /** The size limits under the policy in force, for MAIL's {@code SIZE=} and EHLO. */
+    SizeLimits sizes() {
+        return sizes;
     }
 
     /** Swaps in a new policy (served domains and recipient lists reloaded); sessions in progress keep going. */
@@ -80,6 +89,12 @@ final class RecipientHook implements RcptHook {
                 && primaries.knownToLack(domain.toLowerCase(Locale.ROOT), MailExtension.SMTPUTF8)) {
             SmtpReply lacks = Replies.PRIMARY_LACKS_SMTPUTF8;
             return refuse(session, sender, rcpt, lacks.withText(String.format(lacks.text(), domain)));
+        }
+        long declared = session.getAttachment(SessionKeys.MAIL_PARAMETERS, State.Transaction)
+                .map(v -> v.declaredSize).orElse(-1L);
+        if (declared > sizes.forDomain(domain.toLowerCase(Locale.ROOT))) {
+            SmtpReply tooBig = Replies.SIZE_EXCEEDS_PRIMARY;
+            return refuse(session, sender, rcpt, tooBig.withText(String.format(tooBig.text(), domain)));
         }
         String notify = parameters.get("NOTIFY");
         if (notify != null && !validNotify(notify)) {

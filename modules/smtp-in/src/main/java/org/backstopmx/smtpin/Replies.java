@@ -55,6 +55,8 @@ public final class Replies {
     public static final SmtpReply RECIPIENT_SYNTAX = SmtpReply.of(501, "5.1.3", "Bad recipient address syntax");
     /** The capability rule: the primary of the recipient's domain does not offer SMTPUTF8 and the address needs it. */
     public static final SmtpReply PRIMARY_LACKS_SMTPUTF8 = SmtpReply.of(553, "5.6.7", "The mail server for %s does not support SMTPUTF8");
+    /** The capability rule for sizes: larger than the SIZE the primary of the recipient's domain advertised. */
+    public static final SmtpReply SIZE_EXCEEDS_PRIMARY = SmtpReply.of(552, "5.3.4", "Message size exceeds the fixed maximum message size of the mail server for %s");
     public static final SmtpReply TOO_MANY_RECIPIENTS = SmtpReply.of(452, "4.5.3", "Too many recipients");
     public static final SmtpReply NOTIFY_SYNTAX = SmtpReply.of(501, "5.5.4", "Bad NOTIFY parameter");
     public static final SmtpReply ORCPT_SYNTAX = SmtpReply.of(501, "5.5.4", "Bad ORCPT parameter");

@@ -37,7 +37,7 @@ final class SmtpChainFactory {
             throws WiringException {
         MetricFactory metrics = new QuietMetrics();
         SMTPProtocolHandlerChain chain = new SMTPProtocolHandlerChain(metrics, false);
-        MailParameters mailParameters = new MailParameters(config.maxMessageSize(), queue);
+        MailParameters mailParameters = new MailParameters(recipients.sizes(), queue);
         Reception reception = new Reception(queue, clock, config, hostname, smtpMetrics, primaries);
         List<ProtocolHandler> handlers = List.of(
                 new CommandDispatcher<SMTPSession>(),

@@ -104,7 +104,7 @@ public final class SmtpServer implements AutoCloseable {
                 : Encryption.createStartTls(TlsContexts.load(config.tls()), null, TlsContexts.PROTOCOLS, ClientAuth.NONE);
         RecipientDirectory directory = RecipientDirectory.load(domains);
         this.recipientHook = new RecipientHook(policy(directory), config.maxRecipients(),
-                config.recipientOvershootLimit(), primaries);
+                config.recipientOvershootLimit(), primaries, config.maxMessageSize());
         this.metrics = new SmtpMetrics(registry, directory.domains());
         try {
             this.chain = SmtpChainFactory.create(config, hostname, recipientHook, queue, etrn, clock, metrics,

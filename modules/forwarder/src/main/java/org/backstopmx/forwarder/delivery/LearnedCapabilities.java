@@ -22,9 +22,11 @@ final class LearnedCapabilities implements PrimaryCapabilities {
     /** A session to {@code domain}'s primary {@code host} completed EHLO (or HELO) with {@code offered}. */
     void learned(String domain, String host, EhloCapabilities offered) {
         EhloCapabilities before = byDomain.put(domain, offered);
-        if (before == null || before.smtpUtf8() != offered.smtpUtf8() || before.eightBitMime() != offered.eightBitMime()) {
-            LOG.info("primary for {}: {} offers SMTPUTF8: {}, 8BITMIME: {}", domain, host,
-                    offered.smtpUtf8() ? "yes" : "no", offered.eightBitMime() ? "yes" : "no");
+        if (before == null || before.smtpUtf8() != offered.smtpUtf8() || before.eightBitMime() != offered.eightBitMime()
+                || before.sizeLimit() != offered.sizeLimit()) {
+            LOG.info("primary for {}: {} offers SMTPUTF8: {}, 8BITMIME: {}, SIZE: {}", domain, host,
+                    offered.smtpUtf8() ? "yes" : "no", offered.eightBitMime() ? "yes" : "no",
+                    offered.sizeLimit() > 0 ? offered.sizeLimit() : "no limit");
         }
     }
 
@@ -32,5 +34,11 @@ final class LearnedCapabilities implements PrimaryCapabilities {
     public boolean knownToLack(String domain, MailExtension extension) {
         EhloCapabilities offered = byDomain.get(domain);
         return offered != null && !offered.offers(extension);
+    }
+
+    @Override
+    public long sizeLimit(String domain) {
+        EhloCapabilities offered = byDomain.get(domain);
+        return offered == null ? 0 : offered.sizeLimit();
     }
 }

@@ -239,7 +239,7 @@ class ForwarderTest {
 
     @Test
     void aMessageNeedingSmtputf8FailsAtAPrimaryWithoutItWhichIsThenKnownToLackIt() throws Exception {
-        primary.capabilities("PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES");
+        primary.capabilities("PIPELINING", "8BITMIME", "SIZE 1000000", "ENHANCEDSTATUSCODES");
         senderMx.capabilities("PIPELINING", "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES");
         assertThat(forwarder.primaryCapabilities().knownToLack("example.org", MailExtension.SMTPUTF8)).isFalse();
         putFrom("j\u00f6rg@example.net", null, Set.of(MailExtension.SMTPUTF8, MailExtension.EIGHTBITMIME),
@@ -250,6 +250,7 @@ class ForwarderTest {
         assertThat(primary.transactions()).as("nothing is sent to a primary without SMTPUTF8").isEmpty();
         assertThat(forwarder.primaryCapabilities().knownToLack("example.org", MailExtension.SMTPUTF8)).isTrue();
         assertThat(forwarder.primaryCapabilities().knownToLack("example.org", MailExtension.EIGHTBITMIME)).isFalse();
+        assertThat(forwarder.primaryCapabilities().sizeLimit("example.org")).isEqualTo(1_000_000);
         assertThat(forwarder.primaryCapabilities().knownToLack("example.net", MailExtension.SMTPUTF8))
                 .as("only served domains are kept").isFalse();
         assertThat(senderMx.transactions()).hasSize(1);
