@@ -5,7 +5,10 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import org.backstopmx.core.Liveness;
 import org.backstopmx.core.MailQueue;
 import org.backstopmx.app.admin.AdminServer;
@@ -18,6 +21,7 @@ import org.backstopmx.core.config.HostPort;
 import org.backstopmx.forwarder.CountingMxResolver;
 import org.backstopmx.forwarder.DnsjavaMxResolver;
 import org.backstopmx.forwarder.MxResolver;
+import org.backstopmx.forwarder.MxSanityCheck;
 import org.backstopmx.forwarder.delivery.Forwarder;
 import org.backstopmx.queue.H2MailQueue;
 import org.backstopmx.queue.QueueMetrics;
@@ -47,6 +51,8 @@ public final class Appliance implements AutoCloseable {
     private final SmtpServer smtp;
     private final MetricsServer metricsServer;
     private final AdminServer admin;
+    private final MxConfigWatch mxWatch;
+    private final ScheduledExecutorService mxChecks;
 
     private Appliance(BackstopConfig config, Liveness liveness, BackstopMetrics metrics, H2MailQueue queue,
             QueueMetrics queueMetrics, Forwarder forwarder, SmtpServer smtp, MetricsServer metricsServer,
@@ -60,6 +66,15 @@ public final class Appliance implements AutoCloseable {
         this.smtp = smtp;
         this.metricsServer = metricsServer;
         this.admin = admin;
+        // the MX sanity check runs on a thread of its own (DNS may be slow, and nothing waits for it), with a resolver
+        // of its own so that its lookups are not counted as the forwarder's route lookups
+        this.mxWatch = new MxConfigWatch(this::config, new DnsjavaMxResolver(config.dns()), metrics.registry());
+        this.mxChecks = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "mx-check");
+            t.setDaemon(true);
+            return t;
+        });
+        mxWatch.start(mxChecks);
     }
 
     /** Opens the queue, starts delivering, listening and serving metrics. On failure nothing is left running. */
@@ -171,6 +186,11 @@ public final class Appliance implements AutoCloseable {
         return config;
     }
 
+    /** The MX sanity check of every served domain, run now (it also runs at start and every hour). */
+    public List<MxSanityCheck.Result> checkMx() {
+        return mxWatch.run();
+    }
+
     /** Where the background loops beat: {@code /health/live}. */
     public Liveness liveness() {
         return liveness;
@@ -194,6 +214,8 @@ public final class Appliance implements AutoCloseable {
     @Override
     public void close() {
         LOG.info("Backstop MX stopping");
+        mxWatch.close();
+        mxChecks.shutdownNow();
         admin.close();
         smtp.close();
         forwarder.close();

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import org.backstopmx.core.config.BackstopConfig;
 import org.backstopmx.core.config.HostPort;
+import org.backstopmx.testkit.Dnsmasq;
 import org.backstopmx.testkit.SmtpTranscript;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,6 +54,26 @@ class MainTest {
         Cli.Run r = run("check-config", "--config", config.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("configuration OK: " + config, "serving example.test", "hostname backstop.it.test");
+    }
+
+    @Test
+    void checkConfigWithDnsRunsTheMxCheckOfEveryServedDomain() throws Exception {
+        try (Dnsmasq dns = Dnsmasq.start(
+                "--mx-host=example.test,primary.example.test,10", "--mx-host=example.test,backstop.it.test,20",
+                "--host-record=primary.example.test,127.0.0.41",
+                "--mx-host=broken.test,backstop.it.test,10", "--mx-host=broken.test,primary.broken.test,20")) {
+            Path config = TestMail.writeConfig(dir, "dns:\n  server: " + dns.address().host() + ":" + dns.port() + "\n");
+            Cli.Run good = run("check-config", "--dns", "--config", config.toString());
+            assertThat(good.code()).as(good.toString()).isZero();
+            assertThat(good.out()).contains("MX example.test: ok: MX [10 primary.example.test, 20 backstop.it.test]");
+
+            Files.writeString(config, Files.readString(config).replace("domains:\n", "domains:\n  broken.test: {}\n"));
+            Cli.Run broken = run("check-config", "--dns", "--config", config.toString());
+            assertThat(broken.code()).as(broken.toString()).isEqualTo(1);
+            assertThat(broken.out()).contains("MX broken.test: most_preferred: we are MX 10, the most preferred",
+                    "MX example.test: ok");
+            assertThat(broken.err()).contains("do not make backstop.it.test its backup MX");
+        }
     }
 
     @Test

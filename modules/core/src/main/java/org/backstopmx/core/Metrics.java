@@ -61,6 +61,12 @@ public final class Metrics {
     public static final String DESTINATION_UP = "backstop.destination.up";
     /** Counter: route lookups, tag {@code result}: {@code ok}, {@code nodata}, {@code nxdomain}, {@code nullmx}, {@code temporary}. */
     public static final String DNS_LOOKUPS = "backstop.dns.lookups";
+    /**
+     * Gauge: 1 when the served domain's MX records make us its backup (tag {@code domain}), else 0; tag
+     * {@code reason} says why ({@code ok}, {@code not_listed}, {@code most_preferred}, {@code primary_unresolvable},
+     * {@code shared_preference}, {@code no_mx}, {@code dns_error}).
+     */
+    public static final String MX_CONFIG_OK = "backstop.mx.config.ok";
 
     /** Why a client was refused: the {@code reason} tag of {@link #SMTP_REJECTIONS}. */
     public enum RejectReason {
