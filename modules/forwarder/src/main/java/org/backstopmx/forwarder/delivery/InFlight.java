@@ -68,11 +68,16 @@ final class InFlight {
         }
     }
 
-    /** {@code n} claimed recipients were recorded, given back or abandoned to their lease. */
+    /**
+     * {@code n} claimed recipients were recorded, given back or abandoned to their lease. This is also a wake: a job
+     * that finishes while the scheduler is busy claiming (not waiting) would otherwise go unseen, and the scheduler
+     * would sleep its full turn with lanes free and mail due.
+     */
     void done(int n) {
         lock.lock();
         try {
             count -= n;
+            wakeRequested = true;
             changed.signalAll();
         } finally {
             lock.unlock();
