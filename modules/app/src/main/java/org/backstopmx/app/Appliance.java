@@ -75,7 +75,7 @@ public final class Appliance implements AutoCloseable {
         try {
             queue = H2MailQueue.open(config.queue(), config.smtp().maxMessageSize(), clock, liveness);
             queueMetrics = QueueMetrics.bind(queue, registry, config.servedDomains(), clock, QUEUE_METRICS_REFRESH,
-                    liveness);
+                    liveness, config.queue());
             MxResolver dns = new CountingMxResolver(new DnsjavaMxResolver(config.dns()), registry);
             forwarder = Forwarder.of(config, queue, dns, registry, clock);
             forwarder.start(liveness);

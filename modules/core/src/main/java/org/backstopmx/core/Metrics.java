@@ -22,6 +22,11 @@ public final class Metrics {
     public static final String QUEUE_RECIPIENTS = "backstop.queue.recipients";
     /** Age of the oldest message with a pending recipient, tag {@code domain}. */
     public static final String QUEUE_OLDEST_AGE = "backstop.queue.oldest.age";
+    /**
+     * Recipients still to be tried (QUEUED, DEFERRED) that expire within {@code queue.expiry-warning}, tag
+     * {@code domain}: mail about to bounce (or be held) after a long outage of its primary.
+     */
+    public static final String QUEUE_EXPIRING = "backstop.queue.expiring.recipients";
     /** 1 while the queue takes mail (open, its database usable), else 0. */
     public static final String QUEUE_WRITABLE = "backstop.queue.writable";
     /** Gauge: entries in the queue's {@code quarantine/} (spool files it could not read, databases set aside). */

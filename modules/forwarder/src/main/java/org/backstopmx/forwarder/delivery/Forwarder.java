@@ -100,7 +100,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
             Clock clock) {
         Random random = new Random(); // thread-safe: MX shuffling and backoff jitter
         return new Forwarder(ForwarderSettings.from(config), queue, new RouteResolver(config, dns, random), dns,
-                new RetryPolicy(config.retry(), config.queue().lifetime(), random),
+                new RetryPolicy(config.retry(), config.queue().lifetime(), random, config.queue().atExpiry()),
                 new ForwarderMetrics(registry, config.servedDomains()), clock);
     }
 

@@ -22,7 +22,7 @@
  *
  * <h2>States it moves</h2>
  * Due (QUEUED, DEFERRED) to leased by a claim, and back to due, as it was, when a claim is given back; leased to
- * DELIVERED, DEFERRED, FAILED or EXPIRED by the recorder; pending to due now by a flush; pending to HELD and back by
+ * DELIVERED, DEFERRED, FAILED or EXPIRED by the recorder (or HELD at expiry, with {@code queue.at-expiry: hold}); pending to due now by a flush; pending to HELD and back by
  * the admin commands. It never deletes a message: the queue finishes one when no recipient is left pending.
  *
  * <h2>What it retries, what is fatal</h2>
