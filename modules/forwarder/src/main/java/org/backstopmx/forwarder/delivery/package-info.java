@@ -14,6 +14,8 @@
  * <li>{@code OutcomeRecorder}: the one place an outcome becomes a state change (through {@code RetryPolicy}) and a DSN
  *     ({@code Bouncer}), the DSN durable before the failure it reports.
  * <li>{@code DownDestinations}: which destinations are down, their probes, and the flush when one answers.
+ * <li>{@code PrimaryWatch}: standby mode ({@code accept: when-primary-down}): probes those domains' primaries, up or
+ *     down, and decides with its own hysteresis (probes only) whether SMTP in takes their mail.
  * <li>{@code EtrnGate} (who may flush with ETRN) and {@code AdminActions} (the {@code queue} commands).
  * <li>{@code Forwarder}: builds, starts, stops and wires them; the public face the appliance sees.
  * </ul>
