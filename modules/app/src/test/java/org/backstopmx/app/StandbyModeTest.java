@@ -11,10 +11,10 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import org.backstopmx.core.config.AcceptConfig;
 import org.backstopmx.core.config.AcceptMode;
 import org.backstopmx.core.config.BackstopConfig;
 import org.backstopmx.core.config.DomainConfig;
-import org.backstopmx.core.config.ProbeConfig;
 import org.backstopmx.testkit.FakePrimaryMx;
 import org.backstopmx.testkit.SmtpTranscript;
 import org.junit.jupiter.api.Test;
@@ -42,9 +42,32 @@ class StandbyModeTest {
             BackstopConfig base = InProcessConfig.serving(dir, primary.port(), Duration.ofMillis(200));
             DomainConfig standby = base.domains().get("example.test").withAccept(AcceptMode.WHEN_PRIMARY_DOWN);
             try (Appliance a = Appliance.start(base.withDomains(Map.of("example.test", standby))
-                    .withProbe(new ProbeConfig(Duration.ofMillis(200), 2)), Clock.systemUTC())) {
+                    .withAccept(new AcceptConfig(2)), Clock.systemUTC())) {
                 appliance = a;
                 upDownUp(primary);
+            }
+        }
+    }
+
+    @Test
+    void aReloadSwitchesStandbyModeOnAndOffForTheNextRcpt() throws Exception {
+        try (FakePrimaryMx primary = FakePrimaryMx.start()) {
+            BackstopConfig always = InProcessConfig.serving(dir, primary.port(), Duration.ofHours(1));
+            DomainConfig domain = always.domains().get("example.test");
+            BackstopConfig standby = always.withDomains(Map.of("example.test",
+                    domain.withAccept(AcceptMode.WHEN_PRIMARY_DOWN)));
+            try (Appliance a = Appliance.start(always, Clock.systemUTC())) {
+                appliance = a;
+                assertThat(rcpt()).startsWith("250 2.1.5");
+                assertThat(accepting()).isEqualTo("1.0");
+
+                a.reload(standby);
+                assertThat(rcpt()).as("presumed up until the probes say otherwise").startsWith("450 4.7.1");
+                assertThat(accepting()).isEqualTo("0.0");
+
+                a.reload(always);
+                assertThat(rcpt()).startsWith("250 2.1.5");
+                assertThat(accepting()).isEqualTo("1.0");
             }
         }
     }

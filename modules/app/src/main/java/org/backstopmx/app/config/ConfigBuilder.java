@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.backstopmx.app.config.RawConfig.RawDomain;
+import org.backstopmx.core.config.AcceptConfig;
 import org.backstopmx.core.config.AcceptMode;
 import org.backstopmx.core.config.AddressRange;
 import org.backstopmx.core.config.AdminConfig;
@@ -56,8 +57,8 @@ final class ConfigBuilder {
                 new RetryConfig(
                         r.get("retry.min-backoff", d.retry().minBackoff(), ValueParsers::positiveDuration),
                         r.get("retry.max-backoff", d.retry().maxBackoff(), ValueParsers::positiveDuration)),
-                new ProbeConfig(r.get("probe.interval", d.probe().interval(), ValueParsers::positiveDuration),
-                        r.get("accept.down-after", d.probe().acceptDownAfter(), ValueParsers::positiveInt)),
+                new ProbeConfig(r.get("probe.interval", d.probe().interval(), ValueParsers::positiveDuration)),
+                new AcceptConfig(r.get("accept.down-after", d.accept().downAfter(), ValueParsers::positiveInt)),
                 delivery(d.delivery()),
                 new DnsConfig(
                         r.optional("dns.server", d.dns().server(), ValueParsers::destination),

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.backstopmx.core.config.AcceptConfig;
 import org.backstopmx.core.config.AcceptMode;
 import org.backstopmx.core.config.AddressRange;
 import org.backstopmx.core.config.AtExpiry;
@@ -130,7 +131,8 @@ class ConfigLoaderTest {
                 new QueueConfig(Path.of("/var/lib/backstop"), Duration.ofDays(3), 1L << 30, 2.5, 16L << 20,
                         Duration.ofHours(12), AtExpiry.HOLD),
                 new RetryConfig(Duration.ofMinutes(1), Duration.ofHours(2)),
-                new ProbeConfig(Duration.ofSeconds(10), 3),
+                new ProbeConfig(Duration.ofSeconds(10)),
+                new AcceptConfig(3),
                 new DeliveryConfig(5, Duration.ZERO, Duration.ofSeconds(10), Duration.ofMinutes(1),
                         Duration.ofMinutes(3), TlsMode.NONE, Duration.ofHours(4), 100L << 10),
                 new DnsConfig(new HostPort("127.0.0.53", 53), Duration.ofSeconds(2)),

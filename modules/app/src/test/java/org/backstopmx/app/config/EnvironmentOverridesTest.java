@@ -66,7 +66,7 @@ class EnvironmentOverridesTest {
                 row(Map.of("BACKSTOP_RETRY_MIN_BACKOFF", "1m"), c -> c.retry().minBackoff(), Duration.ofMinutes(1)),
                 row(Map.of("BACKSTOP_RETRY_MAX_BACKOFF", "4h"), c -> c.retry().maxBackoff(), Duration.ofHours(4)),
                 row(Map.of("BACKSTOP_PROBE_INTERVAL", "PT1M"), c -> c.probe().interval(), Duration.ofMinutes(1)),
-                row(Map.of("BACKSTOP_ACCEPT_DOWN_AFTER", "4"), c -> c.probe().acceptDownAfter(), 4),
+                row(Map.of("BACKSTOP_ACCEPT_DOWN_AFTER", "4"), c -> c.accept().downAfter(), 4),
                 row(Map.of("BACKSTOP_QUEUE_EXPIRY_WARNING", "6h"), c -> c.queue().expiryWarning(), Duration.ofHours(6)),
                 row(Map.of("BACKSTOP_QUEUE_AT_EXPIRY", "hold"), c -> c.queue().atExpiry(), AtExpiry.HOLD),
                 row(Map.of("BACKSTOP_DELIVERY_CONCURRENCY", "4"), c -> c.delivery().concurrency(), 4),

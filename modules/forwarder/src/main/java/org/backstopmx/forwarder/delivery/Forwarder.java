@@ -27,7 +27,7 @@ import org.backstopmx.core.RetryPolicy;
 import org.backstopmx.core.Standby;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.BackstopConfig;
-import org.backstopmx.core.config.ProbeConfig;
+import org.backstopmx.core.config.AcceptConfig;
 import org.backstopmx.forwarder.DomainNames;
 import org.backstopmx.forwarder.MxResolver;
 import org.backstopmx.forwarder.RouteResolver;
@@ -74,7 +74,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     /** Every domain of {@code routes} taken always ({@code accept: always}). */
     public Forwarder(ForwarderSettings settings, MailQueue queue, RouteResolver routes, MxResolver dns,
             RetryPolicy policy, ForwarderMetrics metrics, Clock clock) {
-        this(settings, queue, routes, dns, policy, metrics, clock, Map.of(), ProbeConfig.DEFAULT_DOWN_AFTER);
+        this(settings, queue, routes, dns, policy, metrics, clock, Map.of(), AcceptConfig.defaults().downAfter());
     }
 
     /**
@@ -121,7 +121,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         return new Forwarder(ForwarderSettings.from(config), queue, new RouteResolver(config, dns, random), dns,
                 new RetryPolicy(config.retry(), config.queue().lifetime(), random, config.queue().atExpiry()),
                 new ForwarderMetrics(registry, config.servedDomains()), clock, config.domains(),
-                config.probe().acceptDownAfter());
+                config.accept().downAfter());
     }
 
     /** Starts the scheduler thread, watched by nobody (tests). */

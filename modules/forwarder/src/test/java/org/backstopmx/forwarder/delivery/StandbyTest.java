@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import org.backstopmx.core.Metrics;
+import org.backstopmx.core.config.AcceptConfig;
 import org.backstopmx.core.config.AcceptMode;
 import org.backstopmx.core.config.BackstopConfig;
 import org.backstopmx.core.config.DomainConfig;
@@ -36,7 +37,7 @@ class StandbyTest {
     void start() throws Exception {
         rig = new ConfiguredForwarder(dir, DomainConfig.acceptAll("example.org").withAccept(
                 AcceptMode.WHEN_PRIMARY_DOWN), QueueConfig.defaults(),
-                BackstopConfig.defaults().withProbe(new ProbeConfig(PROBE, 2)));
+                BackstopConfig.defaults().withProbe(new ProbeConfig(PROBE)).withAccept(new AcceptConfig(2)));
     }
 
     @AfterEach
