@@ -28,6 +28,7 @@ import org.apache.james.protocols.smtp.SMTPProtocolHandlerChain;
 import org.backstopmx.core.EtrnService;
 import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.PrimaryCapabilities;
+import org.backstopmx.core.Standby;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.ProxyProtocol;
 import org.backstopmx.core.config.SmtpConfig;
@@ -95,8 +96,18 @@ public final class SmtpServer implements AutoCloseable {
      */
     public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
             EtrnService etrn, Clock clock, MeterRegistry registry, PrimaryCapabilities primaries) {
+        this(hostname, config, domains, queue, etrn, clock, registry, primaries, Standby.NEVER);
+    }
+
+    /**
+     * @param standby which served domains are left to their primary now (standby mode): their recipients get
+     *                {@code 450 4.7.1}
+     */
+    public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
+            EtrnService etrn, Clock clock, MeterRegistry registry, PrimaryCapabilities primaries, Standby standby) {
         Objects.requireNonNull(etrn, "etrn");
         Objects.requireNonNull(primaries, "primaries");
+        Objects.requireNonNull(standby, "standby");
         Objects.requireNonNull(registry, "registry");
         this.config = config;
         this.hostname = hostname;
@@ -104,7 +115,7 @@ public final class SmtpServer implements AutoCloseable {
                 : Encryption.createStartTls(TlsContexts.load(config.tls()), null, TlsContexts.PROTOCOLS, ClientAuth.NONE);
         RecipientDirectory directory = RecipientDirectory.load(domains);
         this.recipientHook = new RecipientHook(policy(directory), config.maxRecipients(),
-                config.recipientOvershootLimit(), primaries, config.maxMessageSize());
+                config.recipientOvershootLimit(), primaries, config.maxMessageSize(), standby);
         this.metrics = new SmtpMetrics(registry, directory.domains());
         try {
             this.chain = SmtpChainFactory.create(config, hostname, recipientHook, queue, etrn, clock, metrics,

@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.util.Map;
 import org.backstopmx.core.EtrnService;
 import org.backstopmx.core.PrimaryCapabilities;
+import org.backstopmx.core.Standby;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
 import org.backstopmx.core.config.ProxyProtocol;
@@ -32,8 +33,13 @@ final class ServerFixture implements AutoCloseable {
 
     ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains, EtrnService etrn, PrimaryCapabilities primaries)
             throws InterruptedException {
+        this(config, domains, etrn, primaries, Standby.NEVER);
+    }
+
+    ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains, EtrnService etrn, PrimaryCapabilities primaries,
+            Standby standby) throws InterruptedException {
         server = new SmtpServer(HOST, config.withListen(new HostPort("127.0.0.1", 0)), domains, queue, etrn,
-                Clock.systemUTC(), registry, primaries);
+                Clock.systemUTC(), registry, primaries, standby);
         server.start();
     }
 

@@ -17,13 +17,21 @@ import java.util.Set;
  *                       (see {@link #tls(TlsMode)})
  * @param etrnFrom       {@code etrn-from}: addresses and prefixes that may send {@code ETRN} for this domain besides
  *                       the addresses its route resolves to (a primary behind NAT); empty by default
+ * @param accept         {@code accept}: when this domain's mail is taken (default {@link AcceptMode#ALWAYS})
  */
 public record DomainConfig(String name, HostPort route, Set<String> recipients, Path recipientsFile, TlsMode tls,
-        List<AddressRange> etrnFrom) {
+        List<AddressRange> etrnFrom, AcceptMode accept) {
     public DomainConfig {
         Objects.requireNonNull(name, "name");
         recipients = recipients == null ? null : Set.copyOf(recipients);
         etrnFrom = etrnFrom == null ? List.of() : List.copyOf(etrnFrom);
+        accept = accept == null ? AcceptMode.ALWAYS : accept;
+    }
+
+    /** Taking mail always ({@code accept: always}). */
+    public DomainConfig(String name, HostPort route, Set<String> recipients, Path recipientsFile, TlsMode tls,
+            List<AddressRange> etrnFrom) {
+        this(name, route, recipients, recipientsFile, tls, etrnFrom, AcceptMode.ALWAYS);
     }
 
     /** Without {@code etrn-from}. */
@@ -38,6 +46,11 @@ public record DomainConfig(String name, HostPort route, Set<String> recipients, 
 
     public static DomainConfig acceptAll(String name) {
         return new DomainConfig(name, null, null, null, null);
+    }
+
+    /** This domain with {@code accept} set to {@code mode}. */
+    public DomainConfig withAccept(AcceptMode mode) {
+        return new DomainConfig(name, route, recipients, recipientsFile, tls, etrnFrom, mode);
     }
 
     /** Whether any recipient validation is configured for this domain. */

@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
@@ -23,7 +24,10 @@ import org.backstopmx.core.PrimaryCapabilities;
 import org.backstopmx.core.QueueException;
 import org.backstopmx.core.QueueId;
 import org.backstopmx.core.RetryPolicy;
+import org.backstopmx.core.Standby;
+import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.BackstopConfig;
+import org.backstopmx.core.config.AcceptConfig;
 import org.backstopmx.forwarder.DomainNames;
 import org.backstopmx.forwarder.MxResolver;
 import org.backstopmx.forwarder.RouteResolver;
@@ -65,9 +69,21 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     private final EtrnGate etrnGate;
     private final AdminActions admin;
     private final LearnedCapabilities learned = new LearnedCapabilities();
+    private final PrimaryWatch standby;
 
+    /** Every domain of {@code routes} taken always ({@code accept: always}). */
     public Forwarder(ForwarderSettings settings, MailQueue queue, RouteResolver routes, MxResolver dns,
             RetryPolicy policy, ForwarderMetrics metrics, Clock clock) {
+        this(settings, queue, routes, dns, policy, metrics, clock, Map.of(), AcceptConfig.defaults().downAfter());
+    }
+
+    /**
+     * @param domains   the served domains, for standby mode ({@code domains.<name>.accept})
+     * @param downAfter {@code accept.down-after}
+     */
+    public Forwarder(ForwarderSettings settings, MailQueue queue, RouteResolver routes, MxResolver dns,
+            RetryPolicy policy, ForwarderMetrics metrics, Clock clock, Map<String, DomainConfig> domains,
+            int downAfter) {
         Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(queue, "queue");
         Objects.requireNonNull(metrics, "metrics");
@@ -79,14 +95,17 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         this.cache = new ConnectionCache(settings.connectionReuseTime(), clock);
         this.down = new DownDestinations(settings.probeInterval(), connector, queue, pool, inFlight::wake, clock);
         this.down.listener(metrics::destination);
+        this.standby = new PrimaryWatch(settings.probeInterval(), downAfter, connector, down, pool,
+                metrics::accepting, clock);
+        this.standby.domains(domains);
         Bouncer bouncer = new Bouncer(queue, new DsnComposer(settings.hostname(), settings.bounceSizeLimit(), clock),
                 settings.hostname(), clock);
         OutcomeRecorder recorder = new OutcomeRecorder(queue, policy, bouncer, metrics, settings.delayWarning(), clock);
         DeliveryAttempt attempt = new DeliveryAttempt(queue, connector, cache, down, recorder, metrics, clock);
         Liveness.Loop unwatched = new Liveness(clock).register("backstop-delivery", null);
         this.lanes = new Lanes(settings, pool, attempt, cache, inFlight::finished, unwatched);
-        this.scheduler = new DeliveryScheduler(settings, queue, inFlight, lanes, down, recorder, cache, unwatched,
-                clock);
+        this.scheduler = new DeliveryScheduler(settings, queue, inFlight, lanes, down, standby, recorder, cache,
+                unwatched, clock);
         this.etrnGate = new EtrnGate(routes, connector, down);
         this.admin = new AdminActions(queue, recorder, down, routes, settings.leaseTime(), inFlight::wake);
         queue.onArrival(this); // last: the queue may call back from now on
@@ -100,8 +119,9 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
             Clock clock) {
         Random random = new Random(); // thread-safe: MX shuffling and backoff jitter
         return new Forwarder(ForwarderSettings.from(config), queue, new RouteResolver(config, dns, random), dns,
-                new RetryPolicy(config.retry(), config.queue().lifetime(), random),
-                new ForwarderMetrics(registry, config.servedDomains()), clock);
+                new RetryPolicy(config.retry(), config.queue().lifetime(), random, config.queue().atExpiry()),
+                new ForwarderMetrics(registry, config.servedDomains()), clock, config.domains(),
+                config.accept().downAfter());
     }
 
     /** Starts the scheduler thread, watched by nobody (tests). */
@@ -120,7 +140,9 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         Liveness.Loop loop = liveness.register("backstop-scheduler", SCHEDULER_BOUND);
         Liveness.Loop delivery = liveness.register("backstop-delivery", null);
         lanes.watch(delivery);
-        down.watch(liveness.register("backstop-probe", null));
+        Liveness.Loop probes = liveness.register("backstop-probe", null);
+        down.watch(probes);
+        standby.watch(probes);
         scheduler.start(named("backstop-scheduler"), loop, delivery);
     }
 
@@ -131,6 +153,12 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     public void reload(BackstopConfig config) {
         routes.reload(config);
         connector.domainTls(ForwarderSettings.from(config).domainTls());
+        standby.domains(config.domains());
+    }
+
+    /** Standby mode at intake: which served domains are left to their primary now. */
+    public Standby standby() {
+        return standby;
     }
 
     /** What the served domains' primaries offered when last spoken to, for the capability rule at intake. */
@@ -192,10 +220,12 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     }
 
     /**
-     * Probes, now, every down destination whose probe is due, and flushes those that answer. Returns the
+     * Probes, now, every down destination whose probe is due, and flushes those that answer, and every primary of a
+     * domain in standby mode whose probe is due (see {@link #standby()}). Returns the
      * destinations that came up. For tests; the scheduler thread runs probes on its own.
      */
     public List<String> probeNow() {
+        standby.probeNow();
         return down.probeNow();
     }
 
