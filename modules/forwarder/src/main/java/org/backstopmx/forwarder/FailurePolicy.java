@@ -1,17 +1,22 @@
 package org.backstopmx.forwarder;
 
 import java.time.Instant;
+import java.util.List;
 import org.backstopmx.core.DeliveryOutcome;
 import org.backstopmx.core.MailExtension;
 import org.backstopmx.core.SmtpReply;
 import org.backstopmx.core.SmtpStage;
+import org.backstopmx.forwarder.smtp.RecipientFact;
+import org.backstopmx.forwarder.smtp.SessionFailure;
 
 /**
  * What every failure of the forwarder means, in one place, like Postfix's {@code smtp_trouble.c}: a remote reply, a
  * session that ended, a route that DNS could not give, a destination that is down, a local condition. Each becomes
  * a {@link DeliveryOutcome} (delivered, try again, fail for good); whether the destination is down follows from
- * {@link #marksDestinationDown}. Nothing else in the forwarder branches on a reply code's class or makes up an
- * enhanced status code: the RFC 3463 codes we write ourselves are the constants below.
+ * {@link #marksDestinationDown}. The SMTP client reports only what happened ({@link RecipientFact},
+ * {@link SessionFailure}); {@link #outcome} and {@link #sessionFailed} say what it means. Nothing else in the
+ * forwarder branches on a reply code's class or makes up an enhanced status code: the RFC 3463 codes we write
+ * ourselves are the constants below.
  *
  * <p>Pure and thread-safe: static functions of what happened.
  */
@@ -80,6 +85,30 @@ public final class FailurePolicy {
     }
 
     // ------------------------------------------------------------------------------------------ remote replies
+
+    /** What happened to a recipient on a connection to {@code host}, as an outcome. */
+    public static DeliveryOutcome outcome(String host, RecipientFact fact) {
+        if (fact instanceof RecipientFact.Answered a) {
+            return a.stage() == SmtpStage.DOT ? afterDot(a.reply(), host) : refused(a.reply(), host, a.stage());
+        }
+        if (fact instanceof RecipientFact.OverSizeLimit o) {
+            return tooLarge(host, o.size(), o.limit());
+        }
+        if (fact instanceof RecipientFact.LacksExtension x) {
+            return lacksExtension(host, x.extension());
+        }
+        return sessionFailed(host, ((RecipientFact.Unsettled) fact).failure());
+    }
+
+    /** {@link #outcome} for each fact, in order. */
+    public static List<DeliveryOutcome> outcomes(String host, List<RecipientFact> facts) {
+        return facts.stream().map(f -> outcome(host, f)).toList();
+    }
+
+    /** A connection to {@code host} that became unusable: what every recipient not yet settled gets. */
+    public static DeliveryOutcome sessionFailed(String host, SessionFailure failure) {
+        return sessionEnded(failure.reply(), host, failure.stage(), failure.detail());
+    }
 
     /**
      * What a reply to MAIL, RCPT, DATA or the final dot means for a recipient: 5xx fails for good; 4xx, and a 2xx or

@@ -6,8 +6,11 @@ import java.time.Instant;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.backstopmx.core.DeliveryOutcome;
+import org.backstopmx.core.EnvelopeRecipient;
 import org.backstopmx.core.SmtpReply;
 import org.backstopmx.core.SmtpStage;
+import org.backstopmx.forwarder.smtp.RecipientFact;
+import org.backstopmx.forwarder.smtp.SessionFailure;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -17,8 +20,19 @@ class FailurePolicyTest {
     private static final String HOST = "mx.example.org[192.0.2.1]";
     private static final Instant SINCE = Instant.parse("2026-01-01T00:00:00Z");
 
+    private static final EnvelopeRecipient RCPT = EnvelopeRecipient.of("rcpt@example.org");
+
     private static SmtpReply reply(int code, String enhanced) {
         return new SmtpReply(code, enhanced, "text");
+    }
+
+    private static Supplier<DeliveryOutcome> answered(int code, String enhanced, SmtpStage stage) {
+        return () -> FailurePolicy.outcome(HOST, new RecipientFact.Answered(RCPT, reply(code, enhanced), stage));
+    }
+
+    private static Supplier<DeliveryOutcome> unsettled(SmtpReply reply, SmtpStage stage, String detail) {
+        return () -> FailurePolicy.outcome(HOST, new RecipientFact.Unsettled(RCPT,
+                new SessionFailure(reply, stage, detail)));
     }
 
     /** The kind of outcome, and the status a DSN would give it. */
@@ -71,7 +85,30 @@ class FailurePolicyTest {
                         SINCE), "TRANSIENT", "4.4.1"),
                 row("a local error in a probe is tried again", () -> FailurePolicy.localError(
                         new IllegalStateException("bug")), "TRANSIENT", "4.4.1"),
-                row("an admin bounce fails", FailurePolicy::returnedByAdmin, "PERMANENT", "5.0.0"));
+                row("an admin bounce fails", FailurePolicy::returnedByAdmin, "PERMANENT", "5.0.0"),
+                // what the SMTP client reports, as facts
+                row("fact: 250 after the dot delivers", answered(250, "2.0.0", SmtpStage.DOT), "DELIVERED", "2.0.0"),
+                row("fact: 552 after the dot fails", answered(552, "5.3.4", SmtpStage.DOT), "PERMANENT", "5.3.4"),
+                row("fact: 451 after the dot is tried again", answered(451, null, SmtpStage.DOT), "TRANSIENT",
+                        "4.0.0"),
+                row("fact: 553 to MAIL fails", answered(553, "5.7.1", SmtpStage.MAIL), "PERMANENT", "5.7.1"),
+                row("fact: 450 to RCPT is tried again", answered(450, "4.2.1", SmtpStage.RCPT), "TRANSIENT", "4.2.1"),
+                row("fact: 550 to RCPT fails", answered(550, "5.1.1", SmtpStage.RCPT), "PERMANENT", "5.1.1"),
+                row("fact: 554 to DATA fails", answered(554, null, SmtpStage.DATA), "PERMANENT", "5.0.0"),
+                row("fact: 250 to DATA (no 354) is tried again", answered(250, null, SmtpStage.DATA), "TRANSIENT",
+                        "2.0.0"),
+                row("fact: over the announced SIZE fails", () -> FailurePolicy.outcome(HOST,
+                        new RecipientFact.OverSizeLimit(RCPT, 2000, 1000)), "PERMANENT", "5.3.4"),
+                row("fact: 421 mid-session is tried again", unsettled(reply(421, "4.4.2"), SmtpStage.RCPT,
+                        "RCPT: 421"), "TRANSIENT", "4.4.2"),
+                row("fact: connection refused is tried again", unsettled(null, SmtpStage.CONNECT,
+                        "connection refused"), "TRANSIENT", "4.4.1"),
+                row("fact: TLS handshake failure is tried again", unsettled(null, SmtpStage.STARTTLS,
+                        "TLS handshake failed: x"), "TRANSIENT", "4.4.1"),
+                row("fact: a greeting refused with 554 is tried again", unsettled(reply(554, "5.3.2"),
+                        SmtpStage.GREETING, "greeting refused"), "TRANSIENT", "5.3.2"),
+                row("fact: a session that could not open", () -> FailurePolicy.sessionFailed(HOST,
+                        new SessionFailure(null, SmtpStage.GREETING, "read timed out")), "TRANSIENT", "4.4.1"));
     }
 
     private static Arguments row(String name, Supplier<DeliveryOutcome> what, String kind, String status) {

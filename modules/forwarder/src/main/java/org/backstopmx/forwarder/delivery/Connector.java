@@ -86,7 +86,7 @@ final class Connector {
                     return new Session(client);
                 }
                 contacted = true;
-                last = client.failure().orElseThrow();
+                last = FailurePolicy.sessionFailed(client.host(), client.failure().orElseThrow());
                 client.close();
             }
         }

@@ -13,7 +13,6 @@ import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.QueueException;
 import org.backstopmx.core.QueueId;
 import org.backstopmx.forwarder.FailurePolicy;
-import org.backstopmx.forwarder.smtp.RecipientOutcome;
 import org.backstopmx.forwarder.smtp.RelayClient;
 import org.backstopmx.forwarder.smtp.RelayMessage;
 import org.slf4j.Logger;
@@ -87,18 +86,18 @@ final class DeliveryAttempt {
             }
         }
         long started = System.nanoTime();
-        List<RecipientOutcome> results = client.send(message(envelope.get(), job));
+        List<DeliveryOutcome> results = FailurePolicy.outcomes(client.host(), client.send(message(envelope.get(), job)));
         metrics.delivery(System.nanoTime() - started);
-        if (reused && results.stream().map(RecipientOutcome::outcome).allMatch(FailurePolicy::lostBeforeAnyReply)) {
+        if (reused && results.stream().allMatch(FailurePolicy::lostBeforeAnyReply)) {
             // a parked connection the server had closed meanwhile: not the recipients' fault, try a fresh one
             ConnectionCache.closeQuietly(client);
             client = openSession(job, envelope.get());
             if (client == null) {
                 return null;
             }
-            results = client.send(message(envelope.get(), job));
+            results = FailurePolicy.outcomes(client.host(), client.send(message(envelope.get(), job)));
         }
-        recorder.record(job, envelope.get(), results.stream().map(RecipientOutcome::outcome).toList());
+        recorder.record(job, envelope.get(), results);
         if (!client.isOpen()) {
             ConnectionCache.closeQuietly(client);
             return null;

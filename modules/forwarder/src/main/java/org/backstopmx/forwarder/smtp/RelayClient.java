@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import javax.net.ssl.SSLException;
-import org.backstopmx.core.DeliveryOutcome;
 import org.backstopmx.core.EnvelopeRecipient;
 import org.backstopmx.core.MailExtension;
 import org.backstopmx.core.SmtpReply;
@@ -23,13 +22,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Call order: {@link #open} (connect, greeting, EHLO or HELO, STARTTLS by policy), then {@link #send} any number
  * of times, then {@link #close} (QUIT). {@code open} always returns a client: when the connection could not be set
- * up, {@link #failure()} says why and every {@code send} reports that failure, transient, for each recipient.
+ * up, {@link #failure()} says why and every {@code send} reports that failure for each recipient.
  *
  * <p>Guarantees: {@code send} never throws for anything the network or the server does; it returns exactly one
- * {@link RecipientOutcome} per recipient, in the message's order. A 421 at any stage, a timeout, a connection lost
- * or a local read error of the stored body ends the connection: every recipient not yet finished gets a transient
- * outcome, and later sends report the same. After a transaction that did not deliver, RSET is sent before the
- * next one (in the same write when pipelining).
+ * {@link RecipientFact} per recipient, in the message's order: what happened, never what it means (that is
+ * {@link org.backstopmx.forwarder.FailurePolicy#outcome}). A 421 at any stage, a timeout, a connection lost or a local
+ * read error of the stored body ends the connection: every recipient not yet settled is reported
+ * {@link RecipientFact.Unsettled} with the {@link SessionFailure}, and later sends report the same. The client checks
+ * only whether each reply is the one that lets the dialogue go on (220, 250, 251, 354: RFC 5321 §4.3.2); after a
+ * transaction that did not end in 250, RSET is sent before the next one (in the same write when pipelining).
  *
  * <p>Not thread-safe: one thread per connection.
  *
@@ -49,7 +50,7 @@ public final class RelayClient implements AutoCloseable {
     private boolean tls;
     private boolean needsReset;
     private SmtpStage stage = SmtpStage.CONNECT;
-    private SessionEnded.Failure failure;
+    private SessionFailure failure;
 
     private RelayClient(String hostName, RelaySettings settings) {
         this.host = hostName;
@@ -96,7 +97,7 @@ public final class RelayClient implements AutoCloseable {
         } catch (SessionEnded e) {
             fail(e.failure, e.quit);
         } catch (IOException e) {
-            fail(new SessionEnded.Failure(null, stage, describe(e)), false);
+            fail(new SessionFailure(null, stage, describe(e)), false);
         }
     }
 
@@ -154,10 +155,9 @@ public final class RelayClient implements AutoCloseable {
         return failure == null;
     }
 
-    /** Why the connection is not usable, as the outcome every recipient would get; empty while it is. */
-    public Optional<DeliveryOutcome> failure() {
-        return failure == null ? Optional.empty()
-                : Optional.of(FailurePolicy.sessionEnded(failure.reply(), host, failure.stage(), failure.detail()));
+    /** Why the connection is not usable; empty while it is. */
+    public Optional<SessionFailure> failure() {
+        return Optional.ofNullable(failure);
     }
 
     /** What the server offered in its last EHLO (after STARTTLS, the second one); {@link EhloCapabilities#NONE} after HELO. */
@@ -179,18 +179,21 @@ public final class RelayClient implements AutoCloseable {
      * Relays one message: MAIL, RCPT for each recipient and DATA (in one write when the server offers PIPELINING,
      * else one at a time), then the stored bytes dot-stuffed and the final dot.
      *
-     * @return one outcome per recipient, in the order of {@code message.recipients()}
+     * @return what happened to each recipient, in the order of {@code message.recipients()}
      */
-    public List<RecipientOutcome> send(RelayMessage message) {
+    public List<RecipientFact> send(RelayMessage message) {
         List<EnvelopeRecipient> rcpts = message.recipients();
-        RecipientOutcome[] results = new RecipientOutcome[rcpts.size()];
+        RecipientFact[] results = new RecipientFact[rcpts.size()];
         if (failure != null) {
             return finishAll(results, rcpts, failure);
         }
-        DeliveryOutcome refused = refusedLocally(message);
-        if (refused != null) {
+        MailExtension lacking = lackingExtension(message);
+        if (capabilities.tooLarge(message.size()) || lacking != null) {
+            // RFC 1870 §6.1, RFC 6531 §3.2: do not send what the server has said it will refuse
             for (int i = 0; i < results.length; i++) {
-                results[i] = new RecipientOutcome(rcpts.get(i), refused, "refused locally");
+                results[i] = capabilities.tooLarge(message.size())
+                        ? new RecipientFact.OverSizeLimit(rcpts.get(i), message.size(), capabilities.sizeLimit())
+                        : new RecipientFact.LacksExtension(rcpts.get(i), lacking);
             }
             return List.of(results);
         }
@@ -199,28 +202,22 @@ public final class RelayClient implements AutoCloseable {
         } catch (SessionEnded e) {
             fail(e.failure, e.quit);
         } catch (IOException e) {
-            fail(new SessionEnded.Failure(null, stage, describe(e)), false);
+            fail(new SessionFailure(null, stage, describe(e)), false);
         }
         return finishAll(results, rcpts, failure);
     }
 
-    /**
-     * What the server has already told us it would refuse, or null: a message over its SIZE (RFC 1870 §6.1), or one
-     * that needs an extension it does not offer (RFC 6531 §3.2).
-     */
-    private DeliveryOutcome refusedLocally(RelayMessage message) {
-        if (capabilities.tooLarge(message.size())) {
-            return FailurePolicy.tooLarge(host, message.size(), capabilities.sizeLimit());
-        }
+    /** An extension the message needs and the server does not offer (RFC 6531 §3.2), or null. */
+    private MailExtension lackingExtension(RelayMessage message) {
         for (MailExtension extension : message.extensions()) {
             if (!capabilities.offers(extension)) {
-                return FailurePolicy.lacksExtension(host, extension);
+                return extension;
             }
         }
         return null;
     }
 
-    private void transaction(RelayMessage m, RecipientOutcome[] results) throws IOException, SessionEnded {
+    private void transaction(RelayMessage m, RecipientFact[] results) throws IOException, SessionEnded {
         List<EnvelopeRecipient> rcpts = m.recipients();
         boolean pipelining = capabilities.pipelining();
         boolean reset = needsReset;
@@ -255,7 +252,7 @@ public final class RelayClient implements AutoCloseable {
         List<Integer> accepted = new ArrayList<>();
         for (int i = 0; i < rcpts.size(); i++) {
             if (!mailOk) {
-                results[i] = failed(rcpts.get(i), mail, SmtpStage.MAIL);
+                results[i] = new RecipientFact.Answered(rcpts.get(i), mail, SmtpStage.MAIL);
                 if (pipelining) {
                     read(SmtpStage.RCPT, timeouts.rcpt()); // the 503 that follows a refused MAIL
                 }
@@ -268,7 +265,7 @@ public final class RelayClient implements AutoCloseable {
             if (rcpt.code() == 250 || rcpt.code() == 251) {
                 accepted.add(i);
             } else {
-                results[i] = failed(rcpts.get(i), rcpt, SmtpStage.RCPT);
+                results[i] = new RecipientFact.Answered(rcpts.get(i), rcpt, SmtpStage.RCPT);
             }
         }
         if (!pipelining && accepted.isEmpty()) {
@@ -288,7 +285,7 @@ public final class RelayClient implements AutoCloseable {
         }
         if (data.code() != 354) {
             for (int i : accepted) {
-                results[i] = failed(rcpts.get(i), data, SmtpStage.DATA);
+                results[i] = new RecipientFact.Answered(rcpts.get(i), data, SmtpStage.DATA);
             }
             return;
         }
@@ -296,7 +293,7 @@ public final class RelayClient implements AutoCloseable {
         streamBody(m);
         SmtpReply dot = read(SmtpStage.DOT, timeouts.dot());
         for (int i : accepted) {
-            results[i] = new RecipientOutcome(rcpts.get(i), FailurePolicy.afterDot(dot, host), null);
+            results[i] = new RecipientFact.Answered(rcpts.get(i), dot, SmtpStage.DOT);
         }
         needsReset = dot.code() != 250;
     }
@@ -343,24 +340,18 @@ public final class RelayClient implements AutoCloseable {
         return SessionEnded.byReply(reply, stage, what);
     }
 
-    private RecipientOutcome failed(EnvelopeRecipient r, SmtpReply reply, SmtpStage at) {
-        return new RecipientOutcome(r, FailurePolicy.refused(reply, host, at), null);
-    }
-
-    private List<RecipientOutcome> finishAll(
-            RecipientOutcome[] results, List<EnvelopeRecipient> rcpts, SessionEnded.Failure f) {
+    private static List<RecipientFact> finishAll(
+            RecipientFact[] results, List<EnvelopeRecipient> rcpts, SessionFailure f) {
         for (int i = 0; i < results.length; i++) {
             if (results[i] == null) {
-                results[i] = new RecipientOutcome(rcpts.get(i),
-                        FailurePolicy.sessionEnded(f.reply(), host, f.stage(), f.detail()),
-                        f.reply() == null ? f.detail() : null);
+                results[i] = new RecipientFact.Unsettled(rcpts.get(i), f);
             }
         }
         return List.of(results);
     }
 
     /** The connection is unusable from now on; QUIT only when the server is still talking to us. */
-    private void fail(SessionEnded.Failure f, boolean quit) {
+    private void fail(SessionFailure f, boolean quit) {
         failure = f;
         log.info("{}: connection ended at {}: {}", host, f.stage(), f.reply() != null ? f.reply() : f.detail());
         disconnect(quit);
@@ -390,7 +381,7 @@ public final class RelayClient implements AutoCloseable {
     @Override
     public void close() {
         if (failure == null) {
-            failure = new SessionEnded.Failure(null, SmtpStage.CONNECT, "connection closed by us");
+            failure = new SessionFailure(null, SmtpStage.CONNECT, "connection closed by us");
             disconnect(true);
         }
     }

@@ -11,21 +11,11 @@ import org.backstopmx.forwarder.FailurePolicy;
 final class SessionEnded extends Exception {
     private static final long serialVersionUID = 1L;
 
-    /**
-     * Why a connection is unusable.
-     *
-     * @param reply  the reply that ended it, or null (timeout, connection lost, local error)
-     * @param stage  where
-     * @param detail one line on what happened
-     */
-    record Failure(SmtpReply reply, SmtpStage stage, String detail) {
-    }
-
-    final transient Failure failure;
+    final transient SessionFailure failure;
     /** Whether the server is still in a state to be told QUIT (not after a 421, a lost stream or a bad handshake). */
     final boolean quit;
 
-    SessionEnded(Failure failure, boolean quit) {
+    SessionEnded(SessionFailure failure, boolean quit) {
         super(failure.detail(), null, false, false);
         this.failure = failure;
         this.quit = quit;
@@ -33,11 +23,11 @@ final class SessionEnded extends Exception {
 
     /** Ended by a reply: QUIT unless the reply was 421 (the server is closing). */
     static SessionEnded byReply(SmtpReply reply, SmtpStage stage, String what) {
-        return new SessionEnded(new Failure(reply, stage, what + ": " + reply), !FailurePolicy.endsSession(reply));
+        return new SessionEnded(new SessionFailure(reply, stage, what + ": " + reply), !FailurePolicy.endsSession(reply));
     }
 
     /** Ended without a usable reply. */
     static SessionEnded without(SmtpStage stage, String detail, boolean quit) {
-        return new SessionEnded(new Failure(null, stage, detail), quit);
+        return new SessionEnded(new SessionFailure(null, stage, detail), quit);
     }
 }

@@ -11,12 +11,14 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import org.backstopmx.core.DeliveryOutcome;
 import org.backstopmx.core.DsnRet;
 import org.backstopmx.core.EnvelopeRecipient;
 import org.backstopmx.core.MailExtension;
 import org.backstopmx.core.SmtpReply;
 import org.backstopmx.core.SmtpStage;
+import org.backstopmx.forwarder.FailurePolicy;
 import org.backstopmx.testkit.FakePrimaryMx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -51,6 +53,21 @@ class RelayClientTest {
 
     private RelayClient open() {
         return open(SETTINGS);
+    }
+
+    /** A recipient's fact as the failure policy reads it: what these tests check. */
+    private record Relayed(EnvelopeRecipient recipient, DeliveryOutcome outcome, String detail) {
+    }
+
+    private static List<Relayed> send(RelayClient client, RelayMessage m) {
+        return client.send(m).stream().map(f -> {
+            DeliveryOutcome o = FailurePolicy.outcome(client.host(), f);
+            return new Relayed(f.recipient(), o, o.detail());
+        }).toList();
+    }
+
+    private static Optional<DeliveryOutcome> failure(RelayClient client) {
+        return client.failure().map(f -> FailurePolicy.sessionFailed(client.host(), f));
     }
 
     private static RelayMessage message(String sender, byte[] body, String... rcpts) {
@@ -94,7 +111,7 @@ class RelayClientTest {
         return b.toByteArray();
     }
 
-    private static void assertDelivered(RecipientOutcome o) {
+    private static void assertDelivered(Relayed o) {
         assertThat(o.outcome()).isInstanceOf(DeliveryOutcome.Delivered.class);
         assertThat(o.outcome().stage()).isEqualTo(SmtpStage.DOT);
         assertThat(o.outcome().host()).isEqualTo(HOST);
@@ -105,7 +122,7 @@ class RelayClientTest {
     void storedBytesGoOnTheWireDotStuffedAndArriveUnchanged() {
         byte[] body = trickyBody();
         try (RelayClient client = open()) {
-            List<RecipientOutcome> out = client.send(message("sender@origin.example", body, "rcpt@primary.example"));
+            List<Relayed> out = send(client, message("sender@origin.example", body, "rcpt@primary.example"));
             assertThat(out).hasSize(1);
             assertDelivered(out.get(0));
             assertThat(out.get(0).outcome().reply()).isEqualTo(SmtpReply.of(250, "2.0.0", "Ok: queued"));
@@ -120,7 +137,7 @@ class RelayClientTest {
     @Test
     void nullSenderIsSentAsEmptyPath() {
         try (RelayClient client = open()) {
-            assertDelivered(client.send(message("", simpleBody(), "rcpt@primary.example")).get(0));
+            assertDelivered(send(client, message("", simpleBody(), "rcpt@primary.example")).get(0));
         }
         assertThat(primary.commands()).anyMatch(c -> c.startsWith("MAIL FROM:<> "));
     }
@@ -138,7 +155,7 @@ class RelayClientTest {
         primary.capabilities("PIPELINING", "SIZE 1000", "8BITMIME", "DSN");
         try (RelayClient client = open()) {
             assertThat(client.capabilities()).isEqualTo(new EhloCapabilities(true, 1000, true, true, true, false, false, false));
-            client.send(withDsn()).forEach(RelayClientTest::assertDelivered);
+            send(client, withDsn()).forEach(RelayClientTest::assertDelivered);
         }
         int size = simpleBody().length;
         assertThat(primary.commands()).containsSubsequence(
@@ -152,7 +169,7 @@ class RelayClientTest {
     void noParameterIsPassedWhenNotAdvertised() {
         primary.capabilities("ENHANCEDSTATUSCODES");
         try (RelayClient client = open()) {
-            client.send(withDsn()).forEach(RelayClientTest::assertDelivered);
+            send(client, withDsn()).forEach(RelayClientTest::assertDelivered);
         }
         assertThat(primary.commands()).containsExactly(
                 "EHLO backup.example",
@@ -168,7 +185,7 @@ class RelayClientTest {
         primary.refuseEhlo();
         try (RelayClient client = open()) {
             assertThat(client.capabilities()).isEqualTo(EhloCapabilities.NONE);
-            assertDelivered(client.send(withDsn()).get(0));
+            assertDelivered(send(client, withDsn()).get(0));
         }
         assertThat(primary.commands()).startsWith("EHLO backup.example", "HELO backup.example",
                 "MAIL FROM:<sender@origin.example>");
@@ -179,16 +196,16 @@ class RelayClientTest {
         primary.capabilities("PIPELINING", "SIZE 100");
         byte[] big = trickyBody();
         try (RelayClient client = open()) {
-            List<RecipientOutcome> out = client.send(message("s@origin.example", big, "a@primary.example",
+            List<Relayed> out = send(client, message("s@origin.example", big, "a@primary.example",
                     "b@primary.example"));
-            assertThat(out).extracting(RecipientOutcome::outcome).allSatisfy(o -> {
+            assertThat(out).extracting(Relayed::outcome).allSatisfy(o -> {
                 assertThat(o).isInstanceOf(DeliveryOutcome.Permanent.class);
                 assertThat(o.stage()).isEqualTo(SmtpStage.MAIL);
                 assertThat(o.reply().code()).isEqualTo(552);
                 assertThat(o.reply().enhanced()).isEqualTo("5.3.4");
             });
             assertThat(client.isOpen()).isTrue();
-            assertDelivered(client.send(message("a@primary.example")).get(0));
+            assertDelivered(send(client, message("a@primary.example")).get(0));
         }
         assertThat(primary.verbs()).containsExactly("EHLO", "MAIL", "RCPT", "DATA", "QUIT");
     }
@@ -204,10 +221,10 @@ class RelayClientTest {
         byte[] body = "Subject: Gr\u00fc\u00dfe\r\n\r\n\u00c4rger\r\n".getBytes(StandardCharsets.UTF_8);
         try (RelayClient client = open()) {
             assertThat(client.capabilities().offers(MailExtension.SMTPUTF8)).isTrue();
-            assertDelivered(client.send(needing("j\u00f6rg@origin.example", body,
+            assertDelivered(send(client, needing("j\u00f6rg@origin.example", body,
                     java.util.Set.of(MailExtension.SMTPUTF8, MailExtension.EIGHTBITMIME), "\u7528\u6237@primary.example")).get(0));
             // a message that does not need it goes without the parameter
-            assertDelivered(client.send(message("a@primary.example")).get(0));
+            assertDelivered(send(client, message("a@primary.example")).get(0));
         }
         assertThat(primary.commands()).containsSubsequence(
                 "MAIL FROM:<j\u00f6rg@origin.example> BODY=8BITMIME SMTPUTF8", "RCPT TO:<\u7528\u6237@primary.example>",
@@ -221,7 +238,7 @@ class RelayClientTest {
         primary.capabilities("PIPELINING", needed == MailExtension.SMTPUTF8 ? "8BITMIME" : "SMTPUTF8");
         byte[] body = "Subject: \u00e9t\u00e9\r\n\r\nx\r\n".getBytes(StandardCharsets.UTF_8);
         try (RelayClient client = open()) {
-            DeliveryOutcome o = client.send(needing("s@origin.example", body, java.util.Set.of(needed),
+            DeliveryOutcome o = send(client, needing("s@origin.example", body, java.util.Set.of(needed),
                     "a@primary.example")).get(0).outcome();
             assertThat(o).isInstanceOf(DeliveryOutcome.Permanent.class);
             assertThat(o.reply().enhanced()).isEqualTo(enhanced);
@@ -235,7 +252,7 @@ class RelayClientTest {
     void pipelinesMailRcptAndDataWhenOffered() {
         primary.capabilities("PIPELINING");
         try (RelayClient client = open()) {
-            client.send(message("a@primary.example", "b@primary.example", "c@primary.example"))
+            send(client, message("a@primary.example", "b@primary.example", "c@primary.example"))
                     .forEach(RelayClientTest::assertDelivered);
         }
         // EHLO; MAIL + 3 RCPT + DATA in one write; QUIT
@@ -246,7 +263,7 @@ class RelayClientTest {
     void lockStepWhenPipeliningIsNotOffered() {
         primary.capabilities("8BITMIME");
         try (RelayClient client = open()) {
-            client.send(message("a@primary.example", "b@primary.example")).forEach(RelayClientTest::assertDelivered);
+            send(client, message("a@primary.example", "b@primary.example")).forEach(RelayClientTest::assertDelivered);
         }
         assertThat(primary.commandsPerRead()).containsExactly(1, 1, 1, 1, 1, 1);
     }
@@ -257,9 +274,9 @@ class RelayClientTest {
         primary.capabilities(pipelining ? new String[] {"PIPELINING"} : new String[0])
                 .recipientReply("later@primary.example", "450 4.2.1 mailbox busy")
                 .recipientReply("never@primary.example", "550 5.1.1 no such user");
-        List<RecipientOutcome> out;
+        List<Relayed> out;
         try (RelayClient client = open()) {
-            out = client.send(message("ok@primary.example", "later@primary.example", "never@primary.example"));
+            out = send(client, message("ok@primary.example", "later@primary.example", "never@primary.example"));
         }
         assertThat(out).extracting(r -> r.recipient().address())
                 .containsExactly("ok@primary.example", "later@primary.example", "never@primary.example");
@@ -273,14 +290,26 @@ class RelayClientTest {
     }
 
     @Test
+    void reportsTheReplyThatSettledEachRecipientAndNotWhatItMeans() {
+        primary.capabilities("PIPELINING").recipientReply("never@primary.example", "550 5.1.1 no such user");
+        try (RelayClient client = open()) {
+            assertThat(send(client, message("ok@primary.example", "never@primary.example"))).containsExactly(
+                    new RecipientFact.Answered(EnvelopeRecipient.of("ok@primary.example"),
+                            SmtpReply.of(250, "2.0.0", "Ok: queued"), SmtpStage.DOT),
+                    new RecipientFact.Answered(EnvelopeRecipient.of("never@primary.example"),
+                            SmtpReply.of(550, "5.1.1", "no such user"), SmtpStage.RCPT));
+        }
+    }
+
+    @Test
     void allRecipientsRejectedMeansNoDataThenRsetAndTheConnectionIsReused() {
         primary.capabilities().recipientReply("gone@primary.example", "550 5.1.1 gone")
                 .recipientReply("full@primary.example", "452 4.2.2 full");
         try (RelayClient client = open()) {
-            List<RecipientOutcome> first = client.send(message("gone@primary.example", "full@primary.example"));
+            List<Relayed> first = send(client, message("gone@primary.example", "full@primary.example"));
             assertThat(first).extracting(r -> r.outcome().kind()).containsExactly("PERMANENT", "TRANSIENT");
             assertThat(client.isOpen()).isTrue();
-            assertDelivered(client.send(message("ok@primary.example")).get(0));
+            assertDelivered(send(client, message("ok@primary.example")).get(0));
         }
         assertThat(primary.verbs()).containsExactly("EHLO", "MAIL", "RCPT", "RCPT", "RSET", "MAIL", "RCPT", "DATA", "QUIT");
         assertThat(primary.connections()).isEqualTo(1);
@@ -290,9 +319,9 @@ class RelayClientTest {
     void allRecipientsRejectedWhilePipeliningGetsTheDataRefusalAndRset() {
         primary.capabilities("PIPELINING").recipientReply("gone@primary.example", "550 5.1.1 gone");
         try (RelayClient client = open()) {
-            assertThat(client.send(message("gone@primary.example")).get(0).outcome())
+            assertThat(send(client, message("gone@primary.example")).get(0).outcome())
                     .isInstanceOf(DeliveryOutcome.Permanent.class);
-            assertDelivered(client.send(message("ok@primary.example")).get(0));
+            assertDelivered(send(client, message("ok@primary.example")).get(0));
         }
         assertThat(primary.verbs()).containsExactly("EHLO", "MAIL", "RCPT", "DATA", "RSET", "MAIL", "RCPT", "DATA", "QUIT");
         assertThat(primary.commandsPerRead()).containsExactly(1, 3, 4, 1);
@@ -303,7 +332,7 @@ class RelayClientTest {
     void refusedMailFailsEveryRecipient() {
         primary.capabilities("PIPELINING").answer((verb, arg) -> verb.equals("MAIL") ? "553 5.7.1 sender refused" : null);
         try (RelayClient client = open()) {
-            assertThat(client.send(message("a@primary.example", "b@primary.example"))).allSatisfy(r -> {
+            assertThat(send(client, message("a@primary.example", "b@primary.example"))).allSatisfy(r -> {
                 assertThat(r.outcome()).isInstanceOf(DeliveryOutcome.Permanent.class);
                 assertThat(r.outcome().stage()).isEqualTo(SmtpStage.MAIL);
                 assertThat(r.outcome().reply().code()).isEqualTo(553);
@@ -317,7 +346,7 @@ class RelayClientTest {
     void severalMessagesOnOneConnection() {
         try (RelayClient client = open()) {
             for (int i = 0; i < 3; i++) {
-                assertDelivered(client.send(message("m" + i + "@primary.example")).get(0));
+                assertDelivered(send(client, message("m" + i + "@primary.example")).get(0));
             }
         }
         assertThat(primary.connections()).isEqualTo(1);
@@ -330,7 +359,7 @@ class RelayClientTest {
     void dataRefusedAtTheDotFailsTheAcceptedRecipients() {
         primary.answer((verb, arg) -> verb.equals("DOT") ? "554 5.6.0 content rejected" : null);
         try (RelayClient client = open()) {
-            assertThat(client.send(message("a@primary.example", "b@primary.example"))).allSatisfy(r -> {
+            assertThat(send(client, message("a@primary.example", "b@primary.example"))).allSatisfy(r -> {
                 assertThat(r.outcome()).isInstanceOf(DeliveryOutcome.Permanent.class);
                 assertThat(r.outcome().stage()).isEqualTo(SmtpStage.DOT);
             });
@@ -345,7 +374,7 @@ class RelayClientTest {
             big[i] = (byte) (i % 100 == 98 ? '\r' : i % 100 == 99 ? '\n' : 'y');
         }
         try (RelayClient client = open()) {
-            List<RecipientOutcome> out = client.send(message("s@origin.example", big, "a@primary.example",
+            List<Relayed> out = send(client, message("s@origin.example", big, "a@primary.example",
                     "b@primary.example"));
             assertThat(out).allSatisfy(r -> {
                 assertThat(r.outcome()).isInstanceOf(DeliveryOutcome.Transient.class);
@@ -354,7 +383,7 @@ class RelayClientTest {
                 assertThat(r.detail()).isNotBlank();
             });
             assertThat(client.isOpen()).isFalse();
-            assertThat(client.send(message("c@primary.example")).get(0).outcome())
+            assertThat(send(client, message("c@primary.example")).get(0).outcome())
                     .isInstanceOf(DeliveryOutcome.Transient.class);
         }
         assertThat(primary.transactions()).isEmpty();
@@ -371,7 +400,7 @@ class RelayClientTest {
                 Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5),
                 Duration.ofSeconds(5), Duration.ofMillis(500), Duration.ofSeconds(5)), TlsPolicy.OPPORTUNISTIC);
         try (RelayClient client = open(dataBlock)) {
-            RecipientOutcome r = client.send(message("s@origin.example", big, "a@primary.example")).get(0);
+            Relayed r = send(client, message("s@origin.example", big, "a@primary.example")).get(0);
             assertThat(r.outcome()).isInstanceOf(DeliveryOutcome.Transient.class);
             assertThat(r.outcome().stage()).isEqualTo(SmtpStage.DATA);
             assertThat(r.detail()).isEqualTo("write timed out");
@@ -384,7 +413,7 @@ class RelayClientTest {
     void stalledAtTheDotIsTransientAfterTheTimeout() {
         primary.stallAt(SmtpStage.DOT);
         try (RelayClient client = open(SHORT)) {
-            RecipientOutcome r = client.send(message("a@primary.example")).get(0);
+            Relayed r = send(client, message("a@primary.example")).get(0);
             assertThat(r.outcome()).usingRecursiveComparison().ignoringFields("detail").isEqualTo(new DeliveryOutcome.Transient(null, HOST, SmtpStage.DOT));
             assertThat(r.detail()).isEqualTo("read timed out");
         }
@@ -395,8 +424,8 @@ class RelayClientTest {
         primary.stallAt(SmtpStage.GREETING);
         try (RelayClient client = open(SHORT)) {
             assertThat(client.isOpen()).isFalse();
-            assertThat(client.failure().orElseThrow()).usingRecursiveComparison().ignoringFields("detail").isEqualTo(new DeliveryOutcome.Transient(null, HOST, SmtpStage.GREETING));
-            assertThat(client.send(message("a@primary.example")).get(0).detail()).isEqualTo("read timed out");
+            assertThat(failure(client).orElseThrow()).usingRecursiveComparison().ignoringFields("detail").isEqualTo(new DeliveryOutcome.Transient(null, HOST, SmtpStage.GREETING));
+            assertThat(send(client, message("a@primary.example")).get(0).detail()).isEqualTo("read timed out");
         }
     }
 
@@ -404,13 +433,13 @@ class RelayClientTest {
     void primaryNotListeningIsTransientAndItCanComeBack() throws IOException {
         primary.stop();
         try (RelayClient client = open()) {
-            RecipientOutcome r = client.send(message("a@primary.example")).get(0);
+            Relayed r = send(client, message("a@primary.example")).get(0);
             assertThat(r.outcome()).usingRecursiveComparison().ignoringFields("detail").isEqualTo(new DeliveryOutcome.Transient(null, HOST, SmtpStage.CONNECT));
             assertThat(r.detail()).isEqualTo("connection refused");
         }
         primary.restart();
         try (RelayClient client = open()) {
-            assertDelivered(client.send(message("a@primary.example")).get(0));
+            assertDelivered(send(client, message("a@primary.example")).get(0));
         }
     }
 
@@ -418,7 +447,7 @@ class RelayClientTest {
     void greeting421IsTransient() {
         primary.greeting("421 4.3.2 too busy, try later");
         try (RelayClient client = open()) {
-            assertThat(client.failure()).contains(new DeliveryOutcome.Transient(
+            assertThat(failure(client)).contains(new DeliveryOutcome.Transient(
                     SmtpReply.of(421, "4.3.2", "too busy, try later"), HOST, SmtpStage.GREETING));
         }
         assertThat(primary.commands()).isEmpty();
@@ -428,9 +457,9 @@ class RelayClientTest {
     void reply421AtRcptEndsTheConnection() {
         primary.capabilities().answer((verb, arg) -> arg.contains("second") ? "421 4.4.2 shutting down" : null);
         try (RelayClient client = open()) {
-            List<RecipientOutcome> out = client.send(message("first@primary.example", "second@primary.example"));
+            List<Relayed> out = send(client, message("first@primary.example", "second@primary.example"));
             SmtpReply shutdown = SmtpReply.of(421, "4.4.2", "shutting down");
-            assertThat(out).extracting(RecipientOutcome::outcome).containsOnly(
+            assertThat(out).extracting(Relayed::outcome).containsOnly(
                     new DeliveryOutcome.Transient(shutdown, HOST, SmtpStage.RCPT));
             assertThat(client.isOpen()).isFalse();
         }
@@ -442,7 +471,7 @@ class RelayClientTest {
         primary.capabilities("PIPELINING");
         RelaySettings required = new RelaySettings("backup.example", SETTINGS.timeouts(), TlsPolicy.REQUIRED);
         try (RelayClient client = open(required)) {
-            assertThat(client.failure().orElseThrow()).usingRecursiveComparison().ignoringFields("detail").isEqualTo(new DeliveryOutcome.Transient(null, HOST, SmtpStage.STARTTLS));
+            assertThat(failure(client).orElseThrow()).usingRecursiveComparison().ignoringFields("detail").isEqualTo(new DeliveryOutcome.Transient(null, HOST, SmtpStage.STARTTLS));
         }
         assertThat(primary.verbs()).containsExactly("EHLO", "QUIT");
     }
@@ -452,7 +481,7 @@ class RelayClientTest {
         primary.capabilities("STARTTLS");
         try (RelayClient client = open()) {
             assertThat(client.isTls()).isFalse();
-            assertDelivered(client.send(message("a@primary.example")).get(0));
+            assertDelivered(send(client, message("a@primary.example")).get(0));
         }
         assertThat(primary.verbs()).startsWith("EHLO", "STARTTLS", "MAIL");
     }
@@ -468,7 +497,7 @@ class RelayClientTest {
                     }
                 });
         try (RelayClient client = open()) {
-            RecipientOutcome r = client.send(broken).get(0);
+            Relayed r = send(client, broken).get(0);
             assertThat(r.outcome()).usingRecursiveComparison().ignoringFields("detail").isEqualTo(new DeliveryOutcome.Transient(null, HOST, SmtpStage.DATA));
             assertThat(r.detail()).contains("disk on fire");
         }
