@@ -111,9 +111,12 @@ public interface MailQueue extends AutoCloseable {
      */
     boolean recordOutcome(Lease lease, DeliveryOutcome outcome, RetryPolicy.Decision decision) throws QueueException;
 
-    /** One outcome to record: what {@link #recordOutcome} takes, for {@link #recordOutcomes}. */
-    record Outcome(Lease lease, DeliveryOutcome outcome, RetryPolicy.Decision decision) {
-        public Outcome {
+    /**
+     * One attempt to record: the lease it ran under, its outcome and the decision made of it; what
+     * {@link #recordOutcome} takes, for {@link #recordOutcomes}.
+     */
+    record Attempt(Lease lease, DeliveryOutcome outcome, RetryPolicy.Decision decision) {
+        public Attempt {
             java.util.Objects.requireNonNull(lease, "lease");
             java.util.Objects.requireNonNull(outcome, "outcome");
             java.util.Objects.requireNonNull(decision, "decision");
@@ -127,7 +130,7 @@ public interface MailQueue extends AutoCloseable {
      * @return for each outcome, in order, whether its lease still held
      * @throws IllegalArgumentException when a lease's state may not move to its decision's (nothing is recorded)
      */
-    List<Boolean> recordOutcomes(List<Outcome> outcomes) throws QueueException;
+    List<Boolean> recordOutcomes(List<Attempt> outcomes) throws QueueException;
 
     /**
      * Clears the bookkeeping of leases that have run out and returns how many there were. Their recipients are due

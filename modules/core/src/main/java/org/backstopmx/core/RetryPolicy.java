@@ -123,7 +123,7 @@ public final class RetryPolicy {
     }
 
     /**
-     * When a recipient that has not been tried yet comes due if it is held back from the start (its destination is
+     * When a recipient that has not been tried yet comes due if it is deferred from the start (its destination is
      * down): as if its first attempt had just been deferred, {@code now} plus the first backoff with jitter.
      */
     public Instant firstRetry(Instant now) {

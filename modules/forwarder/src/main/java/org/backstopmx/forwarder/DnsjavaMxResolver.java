@@ -108,7 +108,7 @@ public final class DnsjavaMxResolver implements MxResolver {
         if (name == null) {
             return new MxAnswer.NxDomain();
         }
-        Outcome o = await(lookup(name, Type.MX));
+        QueryResult o = await(lookup(name, Type.MX));
         if (o.failure() != null) {
             return new MxAnswer.TemporaryFailure(o.failure(), o.detail());
         }
@@ -141,10 +141,10 @@ public final class DnsjavaMxResolver implements MxResolver {
         // both families in flight at once
         CompletableFuture<LookupResult> a = lookup(name, Type.A);
         CompletableFuture<LookupResult> aaaa = lookup(name, Type.AAAA);
-        Outcome v4 = await(a);
-        Outcome v6 = await(aaaa);
+        QueryResult v4 = await(a);
+        QueryResult v6 = await(aaaa);
         List<InetAddress> found = new ArrayList<>();
-        for (Outcome o : List.of(v4, v6)) {
+        for (QueryResult o : List.of(v4, v6)) {
             for (Record r : o.records()) {
                 if (r instanceof ARecord ar) {
                     found.add(ar.getAddress());
@@ -156,7 +156,7 @@ public final class DnsjavaMxResolver implements MxResolver {
         if (!found.isEmpty()) {
             return new AddressAnswer.Addresses(found);
         }
-        for (Outcome o : List.of(v4, v6)) {
+        for (QueryResult o : List.of(v4, v6)) {
             if (o.failure() != null) {
                 return new AddressAnswer.TemporaryFailure(o.failure(), o.detail());
             }
@@ -186,65 +186,65 @@ public final class DnsjavaMxResolver implements MxResolver {
     }
 
     /** What one lookup came to: records, or NXDOMAIN, or a temporary failure. */
-    private record Outcome(List<Record> records, boolean nxdomain, DnsFailure failure, String detail) {
-        static Outcome of(List<Record> records) {
-            return new Outcome(List.copyOf(records), false, null, null);
+    private record QueryResult(List<Record> records, boolean nxdomain, DnsFailure failure, String detail) {
+        static QueryResult of(List<Record> records) {
+            return new QueryResult(List.copyOf(records), false, null, null);
         }
 
-        static Outcome nxDomain() {
-            return new Outcome(List.of(), true, null, null);
+        static QueryResult nxDomain() {
+            return new QueryResult(List.of(), true, null, null);
         }
 
-        static Outcome failed(DnsFailure failure, String detail) {
-            return new Outcome(List.of(), false, failure, detail);
+        static QueryResult failed(DnsFailure failure, String detail) {
+            return new QueryResult(List.of(), false, failure, detail);
         }
     }
 
-    private Outcome await(CompletableFuture<LookupResult> future) {
+    private QueryResult await(CompletableFuture<LookupResult> future) {
         try {
-            return Outcome.of(future.get(bound.toMillis(), TimeUnit.MILLISECONDS).getRecords());
+            return QueryResult.of(future.get(bound.toMillis(), TimeUnit.MILLISECONDS).getRecords());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             future.cancel(false);
-            return Outcome.failed(DnsFailure.OTHER, "interrupted");
+            return QueryResult.failed(DnsFailure.OTHER, "interrupted");
         } catch (TimeoutException e) {
             future.cancel(false);
-            return Outcome.failed(DnsFailure.TIMEOUT, "no answer within " + bound.toMillis() + " ms");
+            return QueryResult.failed(DnsFailure.TIMEOUT, "no answer within " + bound.toMillis() + " ms");
         } catch (ExecutionException | CompletionException e) {
             return classify(e.getCause() == null ? e : e.getCause());
         }
     }
 
-    private static Outcome classify(Throwable t) {
+    private static QueryResult classify(Throwable t) {
         while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
             t = t.getCause();
         }
         String detail = t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
         if (t instanceof NoSuchDomainException) {
-            return Outcome.nxDomain();
+            return QueryResult.nxDomain();
         }
         if (t instanceof NoSuchRRSetException) {
-            return Outcome.of(List.of()); // NODATA; 3.6 gives an empty list instead, both mean the same
+            return QueryResult.of(List.of()); // NODATA; 3.6 gives an empty list instead, both mean the same
         }
         if (t instanceof ServerFailedException) {
-            return Outcome.failed(DnsFailure.SERVFAIL, detail);
+            return QueryResult.failed(DnsFailure.SERVFAIL, detail);
         }
         if (t instanceof RedirectLoopException || t instanceof RedirectOverflowException
                 || t instanceof InvalidZoneDataException) {
-            return Outcome.failed(DnsFailure.OTHER, detail);
+            return QueryResult.failed(DnsFailure.OTHER, detail);
         }
         if (t instanceof LookupFailedException) {
             // dnsjava names other rcodes only in the message ("Unknown non-success error code REFUSED")
             String m = String.valueOf(t.getMessage());
-            return Outcome.failed(m.contains("REFUSED") ? DnsFailure.REFUSED : DnsFailure.OTHER, detail);
+            return QueryResult.failed(m.contains("REFUSED") ? DnsFailure.REFUSED : DnsFailure.OTHER, detail);
         }
         if (t instanceof SocketTimeoutException || t instanceof TimeoutException || isTimeout(t)) {
-            return Outcome.failed(DnsFailure.TIMEOUT, detail);
+            return QueryResult.failed(DnsFailure.TIMEOUT, detail);
         }
         if (t instanceof IOException) {
-            return Outcome.failed(DnsFailure.NETWORK, detail);
+            return QueryResult.failed(DnsFailure.NETWORK, detail);
         }
-        return Outcome.failed(DnsFailure.OTHER, detail);
+        return QueryResult.failed(DnsFailure.OTHER, detail);
     }
 
     /**

@@ -114,13 +114,13 @@ final class Deliveries {
     }
 
     boolean recordOutcome(Lease lease, DeliveryOutcome outcome, RetryPolicy.Decision decision) throws QueueException {
-        return recordOutcomes(List.of(new MailQueue.Outcome(lease, outcome, decision))).get(0);
+        return recordOutcomes(List.of(new MailQueue.Attempt(lease, outcome, decision))).get(0);
     }
 
     /** See {@link MailQueue#recordOutcomes}: one transaction, one wait for the fsync, then the body files. */
-    List<Boolean> recordOutcomes(List<MailQueue.Outcome> outcomes) throws QueueException {
+    List<Boolean> recordOutcomes(List<MailQueue.Attempt> outcomes) throws QueueException {
         Objects.requireNonNull(outcomes, "outcomes");
-        for (MailQueue.Outcome o : outcomes) {
+        for (MailQueue.Attempt o : outcomes) {
             if (!o.lease().state().canMoveTo(o.decision().next())) {
                 throw new IllegalArgumentException(o.lease().queueId() + ": a recipient in " + o.lease().state()
                         + " cannot move to " + o.decision().next());
@@ -139,13 +139,13 @@ final class Deliveries {
             try {
                 groupCommit.awaitDurable(null, c -> {
                     recorded.clear();
-                    for (MailQueue.Outcome o : outcomes) {
+                    for (MailQueue.Attempt o : outcomes) {
                         recorded.add(LeaseRows.recordOutcome(c, o.lease(), o.outcome(), o.decision(), now));
                     }
                     return null;
                 });
             } catch (SyncFailedException e) {
-                for (MailQueue.Outcome o : outcomes) {
+                for (MailQueue.Attempt o : outcomes) {
                     if (unrecordedCount.incrementAndGet() <= MAX_UNRECORDED) {
                         unrecorded.add(o.lease());
                     } else {
@@ -165,7 +165,7 @@ final class Deliveries {
             List<QueueId> finished = new ArrayList<>();
             List<MessageRows.Removed> removed = new ArrayList<>();
             for (int i = 0; i < outcomes.size(); i++) {
-                MailQueue.Outcome o = outcomes.get(i);
+                MailQueue.Attempt o = outcomes.get(i);
                 LeaseRows.Recorded r = recorded.get(i);
                 won.add(r.won());
                 if (!r.won()) {

@@ -254,7 +254,7 @@ public final class H2MailQueue implements MailQueue {
     }
 
     @Override
-    public List<Boolean> recordOutcomes(List<MailQueue.Outcome> outcomes) throws QueueException {
+    public List<Boolean> recordOutcomes(List<MailQueue.Attempt> outcomes) throws QueueException {
         return deliveries.recordOutcomes(outcomes);
     }
 

@@ -114,7 +114,7 @@ public final class FaultyMailQueue implements MailQueue {
     }
 
     @Override
-    public List<Boolean> recordOutcomes(List<Outcome> outcomes) throws QueueException {
+    public List<Boolean> recordOutcomes(List<Attempt> outcomes) throws QueueException {
         maybeFail(Call.RECORD_OUTCOMES);
         return real.recordOutcomes(outcomes);
     }

@@ -197,7 +197,7 @@ public final class RecordingMailQueue implements MailQueue {
 
     /** @throws UnsupportedOperationException always: this queue only records what the receiving side commits */
     @Override
-    public List<Boolean> recordOutcomes(List<Outcome> outcomes) {
+    public List<Boolean> recordOutcomes(List<Attempt> outcomes) {
         throw new UnsupportedOperationException(
                 "RecordingMailQueue records received messages only; test delivery against H2MailQueue");
     }

@@ -97,13 +97,13 @@ final class OutcomeRecorder {
                 LOG.warn("{}: cannot queue the delay notification: {}", job.id(), e.getMessage());
             }
         }
-        List<MailQueue.Outcome> batch = new ArrayList<>();
+        List<MailQueue.Attempt> batch = new ArrayList<>();
         for (int i = 0; i < job.leases().size(); i++) {
             RetryPolicy.Decision d = decisions.get(i);
             if (!failedNotified && d.next().isFinal() && d.next() != RecipientState.DELIVERED) {
                 continue;
             }
-            batch.add(new MailQueue.Outcome(job.leases().get(i), outcomes.get(i), d));
+            batch.add(new MailQueue.Attempt(job.leases().get(i), outcomes.get(i), d));
         }
         int recorded = 0;
         try {
@@ -111,7 +111,7 @@ final class OutcomeRecorder {
             for (int i = 0; i < batch.size(); i++) {
                 if (won.get(i)) {
                     recorded++;
-                    MailQueue.Outcome o = batch.get(i);
+                    MailQueue.Attempt o = batch.get(i);
                     metrics.outcome(job.domain(), o.decision().next(),
                             Duration.between(o.lease().firstQueuedAt(), now));
                 }
@@ -131,7 +131,7 @@ final class OutcomeRecorder {
     void deferForDown(List<Job> jobs, DownDestinations.Down down) {
         DeliveryOutcome deferred = FailurePolicy.destinationDown(down.failure(), down.since());
         Instant now = clock.instant();
-        List<MailQueue.Outcome> batch = new ArrayList<>();
+        List<MailQueue.Attempt> batch = new ArrayList<>();
         try {
             for (Job job : jobs) {
                 List<RetryPolicy.Decision> decisions = new ArrayList<>();
@@ -141,7 +141,7 @@ final class OutcomeRecorder {
                 if (decisions.stream().allMatch(d -> d.next() == RecipientState.DEFERRED)
                         && job.leases().stream().noneMatch(l -> crossesDelayWarning(l, now))) {
                     for (int i = 0; i < decisions.size(); i++) {
-                        batch.add(new MailQueue.Outcome(job.leases().get(i), deferred, decisions.get(i)));
+                        batch.add(new MailQueue.Attempt(job.leases().get(i), deferred, decisions.get(i)));
                     }
                 } else {
                     queue.envelope(job.id())
