@@ -2,7 +2,6 @@ package org.backstopmx.queue;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -18,32 +17,14 @@ import org.backstopmx.core.RecipientState;
 import org.backstopmx.core.RetryPolicy;
 import org.backstopmx.core.SmtpStage;
 import org.backstopmx.core.config.RetryConfig;
-import org.backstopmx.testkit.MutableClock;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code queue hold|release|bounce} and the flush of every domain, on a real H2 queue. */
-class AdminOperationsTest {
+class AdminOperationsTest extends H2QueueFixture {
     static final Duration LEASE = Duration.ofMinutes(10);
 
-    @TempDir
-    Path dir;
-    final MutableClock clock = MutableClock.startingAt("2026-03-01T10:00:00Z");
     final RetryPolicy policy = new RetryPolicy(new RetryConfig(Duration.ofMinutes(5), Duration.ofMinutes(67)),
             Duration.ofDays(5), new SplittableRandom(7));
-    H2MailQueue queue;
-
-    @BeforeEach
-    void open() throws Exception {
-        queue = H2MailQueue.open(TestMessages.config(dir), TestMessages.MAX_MESSAGE_SIZE, clock);
-    }
-
-    @AfterEach
-    void close() {
-        queue.close();
-    }
 
     @Test
     void aHeldMessageIsNotDueUntilReleasedAndBothSurviveARestart() throws Exception {
@@ -153,10 +134,5 @@ class AdminOperationsTest {
 
     private List<RecipientState> states(QueueId id) {
         return queue.find(id).orElseThrow().recipients().stream().map(QueuedRecipient::state).toList();
-    }
-
-    private void reopen() throws Exception {
-        queue.close();
-        queue = H2MailQueue.open(TestMessages.config(dir), TestMessages.MAX_MESSAGE_SIZE, clock);
     }
 }

@@ -36,14 +36,10 @@ import org.backstopmx.core.RetryPolicy;
 import org.backstopmx.core.SmtpReply;
 import org.backstopmx.core.SmtpStage;
 import org.backstopmx.core.config.RetryConfig;
-import org.backstopmx.testkit.MutableClock;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The delivering side of the H2 queue: leases, outcomes, finished messages, recovery. Real H2, no sleeps. */
-class DeliveryTest {
+class DeliveryTest extends H2QueueFixture {
     static final Duration LEASE = Duration.ofMinutes(10);
     static final DeliveryOutcome OK = new DeliveryOutcome.Delivered(SmtpReply.of(250, "2.0.0", "Ok: queued as 42"),
             "mail.example.org", SmtpStage.DOT);
@@ -54,22 +50,8 @@ class DeliveryTest {
     static final DeliveryOutcome NO_SUCH_USER = new DeliveryOutcome.Permanent(
             SmtpReply.of(550, "5.1.1", "no such user"), "mail.example.org", SmtpStage.RCPT);
 
-    @TempDir
-    Path dir;
-    final MutableClock clock = MutableClock.startingAt("2026-03-01T10:00:00Z");
     final RetryPolicy policy = new RetryPolicy(new RetryConfig(Duration.ofMinutes(5), Duration.ofMinutes(67)),
             Duration.ofDays(5), new SplittableRandom(42));
-    H2MailQueue queue;
-
-    @BeforeEach
-    void open() throws Exception {
-        queue = H2MailQueue.open(TestMessages.config(dir), TestMessages.MAX_MESSAGE_SIZE, clock);
-    }
-
-    @AfterEach
-    void close() {
-        queue.close();
-    }
 
     @Test
     void closingMakesTheLeasesStillRunningDueSoNothingWaitsForThemToRunOut() throws Exception {
@@ -346,8 +328,7 @@ class DeliveryTest {
         put("a@example.org");
         Lease crashed = queue.leaseDue(10, LEASE).get(0);
         assertThat(queue.leaseDue(10, LEASE)).as("invisible while the lease runs").isEmpty();
-        queue.close();
-        queue = H2MailQueue.open(TestMessages.config(dir), TestMessages.MAX_MESSAGE_SIZE, clock);
+        reopen();
 
         // the queue lock admits one process: nobody can still hold the lease, so no need to wait for its end
         List<Lease> again = queue.leaseDue(10, LEASE);
@@ -429,8 +410,7 @@ class DeliveryTest {
         assertThat(record(leases.get(0), OK)).as("a cleared lease is lost").isFalse();
 
         Lease next = queue.leaseDue(1, LEASE).get(0);
-        queue.close();
-        queue = H2MailQueue.open(TestMessages.config(dir), TestMessages.MAX_MESSAGE_SIZE, clock);
+        reopen();
         assertThat(queue.recoverExpiredLeases()).as("startup released it").isZero();
         assertThat(record(next, OK)).isFalse();
         assertThat(queue.leaseDue(10, LEASE)).hasSize(2);
@@ -503,8 +483,7 @@ class DeliveryTest {
     /** Reopens the queue: the counters loaded from the tables must equal those kept in memory. */
     private void reopenAndCompareCounters() throws Exception {
         QueueStats kept = queue.stats();
-        queue.close();
-        queue = H2MailQueue.open(TestMessages.config(dir), TestMessages.MAX_MESSAGE_SIZE, clock);
+        reopen();
         assertThat(queue.stats()).isEqualTo(kept);
     }
 

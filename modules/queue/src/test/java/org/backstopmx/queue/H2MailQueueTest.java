@@ -22,27 +22,13 @@ import org.backstopmx.core.QueuedMessage;
 import org.backstopmx.core.QueuedRecipient;
 import org.backstopmx.core.RecipientState;
 import org.backstopmx.core.config.QueueConfig;
-import org.backstopmx.testkit.MutableClock;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class H2MailQueueTest {
-    @TempDir
-    Path dir;
-    final MutableClock clock = MutableClock.startingAt("2026-03-01T10:15:30.123456789Z");
-    H2MailQueue queue;
-
-    @BeforeEach
-    void open() throws Exception {
-        queue = H2MailQueue.open(TestMessages.config(dir), TestMessages.MAX_MESSAGE_SIZE, clock);
+class H2MailQueueTest extends H2QueueFixture {
+    H2MailQueueTest() {
+        super("2026-03-01T10:15:30.123456789Z");
     }
 
-    @AfterEach
-    void close() {
-        queue.close();
-    }
 
     @Test
     void aCommittedMessageComesBackExactly() throws Exception {
