@@ -4,19 +4,22 @@
  * messages over it, with PIPELINING, SIZE, 8BITMIME, the DSN parameters passed through, STARTTLS by policy and the
  * per-stage timeouts of RFC 5321 §4.5.3.2.
  *
- * <p>It moves no recipient state: it returns a {@link org.backstopmx.core.DeliveryOutcome} per recipient (with the
- * reply, host and stage) for the caller to record. What a reply or a lost session means (delivered, transient,
- * permanent, whether it ends the session) it asks {@link org.backstopmx.forwarder.FailurePolicy}; it decides none of
- * it itself.
+ * <p>It moves no recipient state and judges no failure: it returns a
+ * {@link org.backstopmx.forwarder.smtp.RecipientFact} per recipient (the reply that settled it and where, a session
+ * that ended first, a message over the announced SIZE) and, for a connection that cannot be used, a
+ * {@link org.backstopmx.forwarder.smtp.SessionFailure}. What those mean (delivered, transient, permanent) is
+ * {@link org.backstopmx.forwarder.FailurePolicy#outcome}'s, and so are the two rules the dialogue itself needs (a 421
+ * ends the session; an EHLO refused with 5xx falls back to HELO).
  *
  * <p>Failure modes:
  * <ul>
  *   <li>connection refused, connect or read timeouts, a connection lost (also in the middle of DATA), a 421 at any
  *       stage, a refused greeting, EHLO/HELO or RSET, a failed TLS handshake, STARTTLS required but not offered, a
  *       reply that cannot be parsed, an error reading the stored body: the connection ends, every recipient not
- *       yet finished is transient, and the client reports the same for any later message;</li>
- *   <li>a message larger than the SIZE the server advertised is permanent for all its recipients without being
- *       sent (RFC 1870 §6.1), with a locally made 552 5.3.4 reply;</li>
+ *       yet settled is reported unsettled with the session's failure (the policy makes that transient), and the
+ *       client reports the same for any later message;</li>
+ *   <li>a message larger than the SIZE the server advertised is not sent (RFC 1870 §6.1); the policy fails its
+ *       recipients with a locally made 552 5.3.4 reply;</li>
  *   <li>nothing here throws for an SMTP or network outcome.</li>
  * </ul>
  */
