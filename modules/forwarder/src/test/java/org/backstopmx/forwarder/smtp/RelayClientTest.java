@@ -293,7 +293,7 @@ class RelayClientTest {
     void reportsTheReplyThatSettledEachRecipientAndNotWhatItMeans() {
         primary.capabilities("PIPELINING").recipientReply("never@primary.example", "550 5.1.1 no such user");
         try (RelayClient client = open()) {
-            assertThat(send(client, message("ok@primary.example", "never@primary.example"))).containsExactly(
+            assertThat(client.send(message("ok@primary.example", "never@primary.example"))).containsExactly(
                     new RecipientFact.Answered(EnvelopeRecipient.of("ok@primary.example"),
                             SmtpReply.of(250, "2.0.0", "Ok: queued"), SmtpStage.DOT),
                     new RecipientFact.Answered(EnvelopeRecipient.of("never@primary.example"),
