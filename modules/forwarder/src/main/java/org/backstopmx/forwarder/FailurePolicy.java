@@ -94,8 +94,8 @@ public final class FailurePolicy {
         if (fact instanceof RecipientFact.OverSizeLimit o) {
             return tooLarge(host, o.size(), o.limit());
         }
-        if (fact instanceof RecipientFact.ExtensionMissing m) {
-            return lacksExtension(host, m.extension());
+        if (fact instanceof RecipientFact.LacksExtension x) {
+            return lacksExtension(host, x.extension());
         }
         return sessionFailed(host, ((RecipientFact.Unsettled) fact).failure());
     }

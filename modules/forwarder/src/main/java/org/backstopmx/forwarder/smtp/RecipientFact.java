@@ -35,18 +35,18 @@ public sealed interface RecipientFact {
         }
     }
 
-    /** Not sent: the message needs an extension the server did not announce (RFC 6531 §3.2, RFC 6152). */
-    record ExtensionMissing(EnvelopeRecipient recipient, MailExtension extension) implements RecipientFact {
-        public ExtensionMissing {
-            Objects.requireNonNull(recipient, "recipient");
-            Objects.requireNonNull(extension, "extension");
-        }
-    }
-
     /** Not sent: the message is larger than the SIZE the server announced (RFC 1870 §6.1). */
     record OverSizeLimit(EnvelopeRecipient recipient, long size, long limit) implements RecipientFact {
         public OverSizeLimit {
             Objects.requireNonNull(recipient, "recipient");
+        }
+    }
+
+    /** Not sent: the message needs an extension the server does not offer (RFC 6531 §3.2). */
+    record LacksExtension(EnvelopeRecipient recipient, MailExtension extension) implements RecipientFact {
+        public LacksExtension {
+            Objects.requireNonNull(recipient, "recipient");
+            Objects.requireNonNull(extension, "extension");
         }
     }
 }

@@ -187,10 +187,13 @@ public final class RelayClient implements AutoCloseable {
         if (failure != null) {
             return finishAll(results, rcpts, failure);
         }
-        if (refusedLocally(message, rcpts.get(0)) != null) {
+        MailExtension lacking = lackingExtension(message);
+        if (capabilities.tooLarge(message.size()) || lacking != null) {
             // RFC 1870 §6.1, RFC 6531 §3.2: do not send what the server has said it will refuse
             for (int i = 0; i < results.length; i++) {
-                results[i] = refusedLocally(message, rcpts.get(i));
+                results[i] = capabilities.tooLarge(message.size())
+                        ? new RecipientFact.OverSizeLimit(rcpts.get(i), message.size(), capabilities.sizeLimit())
+                        : new RecipientFact.LacksExtension(rcpts.get(i), lacking);
             }
             return List.of(results);
         }
@@ -204,17 +207,11 @@ public final class RelayClient implements AutoCloseable {
         return finishAll(results, rcpts, failure);
     }
 
-    /**
-     * What the server has already told us it would refuse, or null: a message over its SIZE (RFC 1870 §6.1), or one
-     * that needs an extension it does not offer (RFC 6531 §3.2).
-     */
-    private RecipientFact refusedLocally(RelayMessage message, EnvelopeRecipient rcpt) {
-        if (capabilities.tooLarge(message.size())) {
-            return new RecipientFact.OverSizeLimit(rcpt, message.size(), capabilities.sizeLimit());
-        }
+    /** An extension the message needs and the server does not offer (RFC 6531 §3.2), or null. */
+    private MailExtension lackingExtension(RelayMessage message) {
         for (MailExtension extension : message.extensions()) {
             if (!capabilities.offers(extension)) {
-                return new RecipientFact.ExtensionMissing(rcpt, extension);
+                return extension;
             }
         }
         return null;
