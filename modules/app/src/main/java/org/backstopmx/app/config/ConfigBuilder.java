@@ -15,12 +15,14 @@ import org.backstopmx.app.config.RawConfig.RawDomain;
 import org.backstopmx.core.config.AddressRange;
 import org.backstopmx.core.config.AdminConfig;
 import org.backstopmx.core.config.BackstopConfig;
+import org.backstopmx.core.config.CalloutConfig;
 import org.backstopmx.core.config.DeliveryConfig;
 import org.backstopmx.core.config.DnsConfig;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
 import org.backstopmx.core.config.MetricsConfig;
 import org.backstopmx.core.config.ProbeConfig;
+import org.backstopmx.core.config.RecipientCheck;
 import org.backstopmx.core.config.QueueConfig;
 import org.backstopmx.core.config.RetryConfig;
 import org.backstopmx.core.config.SmtpConfig;
@@ -64,7 +66,17 @@ final class ConfigBuilder {
                 new AdminConfig(
                         r.get("admin.listen", d.admin().listen(), ValueParsers::listenAddress),
                         r.optional("admin.token", d.admin().token(), ValueParsers::text),
-                        r.optional("admin.token-file", d.admin().tokenFile(), ValueParsers::path)));
+                        r.optional("admin.token-file", d.admin().tokenFile(), ValueParsers::path)),
+                callout(d.callout()));
+    }
+
+    private CalloutConfig callout(CalloutConfig d) {
+        return new CalloutConfig(
+                r.get("callout.timeout", d.timeout(), ValueParsers::timeout),
+                r.get("callout.max-sessions", d.maxSessions(), ValueParsers::positiveInt),
+                r.get("callout.positive-ttl", d.positiveTtl(), ValueParsers::positiveDuration),
+                r.get("callout.negative-ttl", d.negativeTtl(), ValueParsers::positiveDuration),
+                r.get("callout.unknown-when-down", d.unknownWhenDown(), ValueParsers::unknownWhenDown));
     }
 
     private SmtpConfig smtp(SmtpConfig d) {
@@ -151,6 +163,8 @@ final class ConfigBuilder {
         Path file = s.containsKey("recipients-file")
                 ? r.value(s.get("recipients-file"), null, true, ValueParsers::path) : null;
         TlsMode tls = s.containsKey("tls") ? r.value(s.get("tls"), null, true, ValueParsers::tlsMode) : null;
+        RecipientCheck check = s.containsKey("recipient-check")
+                ? r.value(s.get("recipient-check"), null, true, ValueParsers::recipientCheck) : null;
         Set<String> recipients = null;
         RawValue list = s.get("recipients");
         if (list != null && !list.isEmpty()) {
@@ -161,7 +175,7 @@ final class ConfigBuilder {
         }
         List<AddressRange> etrnFrom = s.containsKey("etrn-from")
                 ? r.items(s.get("etrn-from"), AddressRange::parse) : List.of();
-        return new DomainConfig(name, route, recipients, file, tls, etrnFrom);
+        return new DomainConfig(name, route, recipients, file, tls, etrnFrom, check);
     }
 
     private Map<String, HostPort> routes() {

@@ -17,13 +17,24 @@ import java.util.Set;
  *                       (see {@link #tls(TlsMode)})
  * @param etrnFrom       {@code etrn-from}: addresses and prefixes that may send {@code ETRN} for this domain besides
  *                       the addresses its route resolves to (a primary behind NAT); empty by default
+ * @param recipientCheck {@code recipient-check}: how RCPT decides whether a local part exists; null for the default,
+ *                       {@code list} when {@code recipients} or {@code recipients-file} is set, else {@code none}
  */
 public record DomainConfig(String name, HostPort route, Set<String> recipients, Path recipientsFile, TlsMode tls,
-        List<AddressRange> etrnFrom) {
+        List<AddressRange> etrnFrom, RecipientCheck recipientCheck) {
     public DomainConfig {
         Objects.requireNonNull(name, "name");
         recipients = recipients == null ? null : Set.copyOf(recipients);
         etrnFrom = etrnFrom == null ? List.of() : List.copyOf(etrnFrom);
+        if (recipientCheck == null) {
+            recipientCheck = recipients != null || recipientsFile != null ? RecipientCheck.LIST : RecipientCheck.NONE;
+        }
+    }
+
+    /** With the default {@code recipient-check}. */
+    public DomainConfig(String name, HostPort route, Set<String> recipients, Path recipientsFile, TlsMode tls,
+            List<AddressRange> etrnFrom) {
+        this(name, route, recipients, recipientsFile, tls, etrnFrom, null);
     }
 
     /** Without {@code etrn-from}. */
@@ -40,9 +51,19 @@ public record DomainConfig(String name, HostPort route, Set<String> recipients, 
         return new DomainConfig(name, null, null, null, null);
     }
 
-    /** Whether any recipient validation is configured for this domain. */
+    /** Whether any recipient validation is configured for this domain (a list, a callout, or both). */
     public boolean validatesRecipients() {
-        return recipients != null || recipientsFile != null;
+        return recipientCheck != RecipientCheck.NONE;
+    }
+
+    /** Whether RCPT asks the primary ({@code recipient-check: callout}). */
+    public boolean callout() {
+        return recipientCheck == RecipientCheck.CALLOUT;
+    }
+
+    /** This domain with {@code recipient-check} set to {@code check}. */
+    public DomainConfig withRecipientCheck(RecipientCheck check) {
+        return new DomainConfig(name, route, recipients, recipientsFile, tls, etrnFrom, check);
     }
 
     /** This domain's own {@code tls}, or {@code fallback} ({@code delivery.tls}) when it sets none. */
