@@ -22,6 +22,8 @@ import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.PrimaryCapabilities;
 import org.backstopmx.core.QueueException;
 import org.backstopmx.core.QueueId;
+import org.backstopmx.core.RecipientCache;
+import org.backstopmx.core.RecipientVerifier;
 import org.backstopmx.core.RetryPolicy;
 import org.backstopmx.core.config.BackstopConfig;
 import org.backstopmx.forwarder.DomainNames;
@@ -65,9 +67,20 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     private final EtrnGate etrnGate;
     private final AdminActions admin;
     private final LearnedCapabilities learned = new LearnedCapabilities();
+    private final Callouts callouts;
 
+    /** Without recipient verification (no callout domain). */
     public Forwarder(ForwarderSettings settings, MailQueue queue, RouteResolver routes, MxResolver dns,
             RetryPolicy policy, ForwarderMetrics metrics, Clock clock) {
+        this(settings, queue, routes, dns, policy, metrics, clock, null);
+    }
+
+    /**
+     * @param callout how to verify the recipients of the callout domains, and where to keep what is learned; null
+     *                for none: every recipient is valid ({@link #recipientVerifier()})
+     */
+    public Forwarder(ForwarderSettings settings, MailQueue queue, RouteResolver routes, MxResolver dns,
+            RetryPolicy policy, ForwarderMetrics metrics, Clock clock, CalloutSetup callout) {
         Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(queue, "queue");
         Objects.requireNonNull(metrics, "metrics");
@@ -81,7 +94,9 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         this.down.listener(metrics::destination);
         Bouncer bouncer = new Bouncer(queue, new DsnComposer(settings.hostname(), settings.bounceSizeLimit(), clock),
                 settings.hostname(), clock);
-        OutcomeRecorder recorder = new OutcomeRecorder(queue, policy, bouncer, metrics, settings.delayWarning(), clock);
+        this.callouts = callout == null ? null : callout.build(routes, dns, settings, learned, down, clock);
+        OutcomeRecorder recorder = new OutcomeRecorder(queue, policy, bouncer, metrics, settings.delayWarning(), clock,
+                callouts);
         DeliveryAttempt attempt = new DeliveryAttempt(queue, connector, cache, down, recorder, metrics, clock);
         Liveness.Loop unwatched = new Liveness(clock).register("backstop-delivery", null);
         this.lanes = new Lanes(settings, pool, attempt, cache, inFlight::finished, unwatched);
@@ -98,10 +113,18 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
      */
     public static Forwarder of(BackstopConfig config, MailQueue queue, MxResolver dns, MeterRegistry registry,
             Clock clock) {
+        return of(config, queue, null, dns, registry, clock);
+    }
+
+    /** As {@link #of(BackstopConfig, MailQueue, MxResolver, MeterRegistry, Clock)}, learning recipients in {@code cache}. */
+    public static Forwarder of(BackstopConfig config, MailQueue queue, RecipientCache cache, MxResolver dns,
+            MeterRegistry registry, Clock clock) {
         Random random = new Random(); // thread-safe: MX shuffling and backoff jitter
+        CalloutSetup callout = cache == null ? null
+                : new CalloutSetup(config.callout(), config.calloutDomains(), cache, registry);
         return new Forwarder(ForwarderSettings.from(config), queue, new RouteResolver(config, dns, random), dns,
                 new RetryPolicy(config.retry(), config.queue().lifetime(), random),
-                new ForwarderMetrics(registry, config.servedDomains()), clock);
+                new ForwarderMetrics(registry, config.servedDomains()), clock, callout);
     }
 
     /** Starts the scheduler thread, watched by nobody (tests). */
@@ -131,6 +154,17 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     public void reload(BackstopConfig config) {
         routes.reload(config);
         connector.domainTls(ForwarderSettings.from(config).domainTls());
+        if (callouts != null) {
+            callouts.reload(config.calloutDomains(), ForwarderSettings.from(config).domainTls());
+        }
+    }
+
+    /**
+     * Whether the primary of a callout domain takes a recipient, for RCPT at intake; {@link RecipientVerifier#NONE}
+     * when this forwarder was built without a recipient cache.
+     */
+    public RecipientVerifier recipientVerifier() {
+        return callouts != null ? callouts : RecipientVerifier.NONE;
     }
 
     /** What the served domains' primaries offered when last spoken to, for the capability rule at intake. */
@@ -278,6 +312,9 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
             }
         } catch (InterruptedException e) {
             interrupted = true;
+        }
+        if (callouts != null) {
+            callouts.close();
         }
         cache.closeAll();
         if (interrupted) {
