@@ -28,6 +28,7 @@ import org.apache.james.protocols.smtp.SMTPProtocolHandlerChain;
 import org.backstopmx.core.EtrnService;
 import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.PrimaryCapabilities;
+import org.backstopmx.core.RecipientVerifier;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.ProxyProtocol;
 import org.backstopmx.core.config.SmtpConfig;
@@ -89,12 +90,21 @@ public final class SmtpServer implements AutoCloseable {
         this(hostname, config, domains, queue, etrn, clock, registry, PrimaryCapabilities.UNKNOWN);
     }
 
+    /** Without recipient verification by callout: every recipient at a callout domain is valid. */
+    public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
+            EtrnService etrn, Clock clock, MeterRegistry registry, PrimaryCapabilities primaries) {
+        this(hostname, config, domains, queue, etrn, clock, registry, primaries, RecipientVerifier.NONE);
+    }
+
     /**
      * @param primaries what the served domains' primaries are known to lack, for the capability rule (a message that
      *                  needs SMTPUTF8 or 8BITMIME is refused at intake when its primary does not offer it)
+     * @param verifier  asks about the recipients of the domains with {@code recipient-check: callout}
      */
     public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
-            EtrnService etrn, Clock clock, MeterRegistry registry, PrimaryCapabilities primaries) {
+            EtrnService etrn, Clock clock, MeterRegistry registry, PrimaryCapabilities primaries,
+            RecipientVerifier verifier) {
+        Objects.requireNonNull(verifier, "verifier");
         Objects.requireNonNull(etrn, "etrn");
         Objects.requireNonNull(primaries, "primaries");
         Objects.requireNonNull(registry, "registry");
@@ -104,7 +114,7 @@ public final class SmtpServer implements AutoCloseable {
                 : Encryption.createStartTls(TlsContexts.load(config.tls()), null, TlsContexts.PROTOCOLS, ClientAuth.NONE);
         RecipientDirectory directory = RecipientDirectory.load(domains);
         this.recipientHook = new RecipientHook(policy(directory), config.maxRecipients(),
-                config.recipientOvershootLimit(), primaries, config.maxMessageSize());
+                config.recipientOvershootLimit(), primaries, config.maxMessageSize(), verifier);
         this.metrics = new SmtpMetrics(registry, directory.domains());
         try {
             this.chain = SmtpChainFactory.create(config, hostname, recipientHook, queue, etrn, clock, metrics,
