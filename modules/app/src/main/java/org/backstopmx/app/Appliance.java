@@ -92,10 +92,10 @@ public final class Appliance implements AutoCloseable {
             queueMetrics = QueueMetrics.bind(queue, registry, config.servedDomains(), clock, QUEUE_METRICS_REFRESH,
                     liveness);
             MxResolver dns = new CountingMxResolver(new DnsjavaMxResolver(config.dns()), registry);
-            forwarder = Forwarder.of(config, queue, dns, registry, clock);
+            forwarder = Forwarder.of(config, queue, queue.recipientCache(), dns, registry, clock);
             forwarder.start(liveness);
             smtp = new SmtpServer(config.hostname(), config.smtp(), config.domains(), queue, forwarder, clock,
-                    registry, forwarder.primaryCapabilities());
+                    registry, forwarder.primaryCapabilities(), forwarder.recipientVerifier());
             smtp.start();
             metricsServer = startMetrics(config, registry, liveness, queue, smtp);
             AdminServer admin = startAdmin(config, queue, forwarder);
