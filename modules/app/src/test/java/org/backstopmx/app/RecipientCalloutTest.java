@@ -43,7 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
 class RecipientCalloutTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final Set<String> USERS = Set.of("alice", "bob");
-    private static final String UNKNOWN_TEXT = "Recipient address rejected: User unknown in local recipient table";
+    static final String UNKNOWN_TEXT = "Recipient address rejected: User unknown in local recipient table";
 
     @TempDir
     Path dir;
@@ -61,15 +61,19 @@ class RecipientCalloutTest {
         }
     }
 
-    /** A primary that knows {@link #USERS}: 250 for them, 550 5.1.1 for anyone else. */
     private void primaryKnowingUsers() throws IOException {
-        primary = FakePrimaryMx.start().answer((verb, arg) -> {
+        primary = primaryKnowing(USERS);
+    }
+
+    /** A primary that knows {@code users}: 250 for them, 550 5.1.1 with Postfix's text for anyone else. */
+    static FakePrimaryMx primaryKnowing(Set<String> users) throws IOException {
+        return FakePrimaryMx.start().answer((verb, arg) -> {
             if (!verb.equals("RCPT")) {
                 return null;
             }
             String address = arg.substring(arg.indexOf('<') + 1, arg.indexOf('>'));
             String local = address.substring(0, address.indexOf('@'));
-            return USERS.contains(local) ? null : "550 5.1.1 <" + address + ">: " + UNKNOWN_TEXT;
+            return users.contains(local) ? null : "550 5.1.1 <" + address + ">: " + UNKNOWN_TEXT;
         });
     }
 
@@ -221,9 +225,13 @@ class RecipientCalloutTest {
         assertThat(rcpts.get()).isGreaterThanOrEqualTo(200);
     }
 
-    /** One SMTP session: EHLO, MAIL, one RCPT; the reply to the RCPT. */
     private String rcpt(String address) throws IOException {
-        try (SmtpTranscript s = new SmtpTranscript(appliance.smtpAddress(), 30_000)) {
+        return rcpt(appliance.smtpAddress(), address);
+    }
+
+    /** One SMTP session: EHLO, MAIL, one RCPT; the reply to the RCPT. */
+    static String rcpt(java.net.InetSocketAddress smtp, String address) throws IOException {
+        try (SmtpTranscript s = new SmtpTranscript(smtp, 30_000)) {
             assertThat(s.reply()).startsWith("220");
             assertThat(s.command("EHLO client.sender.test")).startsWith("250");
             assertThat(s.command("MAIL FROM:<someone@sender.test>")).startsWith("250");
