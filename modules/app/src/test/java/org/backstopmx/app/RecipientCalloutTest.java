@@ -29,6 +29,7 @@ import org.backstopmx.core.config.RecipientCheck;
 import org.backstopmx.core.config.SmtpConfig;
 import org.backstopmx.queue.H2MailQueue;
 import org.backstopmx.testkit.FakePrimaryMx;
+import org.backstopmx.testkit.MutableClock;
 import org.backstopmx.testkit.SmtpTranscript;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -120,6 +121,22 @@ class RecipientCalloutTest {
                 "backstop_callout_cache_hits_total{domain=\"example.test\",result=\"invalid\"} 1.0",
                 "backstop_callouts_total{domain=\"example.test\",result=\"unreachable\"} 1.0",
                 "backstop_recipient_cache_entries{domain=\"example.test\"} 2.0");
+    }
+
+    @Test
+    void answersAreBelievedForTheirTtlsOnly() throws Exception {
+        primaryKnowingUsers();
+        MutableClock clock = new MutableClock(Instant.now());
+        appliance = Appliance.start(config(calloutDomain(null)), clock);
+        assertThat(rcpt("alice@example.test")).startsWith("250");
+        assertThat(rcpt("nobody@example.test")).startsWith("550 5.1.1");
+        primary.stop();
+
+        clock.advance(Duration.ofMinutes(61)); // callout.negative-ttl: 1h
+        assertThat(rcpt("nobody@example.test")).startsWith("450 4.1.1");
+        assertThat(rcpt("alice@example.test")).startsWith("250");
+        clock.advance(Duration.ofDays(30)); // callout.positive-ttl: 30d
+        assertThat(rcpt("alice@example.test")).startsWith("450 4.1.1");
     }
 
     @Test
