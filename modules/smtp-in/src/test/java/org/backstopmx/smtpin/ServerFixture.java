@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.util.Map;
 import org.backstopmx.core.EtrnService;
 import org.backstopmx.core.PrimaryCapabilities;
+import org.backstopmx.core.RecipientVerifier;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
 import org.backstopmx.core.config.ProxyProtocol;
@@ -32,8 +33,13 @@ final class ServerFixture implements AutoCloseable {
 
     ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains, EtrnService etrn, PrimaryCapabilities primaries)
             throws InterruptedException {
+        this(config, domains, etrn, primaries, RecipientVerifier.NONE);
+    }
+
+    ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains, EtrnService etrn, PrimaryCapabilities primaries,
+            RecipientVerifier verifier) throws InterruptedException {
         server = new SmtpServer(HOST, config.withListen(new HostPort("127.0.0.1", 0)), domains, queue, etrn,
-                Clock.systemUTC(), registry, primaries);
+                Clock.systemUTC(), registry, primaries, verifier);
         server.start();
     }
 

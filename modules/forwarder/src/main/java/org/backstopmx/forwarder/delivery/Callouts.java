@@ -3,11 +3,9 @@ package org.backstopmx.forwarder.delivery;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -35,26 +33,28 @@ import org.slf4j.LoggerFactory;
  * 5xx invalid with the primary's text, anything else (4xx, timeout, no session free within the bound) unreachable.
  * Answers are cached ({@code callout.positive-ttl}, {@code callout.negative-ttl}); so are delivery results
  * ({@link #delivered}, {@link #refused}). While the primary cannot be asked, an address the cache does not know
- * follows {@code callout.unknown-when-down}.
+ * follows {@code callout.unknown-when-down}; a callout that found the primary unreachable spares the following RCPTs
+ * the wait for {@link #UNREACHABLE_HOLD}.
  *
  * <p>Bound: {@link #verify} waits at most {@code callout.timeout} in all, for a session permit and for the answer;
  * a callout that is still running then finishes on its own thread and its answer still fills the cache.
  *
  * <p>Catch-all: after an address is found valid, a made-up local part is checked on the same session (at most once
- * per {@link #CATCH_ALL_RECHECK} per domain); if the primary takes that too, it accepts anything, which is logged
+ * per {@link CatchAllDetector#RECHECK} per domain); if the primary takes that too, it accepts anything, which is logged
  * and counted ({@code result=catch_all}): its "valid" answers mean nothing then, and the admin should know.
  *
  * <p>Thread-safe. Never throws for a network, primary or cache failure.
  */
 final class Callouts implements RecipientVerifier, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Callouts.class);
-    static final Duration CATCH_ALL_RECHECK = Duration.ofHours(1);
+    /**
+     * After a callout found the primary unreachable, how long the following RCPTs take that as the answer without
+     * asking again: a primary that swallows packets would otherwise hold every RCPT for {@code callout.timeout}.
+     */
+    static final Duration UNREACHABLE_HOLD = Duration.ofSeconds(30);
 
     /** How old the cache sizes behind the gauge may be. */
     static final Duration SIZES_MAX_AGE = Duration.ofSeconds(15);
-
-    private record CatchAll(boolean acceptsAnything, Instant checkedAt) {
-    }
 
     private record Sizes(Map<String, Long> byDomain, Instant at) {
     }
@@ -67,8 +67,8 @@ final class Callouts implements RecipientVerifier, AutoCloseable {
     private final ExecutorService pool;
     private final MeterRegistry registry;
     private final Clock clock;
-    private final SecureRandom random = new SecureRandom();
-    private final Map<String, CatchAll> catchAll = new ConcurrentHashMap<>();
+    private final CatchAllDetector catchAll;
+    private final Map<String, Instant> unreachableUntil = new ConcurrentHashMap<>();
     private volatile Set<String> domains;
     private volatile Sizes sizes;
 
@@ -83,6 +83,7 @@ final class Callouts implements RecipientVerifier, AutoCloseable {
         this.pool = pool;
         this.registry = registry;
         this.clock = clock;
+        this.catchAll = new CatchAllDetector(clock);
         domains.forEach(this::registerSize);
     }
 
@@ -126,6 +127,10 @@ final class Callouts implements RecipientVerifier, AutoCloseable {
         if (down.isDown(domain)) {
             return unknownWhileDown(domain, address, "the primary is marked down");
         }
+        Instant until = unreachableUntil.get(domain);
+        if (until != null && clock.instant().isBefore(until)) {
+            return unknownWhileDown(domain, address, "the primary was unreachable for a callout just now");
+        }
         long deadline = System.nanoTime() + config.timeout().toNanos();
         try {
             if (!sessions.acquire(domain, config.timeout())) {
@@ -152,8 +157,7 @@ final class Callouts implements RecipientVerifier, AutoCloseable {
         try {
             Verdict v = answer.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             return v != null ? v : unknownWhileDown(domain, address, "no answer");
-        } catch (TimeoutException e) {
-            count(Metrics.CALLOUTS, domain, CalloutResult.UNREACHABLE.tag());
+        } catch (TimeoutException e) { // the callout counts its own result when it ends
             return unknownWhileDown(domain, address, "no answer within " + config.timeout().toSeconds() + "s");
         } catch (ExecutionException e) {
             LOG.warn("callout for <{}> failed: {}", address, e.getCause().toString());
@@ -168,11 +172,13 @@ final class Callouts implements RecipientVerifier, AutoCloseable {
     private Verdict callout(String domain, String address) {
         CalloutSessions.Answer a = sessions.check(domain, address);
         if (a.rcpt().isEmpty()) {
+            unreachableUntil.put(domain, clock.instant().plus(UNREACHABLE_HOLD));
             count(Metrics.CALLOUTS, domain, CalloutResult.UNREACHABLE.tag());
-            LOG.info("callout for <{}>: primary unreachable: {}", address, a.problem());
+            LOG.debug("callout for <{}>: primary unreachable: {}", address, a.problem());
             return null;
         }
         SmtpReply reply = a.rcpt().get();
+        unreachableUntil.remove(domain);
         Verdict verdict = null;
         if (reply.isPositive()) {
             remember(address, true, null, config.positiveTtl(), RecipientCache.Source.CALLOUT);
@@ -187,7 +193,9 @@ final class Callouts implements RecipientVerifier, AutoCloseable {
             LOG.info("callout for <{}>: the primary answered {}", address, reply);
         }
         if (a.session() != null && verdict == Verdict.VALID) {
-            checkCatchAll(domain, a);
+            if (catchAll.check(domain, a.session())) {
+                count(Metrics.CALLOUTS, domain, CalloutResult.CATCH_ALL.tag());
+            }
         }
         if (a.session() != null) {
             if (a.session().isOpen()) {
@@ -199,40 +207,9 @@ final class Callouts implements RecipientVerifier, AutoCloseable {
         return verdict;
     }
 
-    private void checkCatchAll(String domain, CalloutSessions.Answer a) {
-        Instant now = clock.instant();
-        CatchAll before = catchAll.get(domain);
-        if (before != null && before.checkedAt().plus(CATCH_ALL_RECHECK).isAfter(now)) {
-            return;
-        }
-        byte[] bytes = new byte[8];
-        random.nextBytes(bytes);
-        String madeUp = "backstop-check-" + HexFormat.of().formatHex(bytes) + "@" + domain;
-        Optional<SmtpReply> reply = a.session().verify(madeUp);
-        if (reply.isEmpty()) {
-            return;
-        }
-        boolean anything = reply.get().isPositive();
-        catchAll.put(domain, new CatchAll(anything, now));
-        if (anything) {
-            count(Metrics.CALLOUTS, domain, CalloutResult.CATCH_ALL.tag());
-        }
-        if (anything && (before == null || !before.acceptsAnything())) {
-            LOG.warn("primary for {} is a catch-all: it accepted the made-up <{}> ({}); callouts cannot tell valid"
-                    + " recipients from invalid ones there", domain, madeUp, reply.get());
-        } else if (!anything && before != null && before.acceptsAnything()) {
-            LOG.info("primary for {} no longer accepts any address ({} for <{}>)", domain, reply.get(), madeUp);
-        }
-    }
-
-    /** Whether the primary of {@code domain} was last found to accept any local part (tests, admin). */
-    boolean catchAll(String domain) {
-        CatchAll c = catchAll.get(domain);
-        return c != null && c.acceptsAnything();
-    }
-
     private Verdict unknownWhileDown(String domain, String address, String why) {
-        LOG.info("callout for <{}>: not known and {}: {}", address, why,
+        // DEBUG: the refusal itself is logged by SMTP in, one line per RCPT, with the 450's text
+        LOG.debug("callout for <{}>: not known and {}: {}", address, why,
                 config.acceptUnknownWhenDown() ? "accepted (callout.unknown-when-down: accept)" : "450 4.1.1");
         return config.acceptUnknownWhenDown() ? Verdict.VALID : Verdict.UNVERIFIED;
     }
