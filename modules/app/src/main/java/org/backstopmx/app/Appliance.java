@@ -90,12 +90,12 @@ public final class Appliance implements AutoCloseable {
         try {
             queue = H2MailQueue.open(config.queue(), config.smtp().maxMessageSize(), clock, liveness);
             queueMetrics = QueueMetrics.bind(queue, registry, config.servedDomains(), clock, QUEUE_METRICS_REFRESH,
-                    liveness);
+                    liveness, config.queue());
             MxResolver dns = new CountingMxResolver(new DnsjavaMxResolver(config.dns()), registry);
             forwarder = Forwarder.of(config, queue, queue.recipientCache(), dns, registry, clock);
             forwarder.start(liveness);
             smtp = new SmtpServer(config.hostname(), config.smtp(), config.domains(), queue, forwarder, clock,
-                    registry, forwarder.primaryCapabilities(), forwarder.recipientVerifier());
+                    registry, forwarder.primaryCapabilities(), forwarder.standby(), forwarder.recipientVerifier());
             smtp.start();
             metricsServer = startMetrics(config, registry, liveness, queue, smtp);
             AdminServer admin = startAdmin(config, queue, forwarder, clock);

@@ -22,6 +22,11 @@ public final class Metrics {
     public static final String QUEUE_RECIPIENTS = "backstop.queue.recipients";
     /** Age of the oldest message with a pending recipient, tag {@code domain}. */
     public static final String QUEUE_OLDEST_AGE = "backstop.queue.oldest.age";
+    /**
+     * Recipients still to be tried (QUEUED, DEFERRED) that expire within {@code queue.expiry-warning}, tag
+     * {@code domain}: mail about to bounce (or be held) after a long outage of its primary.
+     */
+    public static final String QUEUE_EXPIRING = "backstop.queue.expiring.recipients";
     /** 1 while the queue takes mail (open, its database usable), else 0. */
     public static final String QUEUE_WRITABLE = "backstop.queue.writable";
     /** Gauge: entries in the queue's {@code quarantine/} (spool files it could not read, databases set aside). */
@@ -59,6 +64,11 @@ public final class Metrics {
     public static final String BOUNCES = "backstop.bounces";
     /** Gauge: 1 when the destination (tag {@code destination}) is up, 0 while it is marked down. */
     public static final String DESTINATION_UP = "backstop.destination.up";
+    /**
+     * Gauge: 1 while Backstop takes mail for the served domain (tag {@code domain}), 0 while it is in standby mode and
+     * leaves the mail to its primary ({@code accept: when-primary-down} with the primary up).
+     */
+    public static final String DOMAIN_ACCEPTING = "backstop.domain.accepting";
     /** Counter: route lookups, tag {@code result}: {@code ok}, {@code nodata}, {@code nxdomain}, {@code nullmx}, {@code temporary}. */
     public static final String DNS_LOOKUPS = "backstop.dns.lookups";
     /**
@@ -92,7 +102,7 @@ public final class Metrics {
 
     /** Why a client was refused: the {@code reason} tag of {@link #SMTP_REJECTIONS}. */
     public enum RejectReason {
-        RELAY_DENIED, UNKNOWN_RECIPIENT, TOO_MANY_RECIPIENTS, MESSAGE_TOO_LARGE, CONNECTION_LIMIT, IDLE_TIMEOUT,
+        RELAY_DENIED, UNKNOWN_RECIPIENT, STANDBY, TOO_MANY_RECIPIENTS, MESSAGE_TOO_LARGE, CONNECTION_LIMIT, IDLE_TIMEOUT,
         TOO_MANY_ERRORS, LINE_TOO_LONG, BARE_LINE_FEED, MAIL_LOOP, STORAGE, SYNTAX, OTHER;
 
         public String tag() {

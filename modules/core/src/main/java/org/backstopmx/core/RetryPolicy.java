@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.random.RandomGenerator;
+import org.backstopmx.core.config.AtExpiry;
 import org.backstopmx.core.config.RetryConfig;
 
 /**
@@ -15,7 +16,8 @@ import org.backstopmx.core.config.RetryConfig;
  * <li>{@link DeliveryOutcome.Delivered} → {@link RecipientState#DELIVERED}.
  * <li>{@link DeliveryOutcome.Permanent} → {@link RecipientState#FAILED}, however old the message.
  * <li>{@link DeliveryOutcome.Transient} → {@link RecipientState#EXPIRED} once the message is as old as the queue
- *     lifetime; otherwise {@link RecipientState#DEFERRED}, next try after {@code min × 2^attempts}, capped at
+ *     lifetime (or {@link RecipientState#HELD}, without a next attempt, when {@code queue.at-expiry} is
+ *     {@link AtExpiry#HOLD}: it waits for an administrator instead of bouncing); otherwise {@link RecipientState#DEFERRED}, next try after {@code min × 2^attempts}, capped at
  *     {@code max}, moved by ±{@value #JITTER_PERCENT} % jitter (so recipients deferred together do not come due
  *     together) and kept within {@code [min, max]}. The next try is never after the end of the lifetime, so a
  *     message expires on time rather than up to {@code max} late.
@@ -32,16 +34,16 @@ public final class RetryPolicy {
      * What to do with a recipient after an attempt.
      *
      * @param next          the recipient's next state
-     * @param nextAttemptAt when it is due again, or null when {@code next} is final
+     * @param nextAttemptAt when it is due again, or null when {@code next} is not a due state (final, or HELD)
      * @param reason        one line for the log: what happened and why this state
      */
     public record Decision(RecipientState next, Instant nextAttemptAt, String reason) {
         public Decision {
             Objects.requireNonNull(next, "next");
             Objects.requireNonNull(reason, "reason");
-            if (next.isFinal() != (nextAttemptAt == null)) {
+            if (next.isScheduled() != (nextAttemptAt != null)) {
                 throw new IllegalArgumentException("a next attempt time is needed for " + next
-                        + " and only for a pending state: " + nextAttemptAt);
+                        + " and only for a due state: " + nextAttemptAt);
             }
         }
     }
@@ -50,13 +52,21 @@ public final class RetryPolicy {
     private final Duration maxBackoff;
     private final Duration lifetime;
     private final RandomGenerator random;
+    private final AtExpiry atExpiry;
+
+    /** Bouncing at expiry ({@code queue.at-expiry: bounce}). */
+    public RetryPolicy(RetryConfig retry, Duration lifetime, RandomGenerator random) {
+        this(retry, lifetime, random, AtExpiry.BOUNCE);
+    }
 
     /**
      * @param retry    {@code retry.min-backoff} and {@code retry.max-backoff}
      * @param lifetime {@code queue.lifetime}
      * @param random   the jitter's source; a seeded one in tests
+     * @param atExpiry {@code queue.at-expiry}
      */
-    public RetryPolicy(RetryConfig retry, Duration lifetime, RandomGenerator random) {
+    public RetryPolicy(RetryConfig retry, Duration lifetime, RandomGenerator random, AtExpiry atExpiry) {
+        this.atExpiry = Objects.requireNonNull(atExpiry, "atExpiry");
         this.minBackoff = Objects.requireNonNull(retry.minBackoff(), "min-backoff");
         this.maxBackoff = Objects.requireNonNull(retry.maxBackoff(), "max-backoff");
         this.lifetime = Objects.requireNonNull(lifetime, "lifetime");
@@ -104,6 +114,9 @@ public final class RetryPolicy {
             decision = new Decision(RecipientState.DELIVERED, null, "delivered: " + outcome.describe());
         } else if (outcome instanceof DeliveryOutcome.Permanent) {
             decision = new Decision(RecipientState.FAILED, null, "failed: " + outcome.describe());
+        } else if (!now.isBefore(expiresAt) && atExpiry == AtExpiry.HOLD) {
+            decision = new Decision(RecipientState.HELD, null, "held at expiry (queue.at-expiry: hold): queued longer"
+                    + " than " + lifetime + "; last: " + outcome.describe());
         } else if (!now.isBefore(expiresAt)) {
             decision = new Decision(RecipientState.EXPIRED, null,
                     "expired: queued longer than " + lifetime + "; last: " + outcome.describe());

@@ -115,8 +115,11 @@ final class AdminRows {
         return domains;
     }
 
-    /** Recipients by domain and state, and each domain's oldest pending message: two grouped scans. */
-    static H2MailQueue.DomainSnapshot domainSnapshot(Connection c) throws SQLException {
+    /**
+     * Recipients by domain and state, each domain's oldest pending message and its due recipients of messages received
+     * at or before {@code expiringReceivedBefore} (none when null): two grouped scans.
+     */
+    static H2MailQueue.DomainSnapshot domainSnapshot(Connection c, Instant expiringReceivedBefore) throws SQLException {
         Map<String, Map<RecipientState, Long>> counts = new java.util.HashMap<>();
         try (PreparedStatement p = c.prepareStatement(
                 "SELECT domain, state, COUNT(*) FROM recipient GROUP BY domain, state");
@@ -127,14 +130,20 @@ final class AdminRows {
             }
         }
         Map<String, Instant> oldest = new java.util.HashMap<>();
-        try (PreparedStatement p = c.prepareStatement("SELECT r.domain, MIN(m.received_at) FROM recipient r"
-                + " JOIN message m ON m.id = r.message_id WHERE r.state IN " + StateSql.PENDING
-                + " GROUP BY r.domain");
-                ResultSet rs = p.executeQuery()) {
-            while (rs.next()) {
-                oldest.put(rs.getString(1), rs.getObject(2, Instant.class));
+        Map<String, Long> expiring = new java.util.HashMap<>();
+        // the expiring count rides on the scan the oldest message needs: no second join
+        try (PreparedStatement p = c.prepareStatement("SELECT r.domain, MIN(m.received_at),"
+                + " SUM(CASE WHEN r.state IN " + StateSql.SCHEDULED + " AND m.received_at <= ? THEN 1 ELSE 0 END)"
+                + " FROM recipient r JOIN message m ON m.id = r.message_id WHERE r.state IN " + StateSql.PENDING
+                + " GROUP BY r.domain")) {
+            p.setObject(1, expiringReceivedBefore == null ? Instant.EPOCH.minusSeconds(1) : expiringReceivedBefore);
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    oldest.put(rs.getString(1), rs.getObject(2, Instant.class));
+                    expiring.put(rs.getString(1), rs.getLong(3));
+                }
             }
         }
-        return new H2MailQueue.DomainSnapshot(counts, oldest);
+        return new H2MailQueue.DomainSnapshot(counts, oldest, expiring);
     }
 }

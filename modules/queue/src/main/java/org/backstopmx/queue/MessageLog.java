@@ -34,7 +34,7 @@ final class MessageLog {
 
     /**
      * One recipient's attempt, in the shape of Postfix's delivery lines: {@code to=<..>, relay=.., delay=.., attempts=..,
-     * status=sent|deferred|bounced|expired (reply)}, and {@code next=} for a deferral. {@code delay} is seconds since
+     * status=sent|deferred|bounced|expired|held (reply)}, and {@code next=} for a deferral. {@code delay} is seconds since
      * the message was received.
      */
     static void outcome(Lease lease, DeliveryOutcome outcome, RetryPolicy.Decision decision, java.time.Instant now) {
@@ -43,6 +43,7 @@ final class MessageLog {
                 case DELIVERED -> "sent";
                 case FAILED -> "bounced";
                 case EXPIRED -> "expired";
+                case HELD -> "held"; // queue.at-expiry: hold
                 default -> "deferred";
             };
             double delay = java.time.Duration.between(lease.firstQueuedAt(), now).toMillis() / 1000.0;

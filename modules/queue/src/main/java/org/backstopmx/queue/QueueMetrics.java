@@ -14,16 +14,18 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
+import java.util.function.Function;
 import org.backstopmx.core.Liveness;
 import org.backstopmx.core.Metrics;
 import org.backstopmx.core.RecipientState;
+import org.backstopmx.core.config.QueueConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The queue's gauges ({@link Metrics}). Messages, bytes and writability come from the counters the queue keeps as it
  * goes, so a scrape costs nothing; recipients by state and domain and the oldest pending message per domain come
+ * and the recipients about to expire per domain (within {@code queue.expiry-warning}) come
  * from a grouped query run every {@code refresh} on a thread of their own, never on the scrape path (a queue of a
  * million recipients takes about a second to group; the scrape reads the last result).
  *
@@ -38,20 +40,24 @@ public final class QueueMetrics implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QueueMetrics.class);
 
     private final H2MailQueue queue;
-    private final Supplier<H2MailQueue.DomainSnapshot> snapshots;
+    private final Function<Instant, H2MailQueue.DomainSnapshot> snapshots;
     private final Set<String> served;
     private final Clock clock;
+    /** {@code queue.expiry-warning} minus {@code queue.lifetime}: received before now plus this expires in time. */
+    private final Duration expiringReceivedWithin;
     private final Map<String, Map<RecipientState, AtomicLong>> recipients = new HashMap<>();
     private final Map<String, AtomicLong> oldest = new HashMap<>();
+    private final Map<String, AtomicLong> expiring = new HashMap<>();
     private final ScheduledExecutorService refresher;
     private Liveness.Loop loop;
 
-    private QueueMetrics(H2MailQueue queue, Supplier<H2MailQueue.DomainSnapshot> snapshots, MeterRegistry registry,
-            Set<String> servedDomains, Clock clock) {
+    private QueueMetrics(H2MailQueue queue, Function<Instant, H2MailQueue.DomainSnapshot> snapshots,
+            MeterRegistry registry, Set<String> servedDomains, Clock clock, QueueConfig config) {
         this.queue = queue;
         this.snapshots = snapshots;
         this.served = Set.copyOf(servedDomains);
         this.clock = clock;
+        this.expiringReceivedWithin = config.expiryWarning().minus(config.lifetime());
         Gauge.builder(Metrics.QUEUE_MESSAGES, queue, q -> q.stats().messages())
                 .description("Messages in the queue").register(registry);
         Gauge.builder(Metrics.QUEUE_BYTES, queue, q -> q.stats().bytes()).baseUnit("bytes")
@@ -87,6 +93,11 @@ public final class QueueMetrics implements AutoCloseable {
             Gauge.builder(Metrics.QUEUE_OLDEST_AGE, age, AtomicLong::get).tag("domain", d).baseUnit("seconds")
                     .description("Age of the oldest message with a recipient of the domain still pending; 0 when none")
                     .register(registry);
+            AtomicLong soon = new AtomicLong();
+            expiring.put(d, soon);
+            Gauge.builder(Metrics.QUEUE_EXPIRING, soon, AtomicLong::get).tag("domain", d)
+                    .description("Recipients still to be tried that expire within queue.expiry-warning")
+                    .register(registry);
         }
         this.refresher = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "queue-metrics");
@@ -95,25 +106,29 @@ public final class QueueMetrics implements AutoCloseable {
         });
     }
 
-    /** Registers the queue's gauges and starts refreshing the per-domain ones every {@code refresh}. */
+    /**
+     * Registers the queue's gauges and starts refreshing the per-domain ones every {@code refresh}, with the default
+     * {@code queue.lifetime} and {@code queue.expiry-warning}.
+     */
     public static QueueMetrics bind(H2MailQueue queue, MeterRegistry registry, Set<String> servedDomains, Clock clock,
             Duration refresh) {
-        return bind(queue, registry, servedDomains, clock, refresh, new Liveness(clock));
+        return bind(queue, registry, servedDomains, clock, refresh, new Liveness(clock), QueueConfig.defaults());
     }
 
     /**
      * As {@link #bind(H2MailQueue, MeterRegistry, Set, Clock, Duration)}, the refresher beating in {@code liveness}
-     * ({@code queue-metrics}).
+     * ({@code queue-metrics}), mail about to expire counted by {@code config}'s lifetime and expiry warning.
      */
     public static QueueMetrics bind(H2MailQueue queue, MeterRegistry registry, Set<String> servedDomains, Clock clock,
-            Duration refresh, Liveness liveness) {
-        return bind(queue, queue::domainSnapshot, registry, servedDomains, clock, refresh, liveness);
+            Duration refresh, Liveness liveness, QueueConfig config) {
+        return bind(queue, queue::domainSnapshot, registry, servedDomains, clock, refresh, liveness, config);
     }
 
     /** With the per-domain figures read from {@code snapshots} (tests put faults in its way). */
-    static QueueMetrics bind(H2MailQueue queue, Supplier<H2MailQueue.DomainSnapshot> snapshots,
-            MeterRegistry registry, Set<String> servedDomains, Clock clock, Duration refresh, Liveness liveness) {
-        QueueMetrics m = new QueueMetrics(queue, snapshots, registry, servedDomains, clock);
+    static QueueMetrics bind(H2MailQueue queue, Function<Instant, H2MailQueue.DomainSnapshot> snapshots,
+            MeterRegistry registry, Set<String> servedDomains, Clock clock, Duration refresh, Liveness liveness,
+            QueueConfig config) {
+        QueueMetrics m = new QueueMetrics(queue, snapshots, registry, servedDomains, clock, config);
         m.refresh();
         // a refresh takes about a second at a million recipients; beyond a few minutes it is stuck
         m.loop = liveness.register("queue-metrics", refresh.plus(Duration.ofMinutes(5)));
@@ -124,7 +139,8 @@ public final class QueueMetrics implements AutoCloseable {
 
     /** Reads the per-domain figures now. */
     public void refresh() {
-        H2MailQueue.DomainSnapshot snapshot = snapshots.get();
+        Instant now = clock.instant();
+        H2MailQueue.DomainSnapshot snapshot = snapshots.apply(now.plus(expiringReceivedWithin));
         Map<String, Map<RecipientState, Long>> sums = new HashMap<>();
         snapshot.recipients().forEach((domain, byState) -> byState.forEach((state, n) -> sums
                 .computeIfAbsent(tag(domain), k -> new EnumMap<>(RecipientState.class)).merge(state, n, Long::sum)));
@@ -133,11 +149,13 @@ public final class QueueMetrics implements AutoCloseable {
         Map<String, Instant> first = new HashMap<>();
         snapshot.oldestPending().forEach((domain, at) -> first.merge(tag(domain), at,
                 (a, b) -> a.isBefore(b) ? a : b));
-        Instant now = clock.instant();
         oldest.forEach((domain, value) -> {
             Instant at = first.get(domain);
             value.set(at == null ? 0 : Math.max(0, Duration.between(at, now).getSeconds()));
         });
+        Map<String, Long> soon = new HashMap<>();
+        snapshot.expiring().forEach((domain, n) -> soon.merge(tag(domain), n, Long::sum));
+        expiring.forEach((domain, value) -> value.set(soon.getOrDefault(domain, 0L)));
     }
 
     /** The timer's task: never lets anything out, which would cancel every later refresh. */

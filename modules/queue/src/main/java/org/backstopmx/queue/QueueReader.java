@@ -107,7 +107,7 @@ public final class QueueReader implements AutoCloseable {
     /** As {@link H2MailQueue#domainSnapshot()}: recipients by domain and state, oldest pending message per domain. */
     public synchronized H2MailQueue.DomainSnapshot domainSnapshot() throws QueueException {
         try {
-            return AdminRows.domainSnapshot(connection);
+            return AdminRows.domainSnapshot(connection, null);
         } catch (SQLException e) {
             throw failed("domain snapshot", e);
         }

@@ -181,7 +181,7 @@ class BackgroundLoopsTest {
                 liveness)) {
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
             AtomicInteger calls = new AtomicInteger();
-            QueueMetrics metrics = QueueMetrics.bind(queue, () -> {
+            QueueMetrics metrics = QueueMetrics.bind(queue, expiringBefore -> {
                 int n = calls.incrementAndGet();
                 if (n == 2 || n == 3) {
                     throw new StackOverflowError(); // the first call is bind's own, which must work
@@ -189,8 +189,8 @@ class BackgroundLoopsTest {
                 if (n == 4) {
                     throw new IllegalStateException("queue: domain snapshot failed: The database has been closed");
                 }
-                return queue.domainSnapshot();
-            }, registry, Set.of("example.org"), clock, Duration.ofMillis(50), liveness);
+                return queue.domainSnapshot(expiringBefore);
+            }, registry, Set.of("example.org"), clock, Duration.ofMillis(50), liveness, TestMessages.config(dir));
             try {
                 TestMessages.put(queue, clock, 100);
                 await().atMost(Duration.ofSeconds(30)).until(() -> registry.get(Metrics.QUEUE_RECIPIENTS)

@@ -66,6 +66,36 @@ class QueueMetricsTest {
         assertThat(gauge(Metrics.QUEUE_WRITABLE)).isZero();
     }
 
+    @Test
+    void recipientsAboutToExpireAreCountedPerDomainWithinTheExpiryWarning() throws Exception {
+        // lifetime 5d, expiry warning 24h (the defaults)
+        put(100, "a@example.org", "b@example.org", "c@elsewhere.net");
+        clock.advance(Duration.ofDays(2));
+        put(100, "d@example.org");
+        clock.advance(Duration.ofDays(2).minusMinutes(1));
+        metrics.refresh();
+        assertThat(expiring("example.org")).as("the first expires in 24h01m: not yet within the warning").isZero();
+
+        clock.advance(Duration.ofMinutes(2));
+        metrics.refresh();
+        assertThat(expiring("example.org")).as("a and b expire in 23h59m; d only in 2d23h59m").isEqualTo(2);
+        assertThat(expiring(Metrics.OTHER)).isEqualTo(1);
+    }
+
+    @Test
+    void heldRecipientsAreNotCountedAsAboutToExpire() throws Exception {
+        QueueId id = put(100, "a@example.org");
+        queue.hold(id);
+        clock.advance(Duration.ofDays(4).plusHours(1));
+        metrics.refresh();
+        assertThat(expiring("example.org")).isZero();
+        assertThat(recipients("example.org", "held")).isEqualTo(1);
+    }
+
+    private double expiring(String domain) {
+        return registry.get(Metrics.QUEUE_EXPIRING).tag("domain", domain).gauge().value();
+    }
+
     private double gauge(String name) {
         return registry.get(name).gauge().value();
     }
@@ -78,7 +108,7 @@ class QueueMetricsTest {
         return registry.get(Metrics.QUEUE_OLDEST_AGE).tag("domain", domain).gauge().value();
     }
 
-    private void put(int size, String... recipients) throws Exception {
+    private QueueId put(int size, String... recipients) throws Exception {
         QueueId id = QueueId.next(clock);
         byte[] body = TestMessages.body(id, size);
         List<EnvelopeRecipient> rcpts = Arrays.stream(recipients).map(EnvelopeRecipient::of).toList();
@@ -88,5 +118,6 @@ class QueueMetricsTest {
             m.commit(new Envelope(id, clock.instant(), "192.0.2.7", "mx.example.net", "s@example.net", null, null,
                     body.length, rcpts));
         }
+        return id;
     }
 }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.apache.james.core.MailAddress;
 import org.apache.james.core.MaybeSender;
@@ -16,11 +17,13 @@ import org.backstopmx.core.MailExtension;
 import org.backstopmx.core.PrimaryCapabilities;
 import org.backstopmx.core.RecipientVerifier;
 import org.backstopmx.core.SmtpReply;
+import org.backstopmx.core.Standby;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * RCPT TO: the recipient limit (452 4.5.3, not counted as an error up to {@code smtp.recipient-overshoot-limit}), relay control (550 5.7.1), recipient validation (550 5.1.1; by callout also 450 4.1.1),
+ * standby mode (450 4.7.1 naming the primary while a {@code when-primary-down} domain's primary is up),
  * the capability rule (553 5.6.7 for a UTF-8 envelope when the domain's primary is known to lack SMTPUTF8, 552 5.3.4
  * for a declared {@code SIZE=} above the limit its primary advertised) and the
  * DSN parameters NOTIFY and ORCPT (RFC 3461 §4.1, §4.2). It is the only RCPT hook in the chain and it always answers
@@ -35,6 +38,7 @@ final class RecipientHook implements RcptHook {
     private final int overshootLimit;
     private final PrimaryCapabilities primaries;
     private final SizeLimits sizes;
+    private final Standby standby;
     private final RecipientVerifier verifier;
 
     /**
@@ -44,12 +48,13 @@ final class RecipientHook implements RcptHook {
      *                       thread for at most {@code callout.timeout}
      */
     RecipientHook(RelayPolicy policy, int maxRecipients, int overshootLimit, PrimaryCapabilities primaries,
-            long maxMessageSize, RecipientVerifier verifier) {
+            long maxMessageSize, Standby standby, RecipientVerifier verifier) {
         this.verifier = verifier;
         this.policy = policy;
         this.maxRecipients = maxRecipients;
         this.overshootLimit = overshootLimit;
         this.primaries = primaries;
+        this.standby = standby;
         this.sizes = new SizeLimits(maxMessageSize, primaries, () -> this.policy.directory().domains());
     }
 
@@ -90,6 +95,13 @@ final class RecipientHook implements RcptHook {
                 return refuse(session, sender, rcpt, Replies.USER_UNKNOWN);
             default:
                 break;
+        }
+        // after relay control and the recipient list, so a refusal for good is never turned into a 450
+        Optional<String> primary = standby.standingBy(domain.toLowerCase(Locale.ROOT));
+        if (primary.isPresent()) {
+            SmtpReply standing = Replies.STANDBY;
+            return refuse(session, sender, rcpt, standing.withText(String.format(standing.text(), domain,
+                    primary.get())));
         }
         if ((Utf8Address.hasNonAscii(local) || Utf8Address.hasNonAscii(Smtputf8.sender(session, sender)))
                 && primaries.knownToLack(domain.toLowerCase(Locale.ROOT), MailExtension.SMTPUTF8)) {

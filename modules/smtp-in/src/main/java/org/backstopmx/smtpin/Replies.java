@@ -61,6 +61,11 @@ public final class Replies {
     public static final SmtpReply RECIPIENT_UNVERIFIED = SmtpReply.of(450, "4.1.1", "Recipient address not verified: the mail server for %s cannot be asked now, try again later");
     public static final SmtpReply RECIPIENT_SYNTAX = SmtpReply.of(501, "5.1.3", "Bad recipient address syntax");
     /** The capability rule: the primary of the recipient's domain does not offer SMTPUTF8 and the address needs it. */
+    /**
+     * Standby mode ({@code accept: when-primary-down}) while the domain's primary answers: the sender's MTA keeps the
+     * mail and goes back to the primary; the text names it (domain, then primary) so a postmaster sees why.
+     */
+    public static final SmtpReply STANDBY = SmtpReply.of(450, "4.7.1", "Mail for %s is taken by its primary %s now; this backup MX takes it only while the primary is down, try again later");
     public static final SmtpReply PRIMARY_LACKS_SMTPUTF8 = SmtpReply.of(553, "5.6.7", "The mail server for %s does not support SMTPUTF8");
     /** The capability rule for sizes: larger than the SIZE the primary of the recipient's domain advertised. */
     public static final SmtpReply SIZE_EXCEEDS_PRIMARY = SmtpReply.of(552, "5.3.4", "Message size exceeds the fixed maximum message size of the mail server for %s");

@@ -49,7 +49,8 @@ class RecipientVerificationTest {
                 "callout.test", new DomainConfig("callout.test", null, Set.of("listed"), null, null, List.of(),
                         RecipientCheck.CALLOUT),
                 "open.test", DomainConfig.acceptAll("open.test")),
-                (domain, client) -> EtrnService.Result.UNAVAILABLE, PrimaryCapabilities.UNKNOWN, this::byLocalPart);
+                (domain, client) -> EtrnService.Result.UNAVAILABLE, PrimaryCapabilities.UNKNOWN,
+                org.backstopmx.core.Standby.NEVER, this::byLocalPart);
         SmtpTranscript t = fx.client();
         assertThat(t.command("MAIL FROM:<someone@sender.test>")).startsWith("250");
         return t;

@@ -7,6 +7,7 @@ import java.util.Map;
 import org.backstopmx.core.EtrnService;
 import org.backstopmx.core.PrimaryCapabilities;
 import org.backstopmx.core.RecipientVerifier;
+import org.backstopmx.core.Standby;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
 import org.backstopmx.core.config.ProxyProtocol;
@@ -33,13 +34,18 @@ final class ServerFixture implements AutoCloseable {
 
     ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains, EtrnService etrn, PrimaryCapabilities primaries)
             throws InterruptedException {
-        this(config, domains, etrn, primaries, RecipientVerifier.NONE);
+        this(config, domains, etrn, primaries, Standby.NEVER);
     }
 
     ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains, EtrnService etrn, PrimaryCapabilities primaries,
-            RecipientVerifier verifier) throws InterruptedException {
+            Standby standby) throws InterruptedException {
+        this(config, domains, etrn, primaries, standby, RecipientVerifier.NONE);
+    }
+
+    ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains, EtrnService etrn, PrimaryCapabilities primaries,
+            Standby standby, RecipientVerifier verifier) throws InterruptedException {
         server = new SmtpServer(HOST, config.withListen(new HostPort("127.0.0.1", 0)), domains, queue, etrn,
-                Clock.systemUTC(), registry, primaries, verifier);
+                Clock.systemUTC(), registry, primaries, standby, verifier);
         server.start();
     }
 

@@ -50,6 +50,8 @@ public final class FakePrimaryMx implements AutoCloseable {
 
     private final int port;
     private volatile ServerSocket server;
+    /** The thread accepting on {@link #server}. */
+    private volatile Thread acceptor;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final List<String> commands = new CopyOnWriteArrayList<>();
     private final List<Integer> readSequenceOfCommand = new CopyOnWriteArrayList<>();
@@ -160,9 +162,21 @@ public final class FakePrimaryMx implements AutoCloseable {
         return port;
     }
 
-    /** Closes the listening socket and every open connection; {@link #restart()} binds the same port again. */
+    /**
+     * Closes the listening socket and every open connection; {@link #restart()} binds the same port again. Returns
+     * once the port refuses connections: the JDK defers closing a socket that a thread is blocked accepting on until
+     * that thread has left, so a connection made just after {@code close()} could still be accepted.
+     */
     public synchronized void stop() throws IOException {
         server.close();
+        Thread t = acceptor;
+        if (t != null) {
+            try {
+                t.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         for (Socket s : open) {
             s.close();
         }
@@ -239,6 +253,7 @@ public final class FakePrimaryMx implements AutoCloseable {
             }
         }, "fake-mx-accept-" + port);
         t.setDaemon(true);
+        acceptor = t;
         t.start();
     }
 

@@ -12,6 +12,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.backstopmx.app.config.RawConfig.RawDomain;
+import org.backstopmx.core.config.AcceptConfig;
+import org.backstopmx.core.config.AcceptMode;
 import org.backstopmx.core.config.AddressRange;
 import org.backstopmx.core.config.AdminConfig;
 import org.backstopmx.core.config.BackstopConfig;
@@ -58,6 +60,7 @@ final class ConfigBuilder {
                         r.get("retry.min-backoff", d.retry().minBackoff(), ValueParsers::positiveDuration),
                         r.get("retry.max-backoff", d.retry().maxBackoff(), ValueParsers::positiveDuration)),
                 new ProbeConfig(r.get("probe.interval", d.probe().interval(), ValueParsers::positiveDuration)),
+                new AcceptConfig(r.get("accept.down-after", d.accept().downAfter(), ValueParsers::positiveInt)),
                 delivery(d.delivery()),
                 new DnsConfig(
                         r.optional("dns.server", d.dns().server(), ValueParsers::destination),
@@ -120,7 +123,9 @@ final class ConfigBuilder {
                 r.get("queue.lifetime", d.lifetime(), ValueParsers::positiveDuration),
                 r.get("queue.min-free-space", d.minFreeSpace(), ValueParsers::size),
                 r.get("queue.compact-ratio", d.compactRatio(), ValueParsers::ratioAboveOne),
-                r.get("queue.compact-min-size", d.compactMinSize(), ValueParsers::size));
+                r.get("queue.compact-min-size", d.compactMinSize(), ValueParsers::size),
+                r.get("queue.expiry-warning", d.expiryWarning(), ValueParsers::positiveDuration),
+                r.get("queue.at-expiry", d.atExpiry(), ValueParsers::atExpiry));
     }
 
     private DeliveryConfig delivery(DeliveryConfig d) {
@@ -175,7 +180,9 @@ final class ConfigBuilder {
         }
         List<AddressRange> etrnFrom = s.containsKey("etrn-from")
                 ? r.items(s.get("etrn-from"), AddressRange::parse) : List.of();
-        return new DomainConfig(name, route, recipients, file, tls, etrnFrom, check);
+        AcceptMode accept = s.containsKey("accept")
+                ? r.value(s.get("accept"), null, true, ValueParsers::acceptMode) : null;
+        return new DomainConfig(name, route, recipients, file, tls, etrnFrom, accept, check);
     }
 
     private Map<String, HostPort> routes() {

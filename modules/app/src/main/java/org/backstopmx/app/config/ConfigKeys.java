@@ -42,9 +42,12 @@ public final class ConfigKeys {
             "queue.min-free-space",
             "queue.compact-ratio",
             "queue.compact-min-size",
+            "queue.expiry-warning",
+            "queue.at-expiry",
             "retry.min-backoff",
             "retry.max-backoff",
             "probe.interval",
+            "accept.down-after",
             "delivery.concurrency",
             "delivery.connection-reuse-time",
             "delivery.connect-timeout",
@@ -71,7 +74,7 @@ public final class ConfigKeys {
     /** {@code domains.<name>}: the served domains, a mapping from name to these settings (or to nothing). */
     static final String DOMAINS = "domains";
     static final List<String> DOMAIN_SETTINGS = List.of("route", "recipients", "recipients-file", "recipient-check", "tls",
-            "etrn-from");
+            "etrn-from", "accept");
     /** Per-domain keys whose value is a list. */
     static final Set<String> DOMAIN_LISTS = Set.of("recipients", "etrn-from");
 
@@ -93,7 +96,8 @@ public final class ConfigKeys {
             "BACKSTOP_DOMAIN_RECIPIENTS_FILE", "recipients-file",
             "BACKSTOP_DOMAIN_RECIPIENT_CHECK", "recipient-check",
             "BACKSTOP_DOMAIN_TLS", "tls",
-            "BACKSTOP_DOMAIN_ETRN_FROM", "etrn-from");
+            "BACKSTOP_DOMAIN_ETRN_FROM", "etrn-from",
+            "BACKSTOP_DOMAIN_ACCEPT", "accept");
     /** {@code routes.<domain>} from the environment: {@code BACKSTOP_ROUTES=example.com=relay.internal:25,...}. */
     static final String ROUTES_ENV = "BACKSTOP_ROUTES";
 
@@ -106,7 +110,8 @@ public final class ConfigKeys {
     /**
      * Every key the loader knows, with {@code <name>} and {@code <domain>} standing for a domain:
      * the fixed keys, {@code domains.<name>.route}, {@code domains.<name>.recipients},
-     * {@code domains.<name>.recipients-file}, {@code domains.<name>.recipient-check}, {@code domains.<name>.tls}, {@code domains.<name>.etrn-from} and
+     * {@code domains.<name>.recipients-file}, {@code domains.<name>.recipient-check}, {@code domains.<name>.tls},
+     * {@code domains.<name>.etrn-from}, {@code domains.<name>.accept} and
      * {@code routes.<domain>}.
      */
     public static List<String> all() {

@@ -101,6 +101,7 @@ final class ConfigValidator {
 
     /** A delay notice at or after the expiry would never be sent: the message has bounced by then. */
     private void delivery(BackstopConfig config) {
+
         String warning = "delivery.delay-warning";
         if (!problems.anyOf(warning, "queue.lifetime") && config.delivery().warnsOfDelay()
                 && config.delivery().delayWarning().compareTo(config.queue().lifetime()) >= 0) {

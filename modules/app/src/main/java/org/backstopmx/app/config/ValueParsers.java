@@ -10,6 +10,8 @@ import java.util.Locale;
 import java.util.stream.Collectors;
 import org.backstopmx.core.config.CalloutConfig;
 import org.backstopmx.core.config.HostPort;
+import org.backstopmx.core.config.AcceptMode;
+import org.backstopmx.core.config.AtExpiry;
 import org.backstopmx.core.config.ProxyProtocol;
 import org.backstopmx.core.config.TlsMode;
 
@@ -177,6 +179,26 @@ final class ValueParsers {
     }
 
     /** {@code off}, {@code v1}, {@code v2} or {@code any}, in any case; YAML reads a bare {@code off} as false. */
+    static AcceptMode acceptMode(String text) {
+        return oneOf(text, AcceptMode.values(), AcceptMode::configName);
+    }
+
+    static AtExpiry atExpiry(String text) {
+        return oneOf(text, AtExpiry.values(), AtExpiry::configName);
+    }
+
+    /** The value among {@code values} whose configuration name is {@code text}, case-insensitive. */
+    private static <E> E oneOf(String text, E[] values, java.util.function.Function<E, String> name) {
+        String t = text.trim();
+        for (E value : values) {
+            if (name.apply(value).equalsIgnoreCase(t)) {
+                return value;
+            }
+        }
+        throw new IllegalArgumentException("must be one of " + Arrays.stream(values).map(name)
+                .collect(Collectors.joining(", ")) + ", got " + quote(text));
+    }
+
     static ProxyProtocol proxyProtocol(String text) {
         String t = text.trim();
         if (t.equals("false")) {

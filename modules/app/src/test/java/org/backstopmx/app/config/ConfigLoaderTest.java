@@ -12,7 +12,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.backstopmx.core.config.AcceptConfig;
+import org.backstopmx.core.config.AcceptMode;
 import org.backstopmx.core.config.AddressRange;
+import org.backstopmx.core.config.AtExpiry;
 import org.backstopmx.core.config.AdminConfig;
 import org.backstopmx.core.config.BackstopConfig;
 import org.backstopmx.core.config.CalloutConfig;
@@ -84,6 +87,7 @@ class ConfigLoaderTest {
                     recipients: [Alice, bob]
                     recipients-file: %s
                     tls: REQUIRED
+                    accept: When-Primary-Down
                   example.net:
                 routes:
                   bounce.example: 10.0.0.5:25
@@ -94,8 +98,11 @@ class ConfigLoaderTest {
                   min-free-space: 1GB
                   compact-ratio: 2.5
                   compact-min-size: 16MB
+                  expiry-warning: 12h
+                  at-expiry: hold
                 retry: { min-backoff: 1m, max-backoff: 2h }
                 probe: { interval: 10s }
+                accept: { down-after: 3 }
                 delivery:
                   concurrency: 5
                   connection-reuse-time: 0s
@@ -119,12 +126,15 @@ class ConfigLoaderTest {
                         32 * 1024, 5, 30, 8, "Hostmaster@example.org", new TlsConfig(cert, key),
                         ProxyProtocol.V2, List.of(AddressRange.parse("10.0.0.0/8"), AddressRange.parse("2001:db8::7"))),
                 Map.of("example.org", new DomainConfig("example.org", new HostPort("mail.example.org", 2525),
-                                Set.of("alice", "bob"), recipients, TlsMode.REQUIRED),
+                                Set.of("alice", "bob"), recipients, TlsMode.REQUIRED)
+                                .withAccept(AcceptMode.WHEN_PRIMARY_DOWN),
                         "example.net", DomainConfig.acceptAll("example.net")),
                 Map.of("bounce.example", new HostPort("10.0.0.5", 25), "ipv6.example", new HostPort("::1", 26)),
-                new QueueConfig(Path.of("/var/lib/backstop"), Duration.ofDays(3), 1L << 30, 2.5, 16L << 20),
+                new QueueConfig(Path.of("/var/lib/backstop"), Duration.ofDays(3), 1L << 30, 2.5, 16L << 20,
+                        Duration.ofHours(12), AtExpiry.HOLD),
                 new RetryConfig(Duration.ofMinutes(1), Duration.ofHours(2)),
                 new ProbeConfig(Duration.ofSeconds(10)),
+                new AcceptConfig(3),
                 new DeliveryConfig(5, Duration.ZERO, Duration.ofSeconds(10), Duration.ofMinutes(1),
                         Duration.ofMinutes(3), TlsMode.NONE, Duration.ofHours(4), 100L << 10),
                 new DnsConfig(new HostPort("127.0.0.53", 53), Duration.ofSeconds(2)),
@@ -300,7 +310,7 @@ class ConfigLoaderTest {
                 """)).containsExactly(
                 "smtp: expected a mapping of keys under it, got \"25\"",
                 "queue.path: expected a single value, got a list (quote IPv6 addresses: \"[::1]:25\")",
-                "domains.example.org: expected the domain's settings (route, recipients, recipients-file, recipient-check, tls, etrn-from) or nothing, "
+                "domains.example.org: expected the domain's settings (route, recipients, recipients-file, recipient-check, tls, etrn-from, accept) or nothing, "
                         + "got \"mail.example.org\"",
                 "routes: expected a mapping of domain to host:port, got a list");
     }

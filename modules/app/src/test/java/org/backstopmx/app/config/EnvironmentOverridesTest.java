@@ -14,7 +14,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Stream;
+import org.backstopmx.core.config.AcceptMode;
 import org.backstopmx.core.config.AddressRange;
+import org.backstopmx.core.config.AtExpiry;
 import org.backstopmx.core.config.BackstopConfig;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.RecipientCheck;
@@ -65,6 +67,9 @@ class EnvironmentOverridesTest {
                 row(Map.of("BACKSTOP_RETRY_MIN_BACKOFF", "1m"), c -> c.retry().minBackoff(), Duration.ofMinutes(1)),
                 row(Map.of("BACKSTOP_RETRY_MAX_BACKOFF", "4h"), c -> c.retry().maxBackoff(), Duration.ofHours(4)),
                 row(Map.of("BACKSTOP_PROBE_INTERVAL", "PT1M"), c -> c.probe().interval(), Duration.ofMinutes(1)),
+                row(Map.of("BACKSTOP_ACCEPT_DOWN_AFTER", "4"), c -> c.accept().downAfter(), 4),
+                row(Map.of("BACKSTOP_QUEUE_EXPIRY_WARNING", "6h"), c -> c.queue().expiryWarning(), Duration.ofHours(6)),
+                row(Map.of("BACKSTOP_QUEUE_AT_EXPIRY", "hold"), c -> c.queue().atExpiry(), AtExpiry.HOLD),
                 row(Map.of("BACKSTOP_DELIVERY_CONCURRENCY", "4"), c -> c.delivery().concurrency(), 4),
                 row(Map.of("BACKSTOP_DELIVERY_CONNECTION_REUSE_TIME", "0s"), c -> c.delivery().connectionReuseTime(),
                         Duration.ZERO),
@@ -160,6 +165,7 @@ class EnvironmentOverridesTest {
                         "BACKSTOP_DOMAIN_TLS", "example.org=required",
                         "BACKSTOP_DOMAIN_RECIPIENT_CHECK", "example.org=callout",
                         "BACKSTOP_DOMAIN_ETRN_FROM", "example.net=198.51.100.0/24 2001:db8::7",
+                        "BACKSTOP_DOMAIN_ACCEPT", "example.net=when-primary-down",
                         "BACKSTOP_ROUTES", "example.com=relay.internal:25,example.info=10.0.0.9:2525"));
 
         DomainConfig org = config.domains().get("example.org");
@@ -173,6 +179,8 @@ class EnvironmentOverridesTest {
         assertThat(config.domains().get("example.net").etrnFrom()).extracting(Object::toString)
                 .containsExactly("198.51.100.0/24", "2001:db8:0:0:0:0:0:7/128");
         assertThat(org.etrnFrom()).isEmpty();
+        assertThat(config.domains().get("example.net").accept()).isEqualTo(AcceptMode.WHEN_PRIMARY_DOWN);
+        assertThat(org.accept()).isEqualTo(AcceptMode.ALWAYS);
         assertThat(org.recipientCheck()).isEqualTo(RecipientCheck.CALLOUT);
         assertThat(config.domains().get("example.net").recipientCheck())
                 .isEqualTo(RecipientCheck.LIST);

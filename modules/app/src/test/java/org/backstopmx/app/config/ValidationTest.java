@@ -84,6 +84,12 @@ class ValidationTest {
                 rule("domains: { example.org: { tls: yes-please } }",
                         "domains.example.org.tls: must be one of none, opportunistic, required, got \"yes-please\""),
                 rule("domains: { example.org: { tls: [none] } }", "domains.example.org.tls: expected a single value"),
+                rule("domains: { example.org: { accept: sometimes } }", "domains.example.org.accept: must be one of"
+                        + " always, when-primary-down, got \"sometimes\""),
+                rule("accept: { down-after: 0 }", "accept.down-after: must be a positive number, got \"0\""),
+                rule("queue: { at-expiry: keep }", "queue.at-expiry: must be one of bounce, hold, got \"keep\""),
+                rule("queue: { expiry-warning: 0s }", "queue.expiry-warning: must be a positive duration"),
+
                 rule("delivery: { delay-warning: 4 }",
                         "delivery.delay-warning: must be off or a duration like 30m, 4h or 1d, got \"4\""),
                 rule("delivery: { delay-warning: never }", "delivery.delay-warning: must be off or a duration like"),

@@ -17,6 +17,7 @@ import java.util.Set;
  * @param queue     {@code queue.*}
  * @param retry     {@code retry.*}
  * @param probe     {@code probe.*}
+ * @param accept    {@code accept.*}
  * @param delivery  {@code delivery.*}
  * @param dns       {@code dns.*}
  * @param metrics   {@code metrics.*}
@@ -32,6 +33,7 @@ public record BackstopConfig(
         QueueConfig queue,
         RetryConfig retry,
         ProbeConfig probe,
+        AcceptConfig accept,
         DeliveryConfig delivery,
         DnsConfig dns,
         MetricsConfig metrics,
@@ -47,6 +49,7 @@ public record BackstopConfig(
         Objects.requireNonNull(queue, "queue");
         Objects.requireNonNull(retry, "retry");
         Objects.requireNonNull(probe, "probe");
+        Objects.requireNonNull(accept, "accept");
         Objects.requireNonNull(delivery, "delivery");
         Objects.requireNonNull(dns, "dns");
         Objects.requireNonNull(metrics, "metrics");
@@ -57,24 +60,33 @@ public record BackstopConfig(
     /** As the canonical constructor, with {@link CalloutConfig#defaults()} for {@code callout}. */
     public BackstopConfig(String hostname, List<String> selfNames, SmtpConfig smtp, Map<String, DomainConfig> domains,
                           Map<String, HostPort> routes, QueueConfig queue, RetryConfig retry, ProbeConfig probe,
-                          DeliveryConfig delivery, DnsConfig dns, MetricsConfig metrics, AdminConfig admin) {
-        this(hostname, selfNames, smtp, domains, routes, queue, retry, probe, delivery, dns, metrics, admin,
+                          AcceptConfig accept, DeliveryConfig delivery, DnsConfig dns, MetricsConfig metrics,
+                          AdminConfig admin) {
+        this(hostname, selfNames, smtp, domains, routes, queue, retry, probe, accept, delivery, dns, metrics, admin,
                 CalloutConfig.defaults());
     }
 
-    /** As the canonical constructor, with {@link DeliveryConfig#defaults()} for {@code delivery}. */
+    /** As the canonical constructor, with {@link AcceptConfig#defaults()} for {@code accept}. */
+    public BackstopConfig(String hostname, List<String> selfNames, SmtpConfig smtp, Map<String, DomainConfig> domains,
+                          Map<String, HostPort> routes, QueueConfig queue, RetryConfig retry, ProbeConfig probe,
+                          DeliveryConfig delivery, DnsConfig dns, MetricsConfig metrics, AdminConfig admin) {
+        this(hostname, selfNames, smtp, domains, routes, queue, retry, probe, AcceptConfig.defaults(), delivery, dns,
+                metrics, admin);
+    }
+
+    /** As the canonical constructor, with the defaults for {@code accept} and {@code delivery}. */
     public BackstopConfig(String hostname, List<String> selfNames, SmtpConfig smtp, Map<String, DomainConfig> domains,
                           Map<String, HostPort> routes, QueueConfig queue, RetryConfig retry, ProbeConfig probe,
                           DnsConfig dns, MetricsConfig metrics, AdminConfig admin) {
-        this(hostname, selfNames, smtp, domains, routes, queue, retry, probe, DeliveryConfig.defaults(), dns, metrics,
-                admin);
+        this(hostname, selfNames, smtp, domains, routes, queue, retry, probe, AcceptConfig.defaults(),
+                DeliveryConfig.defaults(), dns, metrics, admin);
     }
 
     /** The embedded defaults: serve {@code example.test} on 127.0.0.1:2525, queue in {@code ./data}. */
     public static BackstopConfig defaults() {
         return new BackstopConfig("backstop.example.test", List.of(), SmtpConfig.defaults(),
                 Map.of("example.test", DomainConfig.acceptAll("example.test")), Map.of(), QueueConfig.defaults(),
-                RetryConfig.defaults(), ProbeConfig.defaults(), DeliveryConfig.defaults(), DnsConfig.defaults(), MetricsConfig.defaults(),
+                RetryConfig.defaults(), ProbeConfig.defaults(), AcceptConfig.defaults(), DeliveryConfig.defaults(), DnsConfig.defaults(), MetricsConfig.defaults(),
                 AdminConfig.defaults());
     }
 
@@ -83,15 +95,15 @@ public record BackstopConfig(
     }
 
     public BackstopConfig withSmtp(SmtpConfig newSmtp) {
-        return new BackstopConfig(hostname, selfNames, newSmtp, domains, routes, queue, retry, probe, delivery, dns, metrics, admin, callout);
+        return new BackstopConfig(hostname, selfNames, newSmtp, domains, routes, queue, retry, probe, accept, delivery, dns, metrics, admin, callout);
     }
 
     public BackstopConfig withQueue(QueueConfig newQueue) {
-        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, newQueue, retry, probe, delivery, dns, metrics, admin, callout);
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, newQueue, retry, probe, accept, delivery, dns, metrics, admin, callout);
     }
 
     public BackstopConfig withDelivery(DeliveryConfig newDelivery) {
-        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, newDelivery, dns,
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, accept, newDelivery, dns,
                 metrics, admin, callout);
     }
 
@@ -105,24 +117,29 @@ public record BackstopConfig(
     }
 
     public BackstopConfig withMetrics(MetricsConfig newMetrics) {
-        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, delivery, dns, newMetrics, admin, callout);
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, accept, delivery, dns, newMetrics, admin, callout);
+    }
+
+    public BackstopConfig withAccept(AcceptConfig newAccept) {
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, newAccept, delivery,
+                dns, metrics, admin, callout);
     }
 
     public BackstopConfig withProbe(ProbeConfig newProbe) {
-        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, newProbe, delivery, dns, metrics, admin, callout);
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, newProbe, accept, delivery, dns, metrics, admin, callout);
     }
 
     public BackstopConfig withRoutes(Map<String, HostPort> newRoutes) {
-        return new BackstopConfig(hostname, selfNames, smtp, domains, newRoutes, queue, retry, probe, delivery, dns, metrics, admin, callout);
+        return new BackstopConfig(hostname, selfNames, smtp, domains, newRoutes, queue, retry, probe, accept, delivery, dns, metrics, admin, callout);
     }
 
     public BackstopConfig withAdmin(AdminConfig newAdmin) {
-        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, delivery, dns, metrics, newAdmin, callout);
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, accept, delivery, dns, metrics, newAdmin, callout);
     }
 
     public BackstopConfig withCallout(CalloutConfig newCallout) {
-        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, delivery, dns, metrics,
-                admin, newCallout);
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, accept, delivery, dns,
+                metrics, admin, newCallout);
     }
 
     /** The served domains whose recipients are checked by callout. */
@@ -133,6 +150,6 @@ public record BackstopConfig(
     }
 
     public BackstopConfig withDomains(Map<String, DomainConfig> newDomains) {
-        return new BackstopConfig(hostname, selfNames, smtp, newDomains, routes, queue, retry, probe, delivery, dns, metrics, admin, callout);
+        return new BackstopConfig(hostname, selfNames, smtp, newDomains, routes, queue, retry, probe, accept, delivery, dns, metrics, admin, callout);
     }
 }

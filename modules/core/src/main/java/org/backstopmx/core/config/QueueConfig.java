@@ -14,11 +14,24 @@ import java.util.Objects;
  * @param compactRatio   {@code queue.compact-ratio}: compact the database when its file is this many times larger than
  *                       the estimated live data (default 4)
  * @param compactMinSize {@code queue.compact-min-size}: never compact a database file smaller than this (default 64MB)
+ * @param expiryWarning  {@code queue.expiry-warning}: recipients that expire within this are counted in
+ *                       {@code backstop_queue_expiring_recipients} (default 24h)
+ * @param atExpiry       {@code queue.at-expiry}: bounce or hold a recipient at the end of its lifetime (default bounce)
  */
-public record QueueConfig(Path path, Duration lifetime, long minFreeSpace, double compactRatio, long compactMinSize) {
+public record QueueConfig(Path path, Duration lifetime, long minFreeSpace, double compactRatio, long compactMinSize,
+        Duration expiryWarning, AtExpiry atExpiry) {
+    public static final Duration DEFAULT_EXPIRY_WARNING = Duration.ofHours(24);
+
     public QueueConfig {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(lifetime, "lifetime");
+        Objects.requireNonNull(expiryWarning, "expiryWarning");
+        Objects.requireNonNull(atExpiry, "atExpiry");
+    }
+
+    /** With the default {@code queue.expiry-warning} and {@code queue.at-expiry}. */
+    public QueueConfig(Path path, Duration lifetime, long minFreeSpace, double compactRatio, long compactMinSize) {
+        this(path, lifetime, minFreeSpace, compactRatio, compactMinSize, DEFAULT_EXPIRY_WARNING, AtExpiry.BOUNCE);
     }
 
     public static QueueConfig defaults() {
@@ -26,6 +39,10 @@ public record QueueConfig(Path path, Duration lifetime, long minFreeSpace, doubl
     }
 
     public QueueConfig withPath(Path newPath) {
-        return new QueueConfig(newPath, lifetime, minFreeSpace, compactRatio, compactMinSize);
+        return new QueueConfig(newPath, lifetime, minFreeSpace, compactRatio, compactMinSize, expiryWarning, atExpiry);
+    }
+
+    public QueueConfig withAtExpiry(AtExpiry newAtExpiry) {
+        return new QueueConfig(path, lifetime, minFreeSpace, compactRatio, compactMinSize, expiryWarning, newAtExpiry);
     }
 }

@@ -98,17 +98,35 @@ final class Connector {
     }
 
     /**
+     * What a probe found.
+     *
+     * @param host    the host that answered, or null
+     * @param failure what failed, or null when a host answered
+     */
+    record Knock(String host, DeliveryOutcome failure) {
+        boolean answered() {
+            return failure == null;
+        }
+    }
+
+    /** Whether the destination of {@code domain} answers, and which host: a session is opened and closed with QUIT. */
+    Knock knock(String domain) {
+        Opened opened = open(domain);
+        if (opened instanceof Session s) {
+            String host = s.client().host();
+            s.client().close();
+            return new Knock(host, null);
+        }
+        return new Knock(null, ((Refused) opened).outcome());
+    }
+
+    /**
      * Whether the destination of {@code domain} answers: a session is opened and closed with QUIT.
      *
      * @return empty when it answered; otherwise what failed
      */
     java.util.Optional<DeliveryOutcome> probe(String domain) {
-        Opened opened = open(domain);
-        if (opened instanceof Session s) {
-            s.client().close();
-            return java.util.Optional.empty();
-        }
-        return java.util.Optional.of(((Refused) opened).outcome());
+        return java.util.Optional.ofNullable(knock(domain).failure());
     }
 
     /** The addresses the route gives for {@code domain}'s destinations, for ETRN's "is this our primary?". */

@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * The scheduler loop (like Postfix's {@code qmgr_active}): claims due recipients from the queue
  * ({@link MailQueue#leaseDue}), at most {@code maxInFlight} unrecorded at once, groups them into jobs (one message and
  * its recipients for one domain) and hands them to the {@link Lanes}; defers at once those of a destination that is
- * down; starts the probes that are due; sleeps until new mail, a finished job, the next due time or the next probe.
+ * down; starts the probes that are due (of destinations down, and of primaries in standby mode); sleeps until new mail, a finished job, the next due time or the next probe.
  * It waits on {@link InFlight}, which holds the in-flight count, the wake signal and the stop flag.
  *
  * <p>Moves recipients from due to leased (the claim) and gives back, due as they were, the claims a lane has no room
@@ -49,6 +49,7 @@ final class DeliveryScheduler {
     private final MailQueue queue;
     private final Lanes lanes;
     private final DownDestinations down;
+    private final PrimaryWatch standby;
     private final OutcomeRecorder recorder;
     private final ConnectionCache cache;
     private final Clock clock;
@@ -66,8 +67,9 @@ final class DeliveryScheduler {
 
     /** @param inFlight the signals shared with the lanes (which count finished jobs out of it) */
     DeliveryScheduler(ForwarderSettings settings, MailQueue queue, InFlight inFlight, Lanes lanes,
-            DownDestinations down, OutcomeRecorder recorder, ConnectionCache cache, Liveness.Loop deliveryLoop,
-            Clock clock) {
+            DownDestinations down, PrimaryWatch standby, OutcomeRecorder recorder, ConnectionCache cache,
+            Liveness.Loop deliveryLoop, Clock clock) {
+        this.standby = standby;
         this.inFlight = inFlight;
         this.settings = settings;
         this.queue = queue;
@@ -152,6 +154,7 @@ final class DeliveryScheduler {
             try {
                 cache.closeStale();
                 down.probeDue();
+                standby.probeDue();
                 if (dispatchDue() == 0) {
                     sleepUntilSomethingHappens();
                 }
@@ -175,9 +178,10 @@ final class DeliveryScheduler {
         if (due.isPresent() && due.get().isBefore(until) && (saturated.isEmpty() || due.get().isAfter(now))) {
             until = due.get();
         }
-        Optional<Instant> probe = down.nextProbe();
-        if (probe.isPresent() && probe.get().isBefore(until)) {
-            until = probe.get();
+        for (Optional<Instant> probe : List.of(down.nextProbe(), standby.nextProbe())) {
+            if (probe.isPresent() && probe.get().isBefore(until)) {
+                until = probe.get();
+            }
         }
         inFlight.sleep(Duration.between(now, until).toMillis());
     }

@@ -57,7 +57,7 @@ final class DownDestinations {
     }
 
     private final Map<String, Down> down = new ConcurrentHashMap<>();
-    private final Map<String, Boolean> probing = new ConcurrentHashMap<>();
+    private final ProbeClaims probing;
     private final Duration probeInterval;
     private final Connector connector;
     private final MailQueue queue;
@@ -77,6 +77,7 @@ final class DownDestinations {
         this.connector = connector;
         this.queue = queue;
         this.probes = probes;
+        this.probing = new ProbeClaims(probes);
         this.wake = wake;
         this.clock = clock;
         this.probeLoop = new Liveness(clock).register("backstop-probe", null);
@@ -136,14 +137,7 @@ final class DownDestinations {
 
     /** Probes, in the pool, every down destination whose probe is due and not already running. */
     void probeDue() {
-        for (String destination : claimProbes(clock.instant())) {
-            try {
-                probes.execute(() -> probe(destination));
-            } catch (Throwable t) { // the pool is shut down (closing), or no thread could be started
-                probing.remove(destination);
-                throw t;
-            }
-        }
+        probing.runInPool(claimProbes(clock.instant()), this::probe);
     }
 
     /** Probes, in this thread, every down destination whose probe is due; returns those that came up. */
@@ -224,7 +218,7 @@ final class DownDestinations {
             }
             return false;
         } finally {
-            probing.remove(destination);
+            probing.done(destination);
         }
     }
 
@@ -249,13 +243,7 @@ final class DownDestinations {
 
     /** The down destinations whose probe is due at {@code now} and not already running, now marked as probing. */
     private List<String> claimProbes(Instant now) {
-        List<String> due = new ArrayList<>();
-        down.forEach((destination, d) -> {
-            if (!d.nextProbe().isAfter(now) && probing.putIfAbsent(destination, Boolean.TRUE) == null) {
-                due.add(destination);
-            }
-        });
-        return due;
+        return probing.claim(down, Down::nextProbe, now);
     }
 
     private void flushQuietly(String domain) {

@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
@@ -25,7 +26,10 @@ import org.backstopmx.core.QueueId;
 import org.backstopmx.core.RecipientCache;
 import org.backstopmx.core.RecipientVerifier;
 import org.backstopmx.core.RetryPolicy;
+import org.backstopmx.core.Standby;
+import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.BackstopConfig;
+import org.backstopmx.core.config.AcceptConfig;
 import org.backstopmx.forwarder.DomainNames;
 import org.backstopmx.forwarder.MxResolver;
 import org.backstopmx.forwarder.RouteResolver;
@@ -67,20 +71,31 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     private final EtrnGate etrnGate;
     private final AdminActions admin;
     private final LearnedCapabilities learned = new LearnedCapabilities();
+    private final PrimaryWatch standby;
     private final Callouts callouts;
+
+    /** Every domain of {@code routes} taken always ({@code accept: always}), without recipient verification. */
+    public Forwarder(ForwarderSettings settings, MailQueue queue, RouteResolver routes, MxResolver dns,
+            RetryPolicy policy, ForwarderMetrics metrics, Clock clock) {
+        this(settings, queue, routes, dns, policy, metrics, clock, Map.of(), AcceptConfig.defaults().downAfter());
+    }
 
     /** Without recipient verification (no callout domain). */
     public Forwarder(ForwarderSettings settings, MailQueue queue, RouteResolver routes, MxResolver dns,
-            RetryPolicy policy, ForwarderMetrics metrics, Clock clock) {
-        this(settings, queue, routes, dns, policy, metrics, clock, null);
+            RetryPolicy policy, ForwarderMetrics metrics, Clock clock, Map<String, DomainConfig> domains,
+            int downAfter) {
+        this(settings, queue, routes, dns, policy, metrics, clock, domains, downAfter, null);
     }
 
     /**
-     * @param callout how to verify the recipients of the callout domains, and where to keep what is learned; null
-     *                for none: every recipient is valid ({@link #recipientVerifier()})
+     * @param domains   the served domains, for standby mode ({@code domains.<name>.accept})
+     * @param downAfter {@code accept.down-after}
+     * @param callout   how to verify the recipients of the callout domains, and where to keep what is learned; null
+     *                  for none: every recipient is valid ({@link #recipientVerifier()})
      */
     public Forwarder(ForwarderSettings settings, MailQueue queue, RouteResolver routes, MxResolver dns,
-            RetryPolicy policy, ForwarderMetrics metrics, Clock clock, CalloutSetup callout) {
+            RetryPolicy policy, ForwarderMetrics metrics, Clock clock, Map<String, DomainConfig> domains,
+            int downAfter, CalloutSetup callout) {
         Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(queue, "queue");
         Objects.requireNonNull(metrics, "metrics");
@@ -92,6 +107,9 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         this.cache = new ConnectionCache(settings.connectionReuseTime(), clock);
         this.down = new DownDestinations(settings.probeInterval(), connector, queue, pool, inFlight::wake, clock);
         this.down.listener(metrics::destination);
+        this.standby = new PrimaryWatch(settings.probeInterval(), downAfter, connector, down, pool,
+                metrics::accepting, clock);
+        this.standby.domains(domains);
         Bouncer bouncer = new Bouncer(queue, new DsnComposer(settings.hostname(), settings.bounceSizeLimit(), clock),
                 settings.hostname(), clock);
         this.callouts = callout == null ? null : callout.build(routes, dns, settings, learned, down, clock);
@@ -100,8 +118,8 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         DeliveryAttempt attempt = new DeliveryAttempt(queue, connector, cache, down, recorder, metrics, clock);
         Liveness.Loop unwatched = new Liveness(clock).register("backstop-delivery", null);
         this.lanes = new Lanes(settings, pool, attempt, cache, inFlight::finished, unwatched);
-        this.scheduler = new DeliveryScheduler(settings, queue, inFlight, lanes, down, recorder, cache, unwatched,
-                clock);
+        this.scheduler = new DeliveryScheduler(settings, queue, inFlight, lanes, down, standby, recorder, cache,
+                unwatched, clock);
         this.etrnGate = new EtrnGate(routes, connector, down);
         this.admin = new AdminActions(queue, recorder, down, routes, settings.leaseTime(), inFlight::wake);
         queue.onArrival(this); // last: the queue may call back from now on
@@ -123,8 +141,9 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         CalloutSetup callout = cache == null ? null
                 : new CalloutSetup(config.callout(), config.calloutDomains(), cache, registry);
         return new Forwarder(ForwarderSettings.from(config), queue, new RouteResolver(config, dns, random), dns,
-                new RetryPolicy(config.retry(), config.queue().lifetime(), random),
-                new ForwarderMetrics(registry, config.servedDomains()), clock, callout);
+                new RetryPolicy(config.retry(), config.queue().lifetime(), random, config.queue().atExpiry()),
+                new ForwarderMetrics(registry, config.servedDomains()), clock, config.domains(),
+                config.accept().downAfter(), callout);
     }
 
     /** Starts the scheduler thread, watched by nobody (tests). */
@@ -143,7 +162,9 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         Liveness.Loop loop = liveness.register("backstop-scheduler", SCHEDULER_BOUND);
         Liveness.Loop delivery = liveness.register("backstop-delivery", null);
         lanes.watch(delivery);
-        down.watch(liveness.register("backstop-probe", null));
+        Liveness.Loop probes = liveness.register("backstop-probe", null);
+        down.watch(probes);
+        standby.watch(probes);
         scheduler.start(named("backstop-scheduler"), loop, delivery);
     }
 
@@ -154,9 +175,15 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     public void reload(BackstopConfig config) {
         routes.reload(config);
         connector.domainTls(ForwarderSettings.from(config).domainTls());
+        standby.domains(config.domains());
         if (callouts != null) {
             callouts.reload(config.calloutDomains(), ForwarderSettings.from(config).domainTls());
         }
+    }
+
+    /** Standby mode at intake: which served domains are left to their primary now. */
+    public Standby standby() {
+        return standby;
     }
 
     /**
@@ -226,10 +253,12 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     }
 
     /**
-     * Probes, now, every down destination whose probe is due, and flushes those that answer. Returns the
+     * Probes, now, every down destination whose probe is due, and flushes those that answer, and every primary of a
+     * domain in standby mode whose probe is due (see {@link #standby()}). Returns the
      * destinations that came up. For tests; the scheduler thread runs probes on its own.
      */
     public List<String> probeNow() {
+        standby.probeNow();
         return down.probeNow();
     }
 

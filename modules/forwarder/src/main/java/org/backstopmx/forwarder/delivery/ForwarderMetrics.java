@@ -16,7 +16,7 @@ import org.backstopmx.forwarder.dsn.DsnAction;
 
 /**
  * The forwarder's meters ({@link Metrics}): recipient outcomes per destination, delivery duration, queue residence,
- * bounces, destination up/down. Destinations are the served domains; every other domain (bounces) is
+ * bounces, destination up/down, whether each served domain's mail is taken (standby mode). Destinations are the served domains; every other domain (bounces) is
  * {@link Metrics#OTHER}. Every series of a served domain exists from the start, so dashboards and alerts see zeros
  * rather than nothing.
  */
@@ -24,6 +24,7 @@ public final class ForwarderMetrics {
     private final Set<String> served;
     private final Map<String, Map<Metrics.AttemptResult, Counter>> attempts = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> up = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> accepting = new ConcurrentHashMap<>();
     private final Map<String, Counter> bounces = new ConcurrentHashMap<>();
     private final Timer deliveryDuration;
     private final Timer residence;
@@ -39,6 +40,7 @@ public final class ForwarderMetrics {
             Gauge.builder(Metrics.DESTINATION_UP, state, AtomicInteger::get).tag("destination", d)
                     .description("1 while the destination (the domain's primary) is up, 0 while it is marked down")
                     .register(registry);
+            acceptingGauge(d);
         }
         attemptCounters(Metrics.OTHER);
         for (String reason : new String[] {"failed", "expired", "delayed"}) {
@@ -96,6 +98,23 @@ public final class ForwarderMetrics {
 
     void bounce(DsnAction action, boolean expired) {
         bounces.get(action == DsnAction.DELAYED ? "delayed" : expired ? "expired" : "failed").increment();
+    }
+
+    /** A served domain's mail is taken now, or left to its primary (standby mode). */
+    void accepting(String domain, boolean isAccepting) {
+        acceptingGauge(domain).set(isAccepting ? 1 : 0);
+    }
+
+    /** Registered for each served domain, those added by a reload too. */
+    private AtomicInteger acceptingGauge(String domain) {
+        return accepting.computeIfAbsent(domain, d -> {
+            AtomicInteger state = new AtomicInteger(1);
+            Gauge.builder(Metrics.DOMAIN_ACCEPTING, state, AtomicInteger::get).tag("domain", d)
+                    .description("1 while mail for the served domain is taken, 0 while it is left to its primary"
+                            + " (accept: when-primary-down, primary up)")
+                    .register(registry);
+            return state;
+        });
     }
 
     void destination(String domain, boolean isUp) {

@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * (and, when {@code delivery.delay-warning} is set, those crossing it) get one DSN per message, queued durably
  * <em>before</em> their outcome is recorded, so a crash can repeat a DSN but never lose one.
  *
- * <p>Moves leased recipients to DELIVERED, DEFERRED, FAILED or EXPIRED, each as a compare-and-set in the queue. A DSN
+ * <p>Moves leased recipients to DELIVERED, DEFERRED, FAILED or EXPIRED (or HELD at the end of their lifetime, with
+ * {@code queue.at-expiry: hold}: no DSN then, and a WARN line says how to hand the mail over), each as a compare-and-set in the queue. A DSN
  * that cannot be queued leaves its failed recipients leased (they are tried again when the lease ends); outcomes that
  * cannot be recorded are logged and come due again when their lease ends. Nothing here throws for a queue failure.
  *
@@ -117,6 +118,11 @@ final class OutcomeRecorder {
                 if (won.get(i)) {
                     recorded++;
                     MailQueue.Attempt o = batch.get(i);
+                    if (o.decision().next() == RecipientState.HELD) {
+                        LOG.warn("{}: to=<{}> held at the end of its lifetime instead of bouncing (queue.at-expiry:"
+                                + " hold); hand it over with 'backstop queue release {}' or return it with"
+                                + " 'backstop queue bounce {}'", job.id(), o.lease().address(), job.id(), job.id());
+                    }
                     metrics.outcome(job.domain(), o.decision().next(),
                             Duration.between(o.lease().firstQueuedAt(), now));
                 }

@@ -14,6 +14,8 @@
  * <li>{@code OutcomeRecorder}: the one place an outcome becomes a state change (through {@code RetryPolicy}) and a DSN
  *     ({@code Bouncer}), the DSN durable before the failure it reports.
  * <li>{@code DownDestinations}: which destinations are down, their probes, and the flush when one answers.
+ * <li>{@code PrimaryWatch}: standby mode ({@code accept: when-primary-down}): probes those domains' primaries, up or
+ *     down, and decides with its own hysteresis (probes only) whether SMTP in takes their mail.
  * <li>{@code EtrnGate} (who may flush with ETRN) and {@code AdminActions} (the {@code queue} commands).
  * <li>{@code Callouts}: recipient verification for {@code recipient-check: callout}, over {@code CalloutSessions}
  *     (its own bounded, reused sessions) and the durable recipient cache; fed by {@code OutcomeRecorder}. It moves no
@@ -25,7 +27,7 @@
  *
  * <h2>States it moves</h2>
  * Due (QUEUED, DEFERRED) to leased by a claim, and back to due, as it was, when a claim is given back; leased to
- * DELIVERED, DEFERRED, FAILED or EXPIRED by the recorder; pending to due now by a flush; pending to HELD and back by
+ * DELIVERED, DEFERRED, FAILED or EXPIRED by the recorder (or HELD at expiry, with {@code queue.at-expiry: hold}); pending to due now by a flush; pending to HELD and back by
  * the admin commands. It never deletes a message: the queue finishes one when no recipient is left pending.
  *
  * <h2>What it retries, what is fatal</h2>
