@@ -92,13 +92,13 @@ public final class Appliance implements AutoCloseable {
             queueMetrics = QueueMetrics.bind(queue, registry, config.servedDomains(), clock, QUEUE_METRICS_REFRESH,
                     liveness, config.queue());
             MxResolver dns = new CountingMxResolver(new DnsjavaMxResolver(config.dns()), registry);
-            forwarder = Forwarder.of(config, queue, dns, registry, clock);
+            forwarder = Forwarder.of(config, queue, queue.recipientCache(), dns, registry, clock);
             forwarder.start(liveness);
             smtp = new SmtpServer(config.hostname(), config.smtp(), config.domains(), queue, forwarder, clock,
-                    registry, forwarder.primaryCapabilities(), forwarder.standby());
+                    registry, forwarder.primaryCapabilities(), forwarder.standby(), forwarder.recipientVerifier());
             smtp.start();
             metricsServer = startMetrics(config, registry, liveness, queue, smtp);
-            AdminServer admin = startAdmin(config, queue, forwarder);
+            AdminServer admin = startAdmin(config, queue, forwarder, clock);
             LOG.info("Backstop MX started: {} serving {} on {}, queue {}", config.hostname(),
                     String.join(",", config.domains().keySet().stream().sorted().toList()), smtp.localAddress(),
                     config.queue().path().toAbsolutePath());
@@ -143,7 +143,8 @@ public final class Appliance implements AutoCloseable {
         }
     }
 
-    private static AdminServer startAdmin(BackstopConfig config, H2MailQueue queue, Forwarder forwarder) {
+    private static AdminServer startAdmin(BackstopConfig config, H2MailQueue queue, Forwarder forwarder,
+            Clock clock) {
         HostPort listen = config.admin().listen();
         String token;
         try {
@@ -154,7 +155,7 @@ public final class Appliance implements AutoCloseable {
             throw new IllegalStateException(key + ": " + e.getMessage(), e);
         }
         try {
-            return AdminServer.start(listen, new LiveQueueAdmin(queue, forwarder, true), token);
+            return AdminServer.start(listen, new LiveQueueAdmin(queue, forwarder, true, config, clock), token);
         } catch (IOException e) {
             throw new IllegalStateException("admin.listen: cannot listen on " + listen + ": " + e.getMessage(), e);
         }

@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** {@code java -jar backstop.jar <command>}: the appliance and its tools in one jar. */
 @Command(name = "backstop", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Backstop MX: a backup MX that holds mail while the primary is down and forwards it when it is back.",
-        subcommands = {ServeCommand.class, CheckConfigCommand.class, QueueCommand.class, StatsCommand.class})
+        subcommands = {ServeCommand.class, CheckConfigCommand.class, QueueCommand.class, StatsCommand.class,
+                RecipientsCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

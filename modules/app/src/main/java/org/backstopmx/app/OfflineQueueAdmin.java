@@ -99,6 +99,22 @@ final class OfflineQueueAdmin implements QueueAdmin {
         }
     }
 
+    /** Opens the queue for writing (the cache is in its database; the read-only reader does not see it). */
+    @Override
+    public QueueViews.KnownRecipients recipients(Optional<String> domain, int limit) throws QueueException {
+        return writing(admin -> admin.recipients(domain, limit));
+    }
+
+    @Override
+    public Optional<QueueViews.Result> forgetRecipient(String address) throws QueueException {
+        return writing(admin -> admin.forgetRecipient(address));
+    }
+
+    @Override
+    public QueueViews.Result importRecipients(List<String> addresses) throws QueueException {
+        return writing(admin -> admin.importRecipients(addresses));
+    }
+
     @Override
     public void close() {
     }
@@ -113,7 +129,7 @@ final class OfflineQueueAdmin implements QueueAdmin {
             Forwarder forwarder = Forwarder.of(config, queue, new DnsjavaMxResolver(config.dns()),
                     new SimpleMeterRegistry(), clock);
             try {
-                return change.apply(new LiveQueueAdmin(queue, forwarder, false));
+                return change.apply(new LiveQueueAdmin(queue, forwarder, false, config, clock));
             } finally {
                 forwarder.close();
             }

@@ -32,7 +32,8 @@ record ReloadPlan(BackstopConfig live, List<String> needRestart) {
     static ReloadPlan of(BackstopConfig running, BackstopConfig loaded) {
         BackstopConfig live = new BackstopConfig(running.hostname(), loaded.selfNames(), running.smtp(),
                 loaded.domains(), loaded.routes(), running.queue(), running.retry(), running.probe(),
-                running.accept(), running.delivery(), running.dns(), running.metrics(), running.admin());
+                running.accept(), running.delivery(), running.dns(), running.metrics(), running.admin(),
+                running.callout());
         List<String> changed = new ArrayList<>();
         differences("", BackstopConfig.class, running, loaded, changed);
         return new ReloadPlan(live, changed);

@@ -276,7 +276,7 @@ class QueueCommandsTest {
 
     private int idsSent;
 
-    private static int freePort() throws Exception {
+    static int freePort() throws Exception {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }

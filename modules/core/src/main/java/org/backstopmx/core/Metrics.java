@@ -77,6 +77,28 @@ public final class Metrics {
      * {@code shared_preference}, {@code no_mx}, {@code dns_error}).
      */
     public static final String MX_CONFIG_OK = "backstop.mx.config.ok";
+    /** Counter: callouts to a primary at RCPT time, tags {@code domain} and {@code result} (see {@link CalloutResult}). */
+    public static final String CALLOUTS = "backstop.callouts";
+    /** Counter: RCPTs at a callout domain answered from the cache, tags {@code domain} and {@code result} (valid, invalid). */
+    public static final String CALLOUT_CACHE_HITS = "backstop.callout.cache.hits";
+    /** Gauge: recipients the cache knows (not expired), tag {@code domain}. */
+    public static final String RECIPIENT_CACHE_ENTRIES = "backstop.recipient.cache.entries";
+
+    /** What a callout came to: the {@code result} tag of {@link #CALLOUTS}. */
+    public enum CalloutResult {
+        /** The primary accepted the address. */
+        VALID,
+        /** The primary refused it with 5xx. */
+        INVALID,
+        /** 4xx, timeout, no answer, no free session: the primary could not be asked. */
+        UNREACHABLE,
+        /** A made-up local part was accepted too: the primary takes any address (counted besides VALID). */
+        CATCH_ALL;
+
+        public String tag() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     /** Why a client was refused: the {@code reason} tag of {@link #SMTP_REJECTIONS}. */
     public enum RejectReason {

@@ -57,6 +57,7 @@ public final class H2MailQueue implements MailQueue {
     private final Enqueuer enqueuer;
     private final Deliveries deliveries;
     private final AdminChanges admin;
+    private final H2RecipientCache recipients;
     private final Clock clock;
 
     private H2MailQueue(Path dir, QueueLock lock, Spool spool, Quarantine quarantine, DiskSpace disk, QueueDatabase db,
@@ -75,6 +76,12 @@ public final class H2MailQueue implements MailQueue {
         this.deliveries = new Deliveries(db, groupCommit, counters, spool, disk, clock, lifecycle, maintenance::wrote);
         this.admin = new AdminChanges(db, groupCommit, counters, spool, disk, clock, lifecycle, maintenance);
         this.writability = new Writability(lifecycle, db, groupCommit, disk, deliveries);
+        this.recipients = new H2RecipientCache(db, lifecycle);
+    }
+
+    /** What the primaries said about recipients, kept in this queue's database (see {@link H2RecipientCache}). */
+    public org.backstopmx.core.RecipientCache recipientCache() {
+        return recipients;
     }
 
     /**

@@ -16,7 +16,9 @@ import org.backstopmx.core.config.DomainConfig;
  *
  * <p>A domain without a recipient list accepts any local part (classic backup MX). With a list (and/or a file of
  * addresses, {@code @domain} meaning "the whole domain"), unknown local parts are refused at RCPT time with
- * 550 5.1.1, so Backstop never accepts mail it would later have to bounce (no backscatter).
+ * 550 5.1.1, so Backstop never accepts mail it would later have to bounce (no backscatter). At a domain with
+ * {@code recipient-check: callout} the list (if any) is consulted first: a listed local part is accepted without
+ * asking, any other is left to the primary ({@link Verdict#VERIFY}).
  */
 public final class RecipientDirectory {
 
@@ -26,10 +28,12 @@ public final class RecipientDirectory {
         /** Not a served domain. */
         RELAY_DENIED,
         /** A served domain that does not have this local part. */
-        UNKNOWN_USER
+        UNKNOWN_USER,
+        /** Not listed at a domain with {@code recipient-check: callout}: its primary (or the cache) decides. */
+        VERIFY
     }
 
-    private record DomainRecipients(boolean acceptAll, Set<String> localParts) {
+    private record DomainRecipients(boolean acceptAll, Set<String> localParts, boolean callout) {
     }
 
     private final Map<String, DomainRecipients> domains;
@@ -48,7 +52,7 @@ public final class RecipientDirectory {
         for (DomainConfig d : configured.values()) {
             String domain = d.name().toLowerCase(Locale.ROOT);
             if (!d.validatesRecipients()) {
-                result.put(domain, new DomainRecipients(true, Set.of()));
+                result.put(domain, new DomainRecipients(true, Set.of(), false));
                 continue;
             }
             Set<String> locals = new HashSet<>();
@@ -59,7 +63,7 @@ public final class RecipientDirectory {
             if (d.recipientsFile() != null) {
                 all = readFile(d, domain, locals);
             }
-            result.put(domain, new DomainRecipients(all, Set.copyOf(locals)));
+            result.put(domain, new DomainRecipients(all, Set.copyOf(locals), d.callout()));
         }
         return new RecipientDirectory(result);
     }
@@ -118,7 +122,7 @@ public final class RecipientDirectory {
         if (r.acceptAll() || r.localParts().contains(localPart.toLowerCase(Locale.ROOT))) {
             return Verdict.ACCEPT;
         }
-        return Verdict.UNKNOWN_USER;
+        return r.callout() ? Verdict.VERIFY : Verdict.UNKNOWN_USER;
     }
 
     public Set<String> domains() {

@@ -15,13 +15,14 @@ import org.apache.james.protocols.smtp.hook.RcptHook;
 import org.backstopmx.core.EnvelopeRecipient;
 import org.backstopmx.core.MailExtension;
 import org.backstopmx.core.PrimaryCapabilities;
+import org.backstopmx.core.RecipientVerifier;
 import org.backstopmx.core.SmtpReply;
 import org.backstopmx.core.Standby;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * RCPT TO: the recipient limit (452 4.5.3, not counted as an error up to {@code smtp.recipient-overshoot-limit}), relay control (550 5.7.1), recipient validation (550 5.1.1),
+ * RCPT TO: the recipient limit (452 4.5.3, not counted as an error up to {@code smtp.recipient-overshoot-limit}), relay control (550 5.7.1), recipient validation (550 5.1.1; by callout also 450 4.1.1),
  * standby mode (450 4.7.1 naming the primary while a {@code when-primary-down} domain's primary is up),
  * the capability rule (553 5.6.7 for a UTF-8 envelope when the domain's primary is known to lack SMTPUTF8, 552 5.3.4
  * for a declared {@code SIZE=} above the limit its primary advertised) and the
@@ -38,13 +39,17 @@ final class RecipientHook implements RcptHook {
     private final PrimaryCapabilities primaries;
     private final SizeLimits sizes;
     private final Standby standby;
+    private final RecipientVerifier verifier;
 
     /**
      * @param overshootLimit RCPTs over {@code maxRecipients} in one transaction whose 452 does not count towards
      *                       {@code smtp.max-errors}
+     * @param verifier       asks the primary (or its cache) about recipients at callout domains; it blocks this worker
+     *                       thread for at most {@code callout.timeout}
      */
     RecipientHook(RelayPolicy policy, int maxRecipients, int overshootLimit, PrimaryCapabilities primaries,
-            long maxMessageSize, Standby standby) {
+            long maxMessageSize, Standby standby, RecipientVerifier verifier) {
+        this.verifier = verifier;
         this.policy = policy;
         this.maxRecipients = maxRecipients;
         this.overshootLimit = overshootLimit;
@@ -82,7 +87,8 @@ final class RecipientHook implements RcptHook {
         }
         String local = Smtputf8.localPart(session, rcpt);
         String domain = rcpt.getDomain().asString();
-        switch (policy.check(local, domain)) {
+        RecipientDirectory.Verdict verdict = policy.check(local, domain);
+        switch (verdict) {
             case RELAY_DENIED:
                 return refuse(session, sender, rcpt, Replies.RELAY_DENIED);
             case UNKNOWN_USER:
@@ -118,11 +124,35 @@ final class RecipientHook implements RcptHook {
         }
         String address = local + "@" + domain.toLowerCase(Locale.ROOT);
         boolean duplicate = accepted.stream().anyMatch(r -> r.address().equalsIgnoreCase(address));
+        if (verdict == RecipientDirectory.Verdict.VERIFY && !duplicate) {
+            SmtpReply refusal = verified(address, domain.toLowerCase(Locale.ROOT));
+            if (refusal != null) {
+                return refuse(session, sender, rcpt, refusal);
+            }
+        }
         if (!duplicate) {
             accepted.add(new EnvelopeRecipient(address, notify == null ? null : notify.toUpperCase(Locale.ROOT), orcpt));
             session.setAttachment(SessionKeys.RECIPIENTS, accepted, State.Transaction);
         }
         return HookResult.OK;
+    }
+
+    /**
+     * What the primary (or the recipient cache) says of {@code address}: null to accept, else the refusal.
+     * {@code 550 5.1.1} carries the primary's own text (one line, as it could have said it to the client itself).
+     */
+    private SmtpReply verified(String address, String domain) {
+        RecipientVerifier.Verdict v = verifier.verify(address);
+        switch (v.kind()) {
+            case INVALID:
+                String text = v.text() == null || v.text().isBlank() ? Replies.USER_UNKNOWN.text()
+                        : v.text().replaceAll("[\\r\\n]+", " ").strip();
+                return Replies.USER_UNKNOWN_AT_PRIMARY.withText(text);
+            case UNVERIFIED:
+                return Replies.RECIPIENT_UNVERIFIED.withText(String.format(Replies.RECIPIENT_UNVERIFIED.text(), domain));
+            default:
+                return null;
+        }
     }
 
     /**

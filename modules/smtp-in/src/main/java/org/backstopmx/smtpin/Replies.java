@@ -52,6 +52,13 @@ public final class Replies {
     // RCPT
     public static final SmtpReply RELAY_DENIED = SmtpReply.of(550, "5.7.1", "Relay access denied");
     public static final SmtpReply USER_UNKNOWN = SmtpReply.of(550, "5.1.1", "Recipient address rejected: user unknown");
+    /** recipient-check: callout: the primary refused the address; %s is its reply text. */
+    public static final SmtpReply USER_UNKNOWN_AT_PRIMARY = SmtpReply.of(550, "5.1.1", "%s");
+    /**
+     * recipient-check: callout: the address is not known and the primary cannot be asked now (Postfix's
+     * {@code unverified_recipient_tempfail_action}); %s is the domain.
+     */
+    public static final SmtpReply RECIPIENT_UNVERIFIED = SmtpReply.of(450, "4.1.1", "Recipient address not verified: the mail server for %s cannot be asked now, try again later");
     public static final SmtpReply RECIPIENT_SYNTAX = SmtpReply.of(501, "5.1.3", "Bad recipient address syntax");
     /** The capability rule: the primary of the recipient's domain does not offer SMTPUTF8 and the address needs it. */
     /**

@@ -193,6 +193,7 @@ final class SmtpMetrics {
         Map<String, RejectReason> m = new HashMap<>();
         put(m, Replies.RELAY_DENIED, RejectReason.RELAY_DENIED);
         put(m, Replies.USER_UNKNOWN, RejectReason.UNKNOWN_RECIPIENT);
+        put(m, Replies.RECIPIENT_UNVERIFIED, RejectReason.UNKNOWN_RECIPIENT);
         put(m, Replies.STANDBY, RejectReason.STANDBY);
         put(m, Replies.TOO_MANY_RECIPIENTS, RejectReason.TOO_MANY_RECIPIENTS);
         put(m, Replies.SIZE_EXCEEDED, RejectReason.MESSAGE_TOO_LARGE);

@@ -28,6 +28,7 @@ import org.apache.james.protocols.smtp.SMTPProtocolHandlerChain;
 import org.backstopmx.core.EtrnService;
 import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.PrimaryCapabilities;
+import org.backstopmx.core.RecipientVerifier;
 import org.backstopmx.core.Standby;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.ProxyProtocol;
@@ -95,16 +96,19 @@ public final class SmtpServer implements AutoCloseable {
      *                  needs SMTPUTF8 or 8BITMIME is refused at intake when its primary does not offer it)
      */
     public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
-            EtrnService etrn, Clock clock, MeterRegistry registry, PrimaryCapabilities primaries) {
-        this(hostname, config, domains, queue, etrn, clock, registry, primaries, Standby.NEVER);
+            EtrnService etrn, Clock clock, MeterRegistry registry, PrimaryCapabilities primaries, Standby standby) {
+        this(hostname, config, domains, queue, etrn, clock, registry, primaries, standby, RecipientVerifier.NONE);
     }
 
     /**
-     * @param standby which served domains are left to their primary now (standby mode): their recipients get
-     *                {@code 450 4.7.1}
+     * @param standby  which served domains are left to their primary now (standby mode): their recipients get
+     *                 {@code 450 4.7.1}
+     * @param verifier asks about the recipients of the domains with {@code recipient-check: callout}
      */
     public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
-            EtrnService etrn, Clock clock, MeterRegistry registry, PrimaryCapabilities primaries, Standby standby) {
+            EtrnService etrn, Clock clock, MeterRegistry registry, PrimaryCapabilities primaries, Standby standby,
+            RecipientVerifier verifier) {
+        Objects.requireNonNull(verifier, "verifier");
         Objects.requireNonNull(etrn, "etrn");
         Objects.requireNonNull(primaries, "primaries");
         Objects.requireNonNull(standby, "standby");
@@ -115,7 +119,7 @@ public final class SmtpServer implements AutoCloseable {
                 : Encryption.createStartTls(TlsContexts.load(config.tls()), null, TlsContexts.PROTOCOLS, ClientAuth.NONE);
         RecipientDirectory directory = RecipientDirectory.load(domains);
         this.recipientHook = new RecipientHook(policy(directory), config.maxRecipients(),
-                config.recipientOvershootLimit(), primaries, config.maxMessageSize(), standby);
+                config.recipientOvershootLimit(), primaries, config.maxMessageSize(), standby, verifier);
         this.metrics = new SmtpMetrics(registry, directory.domains());
         try {
             this.chain = SmtpChainFactory.create(config, hostname, recipientHook, queue, etrn, clock, metrics,

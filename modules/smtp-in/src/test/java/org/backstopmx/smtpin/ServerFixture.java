@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.util.Map;
 import org.backstopmx.core.EtrnService;
 import org.backstopmx.core.PrimaryCapabilities;
+import org.backstopmx.core.RecipientVerifier;
 import org.backstopmx.core.Standby;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
@@ -38,8 +39,13 @@ final class ServerFixture implements AutoCloseable {
 
     ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains, EtrnService etrn, PrimaryCapabilities primaries,
             Standby standby) throws InterruptedException {
+        this(config, domains, etrn, primaries, standby, RecipientVerifier.NONE);
+    }
+
+    ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains, EtrnService etrn, PrimaryCapabilities primaries,
+            Standby standby, RecipientVerifier verifier) throws InterruptedException {
         server = new SmtpServer(HOST, config.withListen(new HostPort("127.0.0.1", 0)), domains, queue, etrn,
-                Clock.systemUTC(), registry, primaries, standby);
+                Clock.systemUTC(), registry, primaries, standby, verifier);
         server.start();
     }
 

@@ -116,11 +116,41 @@ public final class AdminClient implements QueueAdmin {
     }
 
     @Override
+    public QueueViews.KnownRecipients recipients(Optional<String> domain, int limit) throws QueueException {
+        String path = "/recipients?limit=" + limit
+                + domain.map(d -> "&domain=" + URLEncoder.encode(d, StandardCharsets.UTF_8)).orElse("");
+        return call("GET", path, QueueViews.KnownRecipients.class).orElseThrow();
+    }
+
+    @Override
+    public Optional<QueueViews.Result> forgetRecipient(String address) throws QueueException {
+        return call("DELETE", "/recipients/" + URLEncoder.encode(address, StandardCharsets.UTF_8),
+                QueueViews.Result.class);
+    }
+
+    @Override
+    public QueueViews.Result importRecipients(java.util.List<String> addresses) throws QueueException {
+        byte[] body;
+        try {
+            body = AdminServer.JSON.writeValueAsBytes(new QueueViews.RecipientImport(addresses));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        HttpRequest request = HttpRequest.newBuilder(base.resolve("/recipients")).timeout(REQUEST_TIMEOUT)
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+        return read(send(request, HttpResponse.BodyHandlers.ofByteArray()), QueueViews.Result.class).orElseThrow();
+    }
+
+    @Override
     public void close() {
     }
 
     private <T> Optional<T> call(String method, String path, Class<T> type) throws QueueException {
-        HttpResponse<byte[]> response = send(request(method, path), HttpResponse.BodyHandlers.ofByteArray());
+        return read(send(request(method, path), HttpResponse.BodyHandlers.ofByteArray()), type);
+    }
+
+    private <T> Optional<T> read(HttpResponse<byte[]> response, Class<T> type) throws QueueException {
         if (response.statusCode() != 200) {
             return failed(response.statusCode(), response.body());
         }
@@ -133,7 +163,7 @@ public final class AdminClient implements QueueAdmin {
         }
     }
 
-    /** 404 for a message is "no such message" (empty); every other status is an error with the server's reason. */
+    /** 404 for a message (or a cached address) is "no such message" (empty); every other status is an error with the server's reason. */
     private <T> Optional<T> failed(int status, byte[] body) throws QueueException {
         String reason;
         try {
@@ -141,7 +171,7 @@ public final class AdminClient implements QueueAdmin {
         } catch (IOException e) {
             reason = new String(body, StandardCharsets.UTF_8).strip();
         }
-        if (status == 404 && reason.startsWith("no message")) {
+        if (status == 404 && (reason.startsWith("no message") || reason.startsWith(AdminServer.NOT_KNOWN))) {
             return Optional.empty();
         }
         if (status == 401) {

@@ -37,6 +37,9 @@ import org.slf4j.LoggerFactory;
  * DELETE /queue/ID             delete it without notice
  * POST   /flush[?domain=D]     make pending mail due now, mark the destination up
  * GET    /stats                counters, oldest message, destinations down
+ * GET    /recipients[?domain=D&amp;limit=N]  what the recipient cache knows (recipient-check: callout)
+ * DELETE /recipients/ADDRESS   forget one address
+ * POST   /recipients           {"addresses": [...]}: add them as valid
  * </pre>
  *
  * A missing or wrong token gets 401 and nothing else; an unknown message 404; a bad id or parameter 400; a queue that
@@ -47,6 +50,8 @@ public final class AdminServer implements AutoCloseable {
     /** The one JSON mapper of the API, server and client side. */
     public static final ObjectMapper JSON = new ObjectMapper();
     private static final int DEFAULT_LIMIT = 1000;
+    /** The start of the 404 reason for an address the recipient cache does not know. */
+    static final String NOT_KNOWN = "not known to the recipient cache: ";
 
     private final HttpServer server;
     private final ExecutorService executor;
@@ -135,6 +140,9 @@ public final class AdminServer implements AutoCloseable {
                 Optional<String> domain = Optional.ofNullable(query.get("domain")).filter(d -> !d.isBlank());
                 return send(exchange, 200, admin.flush(domain));
             }
+            if (path.length >= 2 && path[1].equals("recipients")) {
+                return recipients(exchange, method, path, query);
+            }
             if (path.length >= 3 && path[1].equals("queue")) {
                 if (!QueueId.isValid(path[2])) {
                     return send(exchange, 400, new QueueViews.Error("not a queue id: " + path[2]));
@@ -169,6 +177,32 @@ public final class AdminServer implements AutoCloseable {
             LOG.error("admin {} {} failed", method, uri.getPath(), e);
             return send(exchange, 500, new QueueViews.Error("internal error: " + e + " (details in the log)"));
         }
+    }
+
+    private int recipients(HttpExchange exchange, String method, String[] path, Map<String, String> query)
+            throws IOException, QueueException {
+        if (path.length == 2 && method.equals("GET")) {
+            Optional<String> domain = Optional.ofNullable(query.get("domain")).filter(d -> !d.isBlank());
+            return send(exchange, 200, admin.recipients(domain, limit(query)));
+        }
+        if (path.length == 2 && method.equals("POST")) {
+            QueueViews.RecipientImport body;
+            try (InputStream in = exchange.getRequestBody()) {
+                body = JSON.readValue(in, QueueViews.RecipientImport.class);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("expected {\"addresses\": [...]}: " + e.getMessage());
+            }
+            if (body.addresses() == null) {
+                throw new IllegalArgumentException("expected {\"addresses\": [...]}");
+            }
+            return send(exchange, 200, admin.importRecipients(body.addresses()));
+        }
+        if (path.length == 3 && method.equals("DELETE")) {
+            Optional<QueueViews.Result> r = admin.forgetRecipient(path[2]);
+            return r.isPresent() ? send(exchange, 200, r.get())
+                    : send(exchange, 404, new QueueViews.Error(NOT_KNOWN + path[2]));
+        }
+        return send(exchange, 404, new QueueViews.Error("no such command: " + method + " " + String.join("/", path)));
     }
 
     private static int limit(Map<String, String> query) {

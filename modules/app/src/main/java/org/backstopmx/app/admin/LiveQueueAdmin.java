@@ -1,5 +1,11 @@
 package org.backstopmx.app.admin;
 
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Locale;
+import org.backstopmx.core.RecipientCache;
+import org.backstopmx.core.config.BackstopConfig;
+
 import java.io.InputStream;
 import java.time.Instant;
 import java.util.List;
@@ -20,11 +26,17 @@ public class LiveQueueAdmin implements QueueAdmin {
     private final H2MailQueue queue;
     private final Forwarder forwarder;
     private final boolean running;
+    private final BackstopConfig config;
+    private final Clock clock;
 
-    public LiveQueueAdmin(H2MailQueue queue, Forwarder forwarder, boolean running) {
+    /** @param config for the recipient cache: the callout domains and {@code callout.positive-ttl} of imports */
+    public LiveQueueAdmin(H2MailQueue queue, Forwarder forwarder, boolean running, BackstopConfig config,
+            Clock clock) {
         this.queue = queue;
         this.forwarder = forwarder;
         this.running = running;
+        this.config = config;
+        this.clock = clock;
     }
 
     @Override
@@ -85,6 +97,41 @@ public class LiveQueueAdmin implements QueueAdmin {
         Instant oldest = queue.list(1).stream().findFirst().map(QueuedMessage::receivedAt).orElse(null);
         List<String> down = running ? forwarder.downDestinations() : null;
         return QueueViews.stats(queue.stats(), oldest, down, running, queue.domainSnapshot());
+    }
+
+    @Override
+    public QueueViews.KnownRecipients recipients(Optional<String> domain, int limit) throws QueueException {
+        return new QueueViews.KnownRecipients(queue.recipientCache().list(domain.orElse(null), clock.instant(), limit)
+                .stream().map(QueueViews::known).toList());
+    }
+
+    @Override
+    public Optional<QueueViews.Result> forgetRecipient(String address) throws QueueException {
+        String a = address.strip().toLowerCase(Locale.ROOT);
+        if (!queue.recipientCache().forget(a)) {
+            return Optional.empty();
+        }
+        return Optional.of(new QueueViews.Result(a, "forget", 1,
+                "forgotten; the next RCPT for it asks the primary again"));
+    }
+
+    @Override
+    public QueueViews.Result importRecipients(List<String> addresses) throws QueueException {
+        Instant now = clock.instant();
+        List<RecipientCache.Entry> entries = new ArrayList<>();
+        for (String raw : addresses) {
+            String a = raw.strip().toLowerCase(Locale.ROOT);
+            int at = a.lastIndexOf('@');
+            if (at <= 0 || at > 64 || !config.calloutDomains().contains(a.substring(at + 1))) {
+                throw new IllegalArgumentException("not an address at a domain with recipient-check: callout ("
+                        + String.join(", ", config.calloutDomains()) + "): \"" + raw + "\"; nothing imported");
+            }
+            entries.add(new RecipientCache.Entry(a, true, null, now, now.plus(config.callout().positiveTtl()),
+                    RecipientCache.Source.IMPORT));
+        }
+        int n = queue.recipientCache().putAll(entries);
+        return new QueueViews.Result(null, "import", n, n + " addresses known as valid until "
+                + QueueViews.time(now.plus(config.callout().positiveTtl())));
     }
 
     /** The queue and forwarder belong to whoever made them. */

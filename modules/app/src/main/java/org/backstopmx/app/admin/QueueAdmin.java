@@ -6,7 +6,7 @@ import org.backstopmx.core.QueueException;
 import org.backstopmx.core.QueueId;
 
 /**
- * The queue commands of the CLI and the admin API: one interface with three implementations, the running appliance's
+ * The queue and recipient-cache commands of the CLI and the admin API: one interface with three implementations, the running appliance's
  * ({@link LiveQueueAdmin}, behind {@link AdminServer}), the HTTP client the CLI uses to reach it ({@link AdminClient}),
  * and the queue files of a stopped appliance ({@link OfflineQueueAdmin}). Commands on one message return empty when
  * no such message is queued.
@@ -31,6 +31,20 @@ public interface QueueAdmin extends AutoCloseable {
     QueueViews.Result flush(Optional<String> domain) throws QueueException;
 
     QueueViews.Stats stats() throws QueueException;
+
+    /** What the recipient cache knows and still believes, by address, at most {@code limit}; every domain when empty. */
+    QueueViews.KnownRecipients recipients(Optional<String> domain, int limit) throws QueueException;
+
+    /** Forgets one address of the recipient cache; empty when it was not known. */
+    Optional<QueueViews.Result> forgetRecipient(String address) throws QueueException;
+
+    /**
+     * Adds addresses to the recipient cache as valid, for {@code callout.positive-ttl} (refreshed by deliveries like
+     * any other entry).
+     *
+     * @throws IllegalArgumentException naming the first address that is not at a callout domain; nothing is added then
+     */
+    QueueViews.Result importRecipients(java.util.List<String> addresses) throws QueueException;
 
     @Override
     void close();

@@ -53,6 +53,24 @@ public final class QueueViews {
     }
 
     /** An error, with the HTTP status it came with. */
+    /** One address the recipient cache knows; {@code source} is {@code CALLOUT}, {@code DELIVERY} or {@code IMPORT}. */
+    public record KnownRecipient(String address, boolean valid, String reply, String learnedAt, String expiresAt,
+            String source) {
+    }
+
+    /** {@code GET /recipients}: what the recipient cache knows and still believes, by address. */
+    public record KnownRecipients(List<KnownRecipient> known) {
+    }
+
+    /** {@code POST /recipients}: addresses to add as valid. */
+    public record RecipientImport(List<String> addresses) {
+    }
+
+    public static KnownRecipient known(org.backstopmx.core.RecipientCache.Entry e) {
+        return new KnownRecipient(e.address(), e.valid(), e.reply(), time(e.learnedAt()), time(e.expiresAt()),
+                e.source().name());
+    }
+
     public record Error(String error) {
     }
 

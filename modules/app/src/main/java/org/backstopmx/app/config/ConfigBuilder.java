@@ -17,12 +17,14 @@ import org.backstopmx.core.config.AcceptMode;
 import org.backstopmx.core.config.AddressRange;
 import org.backstopmx.core.config.AdminConfig;
 import org.backstopmx.core.config.BackstopConfig;
+import org.backstopmx.core.config.CalloutConfig;
 import org.backstopmx.core.config.DeliveryConfig;
 import org.backstopmx.core.config.DnsConfig;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
 import org.backstopmx.core.config.MetricsConfig;
 import org.backstopmx.core.config.ProbeConfig;
+import org.backstopmx.core.config.RecipientCheck;
 import org.backstopmx.core.config.QueueConfig;
 import org.backstopmx.core.config.RetryConfig;
 import org.backstopmx.core.config.SmtpConfig;
@@ -67,7 +69,17 @@ final class ConfigBuilder {
                 new AdminConfig(
                         r.get("admin.listen", d.admin().listen(), ValueParsers::listenAddress),
                         r.optional("admin.token", d.admin().token(), ValueParsers::text),
-                        r.optional("admin.token-file", d.admin().tokenFile(), ValueParsers::path)));
+                        r.optional("admin.token-file", d.admin().tokenFile(), ValueParsers::path)),
+                callout(d.callout()));
+    }
+
+    private CalloutConfig callout(CalloutConfig d) {
+        return new CalloutConfig(
+                r.get("callout.timeout", d.timeout(), ValueParsers::timeout),
+                r.get("callout.max-sessions", d.maxSessions(), ValueParsers::positiveInt),
+                r.get("callout.positive-ttl", d.positiveTtl(), ValueParsers::positiveDuration),
+                r.get("callout.negative-ttl", d.negativeTtl(), ValueParsers::positiveDuration),
+                r.get("callout.unknown-when-down", d.unknownWhenDown(), ValueParsers::unknownWhenDown));
     }
 
     private SmtpConfig smtp(SmtpConfig d) {
@@ -156,6 +168,8 @@ final class ConfigBuilder {
         Path file = s.containsKey("recipients-file")
                 ? r.value(s.get("recipients-file"), null, true, ValueParsers::path) : null;
         TlsMode tls = s.containsKey("tls") ? r.value(s.get("tls"), null, true, ValueParsers::tlsMode) : null;
+        RecipientCheck check = s.containsKey("recipient-check")
+                ? r.value(s.get("recipient-check"), null, true, ValueParsers::recipientCheck) : null;
         Set<String> recipients = null;
         RawValue list = s.get("recipients");
         if (list != null && !list.isEmpty()) {
@@ -168,7 +182,7 @@ final class ConfigBuilder {
                 ? r.items(s.get("etrn-from"), AddressRange::parse) : List.of();
         AcceptMode accept = s.containsKey("accept")
                 ? r.value(s.get("accept"), null, true, ValueParsers::acceptMode) : null;
-        return new DomainConfig(name, route, recipients, file, tls, etrnFrom, accept);
+        return new DomainConfig(name, route, recipients, file, tls, etrnFrom, accept, check);
     }
 
     private Map<String, HostPort> routes() {

@@ -61,15 +61,20 @@ public final class ConfigKeys {
             "metrics.listen",
             "admin.listen",
             "admin.token",
-            "admin.token-file");
+            "admin.token-file",
+            "callout.timeout",
+            "callout.max-sessions",
+            "callout.positive-ttl",
+            "callout.negative-ttl",
+            "callout.unknown-when-down");
 
     /** Fixed keys whose value is a list (a YAML sequence, or comma-separated in the environment). */
     static final Set<String> LISTS = Set.of("self-names", "smtp.proxy-trusted");
 
     /** {@code domains.<name>}: the served domains, a mapping from name to these settings (or to nothing). */
     static final String DOMAINS = "domains";
-    static final List<String> DOMAIN_SETTINGS = List.of("route", "recipients", "recipients-file", "tls", "etrn-from",
-            "accept");
+    static final List<String> DOMAIN_SETTINGS = List.of("route", "recipients", "recipients-file", "recipient-check", "tls",
+            "etrn-from", "accept");
     /** Per-domain keys whose value is a list. */
     static final Set<String> DOMAIN_LISTS = Set.of("recipients", "etrn-from");
 
@@ -89,6 +94,7 @@ public final class ConfigKeys {
             "BACKSTOP_DOMAIN_ROUTE", "route",
             "BACKSTOP_DOMAIN_RECIPIENTS", "recipients",
             "BACKSTOP_DOMAIN_RECIPIENTS_FILE", "recipients-file",
+            "BACKSTOP_DOMAIN_RECIPIENT_CHECK", "recipient-check",
             "BACKSTOP_DOMAIN_TLS", "tls",
             "BACKSTOP_DOMAIN_ETRN_FROM", "etrn-from",
             "BACKSTOP_DOMAIN_ACCEPT", "accept");
@@ -104,8 +110,8 @@ public final class ConfigKeys {
     /**
      * Every key the loader knows, with {@code <name>} and {@code <domain>} standing for a domain:
      * the fixed keys, {@code domains.<name>.route}, {@code domains.<name>.recipients},
-     * {@code domains.<name>.recipients-file}, {@code domains.<name>.tls}, {@code domains.<name>.etrn-from},
-     * {@code domains.<name>.accept} and
+     * {@code domains.<name>.recipients-file}, {@code domains.<name>.recipient-check}, {@code domains.<name>.tls},
+     * {@code domains.<name>.etrn-from}, {@code domains.<name>.accept} and
      * {@code routes.<domain>}.
      */
     public static List<String> all() {

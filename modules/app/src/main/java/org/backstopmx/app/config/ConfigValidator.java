@@ -70,6 +70,11 @@ final class ConfigValidator {
             if (d.recipientsFile() != null) {
                 file(ConfigKeys.DOMAINS + "." + d.name() + ".recipients-file", d.recipientsFile());
             }
+            if (d.recipientCheck() == org.backstopmx.core.config.RecipientCheck.LIST && d.recipients() == null
+                    && d.recipientsFile() == null) {
+                problems.add(ConfigKeys.DOMAINS + "." + d.name() + ".recipient-check",
+                        "list needs recipients or recipients-file (none are set, so it would accept no one)");
+            }
         }
         // RFC 5321 §4.5.1: <Postmaster> must be accepted, so it must go to a domain we serve
         String postmaster = config.smtp().postmaster();

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
+import org.backstopmx.core.config.CalloutConfig;
 import org.backstopmx.core.config.HostPort;
 import org.backstopmx.core.config.AcceptMode;
 import org.backstopmx.core.config.AtExpiry;
@@ -153,6 +154,28 @@ final class ValueParsers {
         }
         throw new IllegalArgumentException("must be one of " + Arrays.stream(TlsMode.values())
                 .map(TlsMode::configName).collect(Collectors.joining(", ")) + ", got " + quote(text));
+    }
+
+    /** {@code none}, {@code list} or {@code callout}, in any case. */
+    static org.backstopmx.core.config.RecipientCheck recipientCheck(String text) {
+        String t = text.trim();
+        for (org.backstopmx.core.config.RecipientCheck c : org.backstopmx.core.config.RecipientCheck.values()) {
+            if (c.configName().equalsIgnoreCase(t)) {
+                return c;
+            }
+        }
+        throw new IllegalArgumentException("must be one of none, list, callout, got " + quote(text));
+    }
+
+    /** {@code tempfail} or {@code accept}, in any case: {@code callout.unknown-when-down}. */
+    static CalloutConfig.UnknownWhenDown unknownWhenDown(String text) {
+        String t = text.trim();
+        for (CalloutConfig.UnknownWhenDown u : CalloutConfig.UnknownWhenDown.values()) {
+            if (u.configName().equalsIgnoreCase(t)) {
+                return u;
+            }
+        }
+        throw new IllegalArgumentException("must be tempfail or accept, got " + quote(text));
     }
 
     /** {@code off}, {@code v1}, {@code v2} or {@code any}, in any case; YAML reads a bare {@code off} as false. */

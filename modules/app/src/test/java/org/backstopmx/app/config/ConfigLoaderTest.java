@@ -18,6 +18,8 @@ import org.backstopmx.core.config.AddressRange;
 import org.backstopmx.core.config.AtExpiry;
 import org.backstopmx.core.config.AdminConfig;
 import org.backstopmx.core.config.BackstopConfig;
+import org.backstopmx.core.config.CalloutConfig;
+import org.backstopmx.core.config.RecipientCheck;
 import org.backstopmx.core.config.DeliveryConfig;
 import org.backstopmx.core.config.DnsConfig;
 import org.backstopmx.core.config.DomainConfig;
@@ -250,6 +252,29 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void recipientCheckAndCalloutKeys() throws Exception {
+        BackstopConfig config = load(dir, """
+                domains:
+                  example.org: { recipient-check: callout }
+                  example.net: { recipients: [alice] }
+                  example.com:
+                callout:
+                  timeout: 3s
+                  max-sessions: 2
+                  positive-ttl: 7d
+                  negative-ttl: 10m
+                  unknown-when-down: ACCEPT
+                """);
+        assertThat(config.domains().get("example.org").recipientCheck()).isEqualTo(RecipientCheck.CALLOUT);
+        assertThat(config.domains().get("example.net").recipientCheck()).isEqualTo(RecipientCheck.LIST);
+        assertThat(config.domains().get("example.com").recipientCheck()).isEqualTo(RecipientCheck.NONE);
+        assertThat(config.calloutDomains()).containsExactly("example.org");
+        assertThat(config.callout()).isEqualTo(new CalloutConfig(Duration.ofSeconds(3), 2, Duration.ofDays(7),
+                Duration.ofMinutes(10), CalloutConfig.UnknownWhenDown.ACCEPT));
+        assertThat(load(dir, "").callout()).isEqualTo(CalloutConfig.defaults());
+    }
+
+    @Test
     void unknownKeysAreErrorsWithASuggestion() {
         assertThat(problems(dir, """
                 hostnmae: mx.example.org
@@ -285,7 +310,7 @@ class ConfigLoaderTest {
                 """)).containsExactly(
                 "smtp: expected a mapping of keys under it, got \"25\"",
                 "queue.path: expected a single value, got a list (quote IPv6 addresses: \"[::1]:25\")",
-                "domains.example.org: expected the domain's settings (route, recipients, recipients-file, tls, etrn-from, accept) or nothing, "
+                "domains.example.org: expected the domain's settings (route, recipients, recipients-file, recipient-check, tls, etrn-from, accept) or nothing, "
                         + "got \"mail.example.org\"",
                 "routes: expected a mapping of domain to host:port, got a list");
     }

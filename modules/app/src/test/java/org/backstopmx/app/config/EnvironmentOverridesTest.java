@@ -19,6 +19,7 @@ import org.backstopmx.core.config.AddressRange;
 import org.backstopmx.core.config.AtExpiry;
 import org.backstopmx.core.config.BackstopConfig;
 import org.backstopmx.core.config.DomainConfig;
+import org.backstopmx.core.config.RecipientCheck;
 import org.backstopmx.core.config.HostPort;
 import org.backstopmx.core.config.ProxyProtocol;
 import org.backstopmx.core.config.TlsConfig;
@@ -90,7 +91,14 @@ class EnvironmentOverridesTest {
                         new HostPort("127.0.0.1", 0)),
                 row(Map.of("BACKSTOP_ADMIN_TOKEN", "s3cret"), c -> c.admin().token(), "s3cret"),
                 row(Map.of("BACKSTOP_ADMIN_TOKEN_FILE", "/run/secrets/admin"), c -> c.admin().tokenFile(),
-                        Path.of("/run/secrets/admin")));
+                        Path.of("/run/secrets/admin")),
+                row(Map.of("BACKSTOP_CALLOUT_TIMEOUT", "3s"), c -> c.callout().timeout(), Duration.ofSeconds(3)),
+                row(Map.of("BACKSTOP_CALLOUT_MAX_SESSIONS", "2"), c -> c.callout().maxSessions(), 2),
+                row(Map.of("BACKSTOP_CALLOUT_POSITIVE_TTL", "7d"), c -> c.callout().positiveTtl(), Duration.ofDays(7)),
+                row(Map.of("BACKSTOP_CALLOUT_NEGATIVE_TTL", "5m"), c -> c.callout().negativeTtl(),
+                        Duration.ofMinutes(5)),
+                row(Map.of("BACKSTOP_CALLOUT_UNKNOWN_WHEN_DOWN", "accept"), c -> c.callout().unknownWhenDown(),
+                        org.backstopmx.core.config.CalloutConfig.UnknownWhenDown.ACCEPT));
     }
 
     private static Arguments row(Map<String, String> env, Function<BackstopConfig, Object> field, Object expected) {
@@ -155,6 +163,7 @@ class EnvironmentOverridesTest {
                         "BACKSTOP_DOMAIN_RECIPIENTS", "example.org=alice bob",
                         "BACKSTOP_DOMAIN_RECIPIENTS_FILE", "example.net=" + rcpts,
                         "BACKSTOP_DOMAIN_TLS", "example.org=required",
+                        "BACKSTOP_DOMAIN_RECIPIENT_CHECK", "example.org=callout",
                         "BACKSTOP_DOMAIN_ETRN_FROM", "example.net=198.51.100.0/24 2001:db8::7",
                         "BACKSTOP_DOMAIN_ACCEPT", "example.net=when-primary-down",
                         "BACKSTOP_ROUTES", "example.com=relay.internal:25,example.info=10.0.0.9:2525"));
@@ -172,6 +181,9 @@ class EnvironmentOverridesTest {
         assertThat(org.etrnFrom()).isEmpty();
         assertThat(config.domains().get("example.net").accept()).isEqualTo(AcceptMode.WHEN_PRIMARY_DOWN);
         assertThat(org.accept()).isEqualTo(AcceptMode.ALWAYS);
+        assertThat(org.recipientCheck()).isEqualTo(RecipientCheck.CALLOUT);
+        assertThat(config.domains().get("example.net").recipientCheck())
+                .isEqualTo(RecipientCheck.LIST);
     }
 
     @Test

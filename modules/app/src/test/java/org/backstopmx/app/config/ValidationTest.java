@@ -23,6 +23,16 @@ class ValidationTest {
 
     static Stream<Arguments> brokenRules() {
         return Stream.of(
+                // recipient verification
+                rule("domains: { example.org: { recipient-check: maybe } }",
+                        "domains.example.org.recipient-check: must be one of none, list, callout, got \"maybe\""),
+                rule("domains: { example.org: { recipient-check: list } }",
+                        "domains.example.org.recipient-check: list needs recipients or recipients-file"),
+                rule("callout: { unknown-when-down: bounce }",
+                        "callout.unknown-when-down: must be tempfail or accept, got \"bounce\""),
+                rule("callout: { max-sessions: 0 }", "callout.max-sessions: must be a positive number, got \"0\""),
+                rule("callout: { negative-ttl: 0s }", "callout.negative-ttl: must be"),
+                rule("callout: { timeout: soon }", "callout.timeout: "),
                 // counts and sizes are positive
                 rule("smtp: { max-recipients: -1 }", "smtp.max-recipients: must be a positive number, got \"-1\""),
                 rule("smtp: { max-recipients: 0 }", "smtp.max-recipients: must be a positive number, got \"0\""),

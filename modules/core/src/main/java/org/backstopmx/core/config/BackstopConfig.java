@@ -22,6 +22,7 @@ import java.util.Set;
  * @param dns       {@code dns.*}
  * @param metrics   {@code metrics.*}
  * @param admin     {@code admin.*}
+ * @param callout   {@code callout.*}
  */
 public record BackstopConfig(
         String hostname,
@@ -36,7 +37,8 @@ public record BackstopConfig(
         DeliveryConfig delivery,
         DnsConfig dns,
         MetricsConfig metrics,
-        AdminConfig admin) {
+        AdminConfig admin,
+        CalloutConfig callout) {
 
     public BackstopConfig {
         Objects.requireNonNull(hostname, "hostname");
@@ -52,6 +54,16 @@ public record BackstopConfig(
         Objects.requireNonNull(dns, "dns");
         Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(admin, "admin");
+        Objects.requireNonNull(callout, "callout");
+    }
+
+    /** As the canonical constructor, with {@link CalloutConfig#defaults()} for {@code callout}. */
+    public BackstopConfig(String hostname, List<String> selfNames, SmtpConfig smtp, Map<String, DomainConfig> domains,
+                          Map<String, HostPort> routes, QueueConfig queue, RetryConfig retry, ProbeConfig probe,
+                          AcceptConfig accept, DeliveryConfig delivery, DnsConfig dns, MetricsConfig metrics,
+                          AdminConfig admin) {
+        this(hostname, selfNames, smtp, domains, routes, queue, retry, probe, accept, delivery, dns, metrics, admin,
+                CalloutConfig.defaults());
     }
 
     /** As the canonical constructor, with {@link AcceptConfig#defaults()} for {@code accept}. */
@@ -83,16 +95,16 @@ public record BackstopConfig(
     }
 
     public BackstopConfig withSmtp(SmtpConfig newSmtp) {
-        return new BackstopConfig(hostname, selfNames, newSmtp, domains, routes, queue, retry, probe, accept, delivery, dns, metrics, admin);
+        return new BackstopConfig(hostname, selfNames, newSmtp, domains, routes, queue, retry, probe, accept, delivery, dns, metrics, admin, callout);
     }
 
     public BackstopConfig withQueue(QueueConfig newQueue) {
-        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, newQueue, retry, probe, accept, delivery, dns, metrics, admin);
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, newQueue, retry, probe, accept, delivery, dns, metrics, admin, callout);
     }
 
     public BackstopConfig withDelivery(DeliveryConfig newDelivery) {
         return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, accept, newDelivery, dns,
-                metrics, admin);
+                metrics, admin, callout);
     }
 
     /**
@@ -105,27 +117,39 @@ public record BackstopConfig(
     }
 
     public BackstopConfig withMetrics(MetricsConfig newMetrics) {
-        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, accept, delivery, dns, newMetrics, admin);
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, accept, delivery, dns, newMetrics, admin, callout);
     }
 
     public BackstopConfig withAccept(AcceptConfig newAccept) {
         return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, newAccept, delivery,
-                dns, metrics, admin);
+                dns, metrics, admin, callout);
     }
 
     public BackstopConfig withProbe(ProbeConfig newProbe) {
-        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, newProbe, accept, delivery, dns, metrics, admin);
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, newProbe, accept, delivery, dns, metrics, admin, callout);
     }
 
     public BackstopConfig withRoutes(Map<String, HostPort> newRoutes) {
-        return new BackstopConfig(hostname, selfNames, smtp, domains, newRoutes, queue, retry, probe, accept, delivery, dns, metrics, admin);
+        return new BackstopConfig(hostname, selfNames, smtp, domains, newRoutes, queue, retry, probe, accept, delivery, dns, metrics, admin, callout);
     }
 
     public BackstopConfig withAdmin(AdminConfig newAdmin) {
-        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, accept, delivery, dns, metrics, newAdmin);
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, accept, delivery, dns, metrics, newAdmin, callout);
+    }
+
+    public BackstopConfig withCallout(CalloutConfig newCallout) {
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, accept, delivery, dns,
+                metrics, admin, newCallout);
+    }
+
+    /** The served domains whose recipients are checked by callout. */
+    public Set<String> calloutDomains() {
+        Set<String> out = new java.util.TreeSet<>();
+        domains.values().stream().filter(DomainConfig::callout).forEach(d -> out.add(d.name()));
+        return out;
     }
 
     public BackstopConfig withDomains(Map<String, DomainConfig> newDomains) {
-        return new BackstopConfig(hostname, selfNames, smtp, newDomains, routes, queue, retry, probe, accept, delivery, dns, metrics, admin);
+        return new BackstopConfig(hostname, selfNames, smtp, newDomains, routes, queue, retry, probe, accept, delivery, dns, metrics, admin, callout);
     }
 }

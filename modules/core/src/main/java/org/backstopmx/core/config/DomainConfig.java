@@ -18,20 +18,37 @@ import java.util.Set;
  * @param etrnFrom       {@code etrn-from}: addresses and prefixes that may send {@code ETRN} for this domain besides
  *                       the addresses its route resolves to (a primary behind NAT); empty by default
  * @param accept         {@code accept}: when this domain's mail is taken (default {@link AcceptMode#ALWAYS})
+ * @param recipientCheck {@code recipient-check}: how RCPT decides whether a local part exists; null for the default,
+ *                       {@code list} when {@code recipients} or {@code recipients-file} is set, else {@code none}
  */
 public record DomainConfig(String name, HostPort route, Set<String> recipients, Path recipientsFile, TlsMode tls,
-        List<AddressRange> etrnFrom, AcceptMode accept) {
+        List<AddressRange> etrnFrom, AcceptMode accept, RecipientCheck recipientCheck) {
     public DomainConfig {
         Objects.requireNonNull(name, "name");
         recipients = recipients == null ? null : Set.copyOf(recipients);
         etrnFrom = etrnFrom == null ? List.of() : List.copyOf(etrnFrom);
         accept = accept == null ? AcceptMode.ALWAYS : accept;
+        if (recipientCheck == null) {
+            recipientCheck = recipients != null || recipientsFile != null ? RecipientCheck.LIST : RecipientCheck.NONE;
+        }
+    }
+
+    /** With the default {@code recipient-check}. */
+    public DomainConfig(String name, HostPort route, Set<String> recipients, Path recipientsFile, TlsMode tls,
+            List<AddressRange> etrnFrom, AcceptMode accept) {
+        this(name, route, recipients, recipientsFile, tls, etrnFrom, accept, null);
+    }
+
+    /** Taking mail always, with this {@code recipient-check}. */
+    public DomainConfig(String name, HostPort route, Set<String> recipients, Path recipientsFile, TlsMode tls,
+            List<AddressRange> etrnFrom, RecipientCheck recipientCheck) {
+        this(name, route, recipients, recipientsFile, tls, etrnFrom, AcceptMode.ALWAYS, recipientCheck);
     }
 
     /** Taking mail always ({@code accept: always}). */
     public DomainConfig(String name, HostPort route, Set<String> recipients, Path recipientsFile, TlsMode tls,
             List<AddressRange> etrnFrom) {
-        this(name, route, recipients, recipientsFile, tls, etrnFrom, AcceptMode.ALWAYS);
+        this(name, route, recipients, recipientsFile, tls, etrnFrom, AcceptMode.ALWAYS, null);
     }
 
     /** Without {@code etrn-from}. */
@@ -50,12 +67,22 @@ public record DomainConfig(String name, HostPort route, Set<String> recipients, 
 
     /** This domain with {@code accept} set to {@code mode}. */
     public DomainConfig withAccept(AcceptMode mode) {
-        return new DomainConfig(name, route, recipients, recipientsFile, tls, etrnFrom, mode);
+        return new DomainConfig(name, route, recipients, recipientsFile, tls, etrnFrom, mode, recipientCheck);
     }
 
-    /** Whether any recipient validation is configured for this domain. */
+    /** Whether any recipient validation is configured for this domain (a list, a callout, or both). */
     public boolean validatesRecipients() {
-        return recipients != null || recipientsFile != null;
+        return recipientCheck != RecipientCheck.NONE;
+    }
+
+    /** Whether RCPT asks the primary ({@code recipient-check: callout}). */
+    public boolean callout() {
+        return recipientCheck == RecipientCheck.CALLOUT;
+    }
+
+    /** This domain with {@code recipient-check} set to {@code check}. */
+    public DomainConfig withRecipientCheck(RecipientCheck check) {
+        return new DomainConfig(name, route, recipients, recipientsFile, tls, etrnFrom, accept, check);
     }
 
     /** This domain's own {@code tls}, or {@code fallback} ({@code delivery.tls}) when it sets none. */

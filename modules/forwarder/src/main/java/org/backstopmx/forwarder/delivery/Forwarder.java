@@ -23,6 +23,8 @@ import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.PrimaryCapabilities;
 import org.backstopmx.core.QueueException;
 import org.backstopmx.core.QueueId;
+import org.backstopmx.core.RecipientCache;
+import org.backstopmx.core.RecipientVerifier;
 import org.backstopmx.core.RetryPolicy;
 import org.backstopmx.core.Standby;
 import org.backstopmx.core.config.DomainConfig;
@@ -70,20 +72,30 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     private final AdminActions admin;
     private final LearnedCapabilities learned = new LearnedCapabilities();
     private final PrimaryWatch standby;
+    private final Callouts callouts;
 
-    /** Every domain of {@code routes} taken always ({@code accept: always}). */
+    /** Every domain of {@code routes} taken always ({@code accept: always}), without recipient verification. */
     public Forwarder(ForwarderSettings settings, MailQueue queue, RouteResolver routes, MxResolver dns,
             RetryPolicy policy, ForwarderMetrics metrics, Clock clock) {
         this(settings, queue, routes, dns, policy, metrics, clock, Map.of(), AcceptConfig.defaults().downAfter());
     }
 
-    /**
-     * @param domains   the served domains, for standby mode ({@code domains.<name>.accept})
-     * @param downAfter {@code accept.down-after}
-     */
+    /** Without recipient verification (no callout domain). */
     public Forwarder(ForwarderSettings settings, MailQueue queue, RouteResolver routes, MxResolver dns,
             RetryPolicy policy, ForwarderMetrics metrics, Clock clock, Map<String, DomainConfig> domains,
             int downAfter) {
+        this(settings, queue, routes, dns, policy, metrics, clock, domains, downAfter, null);
+    }
+
+    /**
+     * @param domains   the served domains, for standby mode ({@code domains.<name>.accept})
+     * @param downAfter {@code accept.down-after}
+     * @param callout   how to verify the recipients of the callout domains, and where to keep what is learned; null
+     *                  for none: every recipient is valid ({@link #recipientVerifier()})
+     */
+    public Forwarder(ForwarderSettings settings, MailQueue queue, RouteResolver routes, MxResolver dns,
+            RetryPolicy policy, ForwarderMetrics metrics, Clock clock, Map<String, DomainConfig> domains,
+            int downAfter, CalloutSetup callout) {
         Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(queue, "queue");
         Objects.requireNonNull(metrics, "metrics");
@@ -100,7 +112,9 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         this.standby.domains(domains);
         Bouncer bouncer = new Bouncer(queue, new DsnComposer(settings.hostname(), settings.bounceSizeLimit(), clock),
                 settings.hostname(), clock);
-        OutcomeRecorder recorder = new OutcomeRecorder(queue, policy, bouncer, metrics, settings.delayWarning(), clock);
+        this.callouts = callout == null ? null : callout.build(routes, dns, settings, learned, down, clock);
+        OutcomeRecorder recorder = new OutcomeRecorder(queue, policy, bouncer, metrics, settings.delayWarning(), clock,
+                callouts);
         DeliveryAttempt attempt = new DeliveryAttempt(queue, connector, cache, down, recorder, metrics, clock);
         Liveness.Loop unwatched = new Liveness(clock).register("backstop-delivery", null);
         this.lanes = new Lanes(settings, pool, attempt, cache, inFlight::finished, unwatched);
@@ -117,11 +131,19 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
      */
     public static Forwarder of(BackstopConfig config, MailQueue queue, MxResolver dns, MeterRegistry registry,
             Clock clock) {
+        return of(config, queue, null, dns, registry, clock);
+    }
+
+    /** As {@link #of(BackstopConfig, MailQueue, MxResolver, MeterRegistry, Clock)}, learning recipients in {@code cache}. */
+    public static Forwarder of(BackstopConfig config, MailQueue queue, RecipientCache cache, MxResolver dns,
+            MeterRegistry registry, Clock clock) {
         Random random = new Random(); // thread-safe: MX shuffling and backoff jitter
+        CalloutSetup callout = cache == null ? null
+                : new CalloutSetup(config.callout(), config.calloutDomains(), cache, registry);
         return new Forwarder(ForwarderSettings.from(config), queue, new RouteResolver(config, dns, random), dns,
                 new RetryPolicy(config.retry(), config.queue().lifetime(), random, config.queue().atExpiry()),
                 new ForwarderMetrics(registry, config.servedDomains()), clock, config.domains(),
-                config.accept().downAfter());
+                config.accept().downAfter(), callout);
     }
 
     /** Starts the scheduler thread, watched by nobody (tests). */
@@ -154,11 +176,22 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         routes.reload(config);
         connector.domainTls(ForwarderSettings.from(config).domainTls());
         standby.domains(config.domains());
+        if (callouts != null) {
+            callouts.reload(config.calloutDomains(), ForwarderSettings.from(config).domainTls());
+        }
     }
 
     /** Standby mode at intake: which served domains are left to their primary now. */
     public Standby standby() {
         return standby;
+    }
+
+    /**
+     * Whether the primary of a callout domain takes a recipient, for RCPT at intake; {@link RecipientVerifier#NONE}
+     * when this forwarder was built without a recipient cache.
+     */
+    public RecipientVerifier recipientVerifier() {
+        return callouts != null ? callouts : RecipientVerifier.NONE;
     }
 
     /** What the served domains' primaries offered when last spoken to, for the capability rule at intake. */
@@ -308,6 +341,9 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
             }
         } catch (InterruptedException e) {
             interrupted = true;
+        }
+        if (callouts != null) {
+            callouts.close();
         }
         cache.closeAll();
         if (interrupted) {

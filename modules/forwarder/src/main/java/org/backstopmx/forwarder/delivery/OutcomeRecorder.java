@@ -12,6 +12,7 @@ import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.QueueException;
 import org.backstopmx.core.RecipientState;
 import org.backstopmx.core.RetryPolicy;
+import org.backstopmx.core.SmtpStage;
 import org.backstopmx.forwarder.FailurePolicy;
 import org.backstopmx.forwarder.dsn.DsnAction;
 import org.backstopmx.forwarder.dsn.DsnComposer;
@@ -41,9 +42,12 @@ final class OutcomeRecorder {
     private final ForwarderMetrics metrics;
     private final Duration delayWarning;
     private final Clock clock;
+    private final Callouts callouts;
 
+    /** @param callouts told what the primary said of each recipient (the recipient cache), or null */
     OutcomeRecorder(MailQueue queue, RetryPolicy policy, Bouncer bouncer, ForwarderMetrics metrics,
-            Duration delayWarning, Clock clock) {
+            Duration delayWarning, Clock clock, Callouts callouts) {
+        this.callouts = callouts;
         this.queue = queue;
         this.policy = policy;
         this.bouncer = bouncer;
@@ -66,6 +70,7 @@ final class OutcomeRecorder {
             DeliveryOutcome outcome = outcomes.get(i);
             RetryPolicy.Decision d = policy.decide(lease.state(), outcome, lease.attempts(), lease.firstQueuedAt(), now);
             decisions.add(d);
+            teachCache(job.domain(), lease.address(), outcome);
             if (envelope.isNullSender()) {
                 continue;
             }
@@ -159,6 +164,19 @@ final class OutcomeRecorder {
         } catch (QueueException | RuntimeException e) {
             LOG.error("cannot defer {} recipients for {} (down): {}; they come due when their lease ends",
                     batch.size(), jobs.get(0).domain(), e.getMessage());
+        }
+    }
+
+    /** What the primary said of a recipient feeds the recipient cache: accepted, or refused with 5xx at RCPT. */
+    private void teachCache(String domain, String address, DeliveryOutcome outcome) {
+        if (callouts == null) {
+            return;
+        }
+        if (outcome instanceof DeliveryOutcome.Delivered) {
+            callouts.delivered(domain, address);
+        } else if (outcome instanceof DeliveryOutcome.Permanent p && p.stage() == SmtpStage.RCPT && p.reply() != null
+                && p.reply().isPermanent()) {
+            callouts.refused(domain, address, p.reply());
         }
     }
 

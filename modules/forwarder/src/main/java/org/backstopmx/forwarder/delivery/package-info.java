@@ -17,6 +17,9 @@
  * <li>{@code PrimaryWatch}: standby mode ({@code accept: when-primary-down}): probes those domains' primaries, up or
  *     down, and decides with its own hysteresis (probes only) whether SMTP in takes their mail.
  * <li>{@code EtrnGate} (who may flush with ETRN) and {@code AdminActions} (the {@code queue} commands).
+ * <li>{@code Callouts}: recipient verification for {@code recipient-check: callout}, over {@code CalloutSessions}
+ *     (its own bounded, reused sessions) and the durable recipient cache; fed by {@code OutcomeRecorder}. It moves no
+ *     recipient state; a failure of the primary or the cache only makes an RCPT "not known".
  * <li>{@code Forwarder}: builds, starts, stops and wires them; the public face the appliance sees.
  * </ul>
  * What a reply, a lost session, a DNS answer or a local condition means is decided by

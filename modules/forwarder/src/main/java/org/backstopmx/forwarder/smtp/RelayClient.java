@@ -21,8 +21,9 @@ import org.slf4j.LoggerFactory;
  * One blocking SMTP connection to one destination, carrying one or more messages.
  *
  * <p>Call order: {@link #open} (connect, greeting, EHLO or HELO, STARTTLS by policy), then {@link #send} any number
- * of times, then {@link #close} (QUIT). {@code open} always returns a client: when the connection could not be set
- * up, {@link #failure()} says why and every {@code send} reports that failure for each recipient.
+ * of times (or {@link #verify}, a callout's check of one recipient), then {@link #close} (QUIT). {@code open}
+ * always returns a client: when the connection could not be set up, {@link #failure()} says why and every
+ * {@code send} reports that failure for each recipient.
  *
  * <p>Guarantees: {@code send} never throws for anything the network or the server does; it returns exactly one
  * {@link RecipientFact} per recipient, in the message's order: what happened, never what it means (that is
@@ -34,8 +35,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Not thread-safe: one thread per connection.
  *
- * <p>Over 300 lines on purpose: it is one SMTP dialogue (greeting, EHLO/HELO, STARTTLS, the pipelined or lock-step
- * transaction, QUIT) over one connection's state; the transport, the capabilities, the envelope commands, the body
+ * <p>Over 400 lines on purpose: it is one SMTP dialogue (greeting, EHLO/HELO, STARTTLS, the pipelined or lock-step
+ * transaction, the recipient check of a callout, QUIT) over one connection's state; the transport, the capabilities, the envelope commands, the body
  * copy and the reply parsing are already their own classes, and what each reply means is
  * {@link org.backstopmx.forwarder.FailurePolicy}'s.
  */
@@ -296,6 +297,53 @@ public final class RelayClient implements AutoCloseable {
             results[i] = new RecipientFact.Answered(rcpts.get(i), dot, SmtpStage.DOT);
         }
         needsReset = dot.code() != 250;
+    }
+
+    /**
+     * A recipient check (a callout): {@code RSET} when a transaction is open, {@code MAIL FROM:<>},
+     * {@code RCPT TO:<address>}, then {@code RSET}; never DATA, so nothing is delivered. The null sender is what
+     * RFC 5321 §4.5.5 gives notifications, which a primary must accept.
+     *
+     * @return the reply to RCPT; empty when there is none: the session failed (then {@link #failure()} says why and the
+     *         client is unusable), or the primary refused MAIL (then the session is ended too, as it cannot verify)
+     */
+    public Optional<SmtpReply> verify(String address) {
+        if (failure != null) {
+            return Optional.empty();
+        }
+        try {
+            if (needsReset) {
+                stage = SmtpStage.MAIL;
+                smtp.write(List.of("RSET"));
+                expectRset();
+                needsReset = false;
+            }
+            boolean utf8 = address.chars().anyMatch(ch -> ch > 127) && capabilities.smtpUtf8();
+            stage = SmtpStage.MAIL;
+            smtp.write(List.of("MAIL FROM:<>" + (utf8 ? " SMTPUTF8" : "")));
+            needsReset = true;
+            SmtpReply mail = read(SmtpStage.MAIL, timeouts.mail());
+            if (mail.code() != 250) {
+                throw ended(mail, "MAIL FROM:<> refused");
+            }
+            smtp.write(List.of("RCPT TO:<" + address + ">"));
+            SmtpReply rcpt = read(SmtpStage.RCPT, timeouts.rcpt());
+            try {
+                smtp.write(List.of("RSET"));
+                expectRset();
+                needsReset = false;
+            } catch (SessionEnded e) {
+                fail(e.failure, e.quit); // the answer stands; the session does not
+            } catch (IOException e) {
+                fail(new SessionFailure(null, stage, describe(e)), false);
+            }
+            return Optional.of(rcpt);
+        } catch (SessionEnded e) {
+            fail(e.failure, e.quit);
+        } catch (IOException e) {
+            fail(new SessionFailure(null, stage, describe(e)), false);
+        }
+        return Optional.empty();
     }
 
     private void expectRset() throws IOException, SessionEnded {
