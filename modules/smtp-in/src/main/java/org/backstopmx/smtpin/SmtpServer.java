@@ -88,19 +88,13 @@ public final class SmtpServer implements AutoCloseable {
      */
     public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
             EtrnService etrn, Clock clock, MeterRegistry registry) {
-        this(hostname, config, domains, queue, etrn, clock, registry, PrimaryCapabilities.UNKNOWN);
+        this(hostname, config, domains, queue, etrn, clock, registry, PrimaryCapabilities.UNKNOWN, Standby.NEVER,
+                RecipientVerifier.NONE);
     }
 
     /**
-     * @param primaries what the served domains' primaries are known to lack, for the capability rule (a message that
-     *                  needs SMTPUTF8 or 8BITMIME is refused at intake when its primary does not offer it)
-     */
-    public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
-            EtrnService etrn, Clock clock, MeterRegistry registry, PrimaryCapabilities primaries, Standby standby) {
-        this(hostname, config, domains, queue, etrn, clock, registry, primaries, standby, RecipientVerifier.NONE);
-    }
-
-    /**
+     * @param primaries what the served domains' primaries are known to lack or limit, for the capability rule (a
+     *                  message that needs SMTPUTF8 or 8BITMIME, or is over the primary's SIZE, is refused at intake)
      * @param standby  which served domains are left to their primary now (standby mode): their recipients get
      *                 {@code 450 4.7.1}
      * @param verifier asks about the recipients of the domains with {@code recipient-check: callout}
