@@ -21,6 +21,7 @@ import java.util.Set;
  * @param dns       {@code dns.*}
  * @param metrics   {@code metrics.*}
  * @param admin     {@code admin.*}
+ * @param screen    {@code screen.*}
  */
 public record BackstopConfig(
         String hostname,
@@ -34,7 +35,8 @@ public record BackstopConfig(
         DeliveryConfig delivery,
         DnsConfig dns,
         MetricsConfig metrics,
-        AdminConfig admin) {
+        AdminConfig admin,
+        ScreenConfig screen) {
 
     public BackstopConfig {
         Objects.requireNonNull(hostname, "hostname");
@@ -49,6 +51,15 @@ public record BackstopConfig(
         Objects.requireNonNull(dns, "dns");
         Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(admin, "admin");
+        Objects.requireNonNull(screen, "screen");
+    }
+
+    /** As the canonical constructor, with {@link ScreenConfig#defaults()} for {@code screen}. */
+    public BackstopConfig(String hostname, List<String> selfNames, SmtpConfig smtp, Map<String, DomainConfig> domains,
+                          Map<String, HostPort> routes, QueueConfig queue, RetryConfig retry, ProbeConfig probe,
+                          DeliveryConfig delivery, DnsConfig dns, MetricsConfig metrics, AdminConfig admin) {
+        this(hostname, selfNames, smtp, domains, routes, queue, retry, probe, delivery, dns, metrics, admin,
+                ScreenConfig.defaults());
     }
 
     /** As the canonical constructor, with {@link DeliveryConfig#defaults()} for {@code delivery}. */
@@ -72,16 +83,16 @@ public record BackstopConfig(
     }
 
     public BackstopConfig withSmtp(SmtpConfig newSmtp) {
-        return new BackstopConfig(hostname, selfNames, newSmtp, domains, routes, queue, retry, probe, delivery, dns, metrics, admin);
+        return new BackstopConfig(hostname, selfNames, newSmtp, domains, routes, queue, retry, probe, delivery, dns, metrics, admin, screen);
     }
 
     public BackstopConfig withQueue(QueueConfig newQueue) {
-        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, newQueue, retry, probe, delivery, dns, metrics, admin);
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, newQueue, retry, probe, delivery, dns, metrics, admin, screen);
     }
 
     public BackstopConfig withDelivery(DeliveryConfig newDelivery) {
         return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, newDelivery, dns,
-                metrics, admin);
+                metrics, admin, screen);
     }
 
     /**
@@ -94,22 +105,27 @@ public record BackstopConfig(
     }
 
     public BackstopConfig withMetrics(MetricsConfig newMetrics) {
-        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, delivery, dns, newMetrics, admin);
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, delivery, dns, newMetrics, admin, screen);
     }
 
     public BackstopConfig withProbe(ProbeConfig newProbe) {
-        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, newProbe, delivery, dns, metrics, admin);
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, newProbe, delivery, dns, metrics, admin, screen);
     }
 
     public BackstopConfig withRoutes(Map<String, HostPort> newRoutes) {
-        return new BackstopConfig(hostname, selfNames, smtp, domains, newRoutes, queue, retry, probe, delivery, dns, metrics, admin);
+        return new BackstopConfig(hostname, selfNames, smtp, domains, newRoutes, queue, retry, probe, delivery, dns, metrics, admin, screen);
     }
 
     public BackstopConfig withAdmin(AdminConfig newAdmin) {
-        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, delivery, dns, metrics, newAdmin);
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, delivery, dns, metrics, newAdmin, screen);
+    }
+
+    public BackstopConfig withScreen(ScreenConfig newScreen) {
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, delivery, dns, metrics,
+                admin, newScreen);
     }
 
     public BackstopConfig withDomains(Map<String, DomainConfig> newDomains) {
-        return new BackstopConfig(hostname, selfNames, smtp, newDomains, routes, queue, retry, probe, delivery, dns, metrics, admin);
+        return new BackstopConfig(hostname, selfNames, smtp, newDomains, routes, queue, retry, probe, delivery, dns, metrics, admin, screen);
     }
 }
