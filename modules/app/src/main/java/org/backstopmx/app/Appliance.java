@@ -95,7 +95,7 @@ public final class Appliance implements AutoCloseable {
             forwarder = Forwarder.of(config, queue, dns, registry, clock);
             forwarder.start(liveness);
             smtp = new SmtpServer(config.hostname(), config.smtp(), config.domains(), queue, forwarder, clock,
-                    registry, forwarder.primaryCapabilities());
+                    registry, forwarder.primaryCapabilities(), config.screen(), config.dns());
             smtp.start();
             metricsServer = startMetrics(config, registry, liveness, queue, smtp);
             AdminServer admin = startAdmin(config, queue, forwarder);

@@ -23,6 +23,7 @@ import org.backstopmx.core.config.MetricsConfig;
 import org.backstopmx.core.config.ProbeConfig;
 import org.backstopmx.core.config.QueueConfig;
 import org.backstopmx.core.config.RetryConfig;
+import org.backstopmx.core.config.ScreenConfig;
 import org.backstopmx.core.config.SmtpConfig;
 import org.backstopmx.core.config.TlsConfig;
 import org.backstopmx.core.config.TlsMode;
@@ -64,7 +65,18 @@ final class ConfigBuilder {
                 new AdminConfig(
                         r.get("admin.listen", d.admin().listen(), ValueParsers::listenAddress),
                         r.optional("admin.token", d.admin().token(), ValueParsers::text),
-                        r.optional("admin.token-file", d.admin().tokenFile(), ValueParsers::path)));
+                        r.optional("admin.token-file", d.admin().tokenFile(), ValueParsers::path)),
+                screen(d.screen()));
+    }
+
+    private ScreenConfig screen(ScreenConfig d) {
+        return new ScreenConfig(
+                r.list("screen.dnsbl", d.dnsbl(), ScreenParsers::dnsList),
+                r.list("screen.dnswl", d.dnswl(), ScreenParsers::dnsList),
+                r.get("screen.threshold", d.threshold(), ValueParsers::positiveInt),
+                r.get("screen.action", d.action(), ScreenParsers::action),
+                r.list("screen.trusted", d.trusted(), AddressRange::parse),
+                r.get("screen.greet-delay", d.greetDelay(), ValueParsers::nonNegativeDuration));
     }
 
     private SmtpConfig smtp(SmtpConfig d) {
