@@ -120,6 +120,11 @@ public record BackstopConfig(
         return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, delivery, dns, metrics, newAdmin, screen);
     }
 
+    public BackstopConfig withDns(DnsConfig newDns) {
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, delivery, newDns,
+                metrics, admin, screen);
+    }
+
     public BackstopConfig withScreen(ScreenConfig newScreen) {
         return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, delivery, dns, metrics,
                 admin, newScreen);
