@@ -142,6 +142,22 @@ class ScreenTest {
     }
 
     @Test
+    void anAnswerIsCachedForItsTtl() throws Exception {
+        try (Dnsmasq cached = Dnsmasq.start("--local-ttl=60", "--log-queries",
+                "--host-record=2.0.0.127.bl.test,127.0.0.2");
+                ServerFixture f = ServerFixture.screening(lists(List.of(BL), List.of()),
+                        new DnsConfig(cached.address(), Duration.ofSeconds(2)))) {
+            for (int i = 0; i < 3; i++) {
+                try (SmtpTranscript t = from(f, "127.0.0.2")) {
+                    assertTrue(t.command("EHLO mta.test").startsWith("554 5.7.1 "));
+                }
+            }
+            String log = cached.log();
+            assertEquals(1, log.split("query\\[A\\] 2.0.0.127.bl.test", -1).length - 1, log);
+        }
+    }
+
+    @Test
     void tempfailAnswers450() throws Exception {
         ScreenConfig screen = lists(List.of(BL), List.of()).withAction(ScreenConfig.Action.TEMPFAIL);
         try (ServerFixture f = ServerFixture.screening(screen, resolver()); SmtpTranscript t = from(f, "127.0.0.2")) {
