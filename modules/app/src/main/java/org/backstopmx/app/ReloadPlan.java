@@ -32,7 +32,7 @@ record ReloadPlan(BackstopConfig live, List<String> needRestart) {
     static ReloadPlan of(BackstopConfig running, BackstopConfig loaded) {
         BackstopConfig live = new BackstopConfig(running.hostname(), loaded.selfNames(), running.smtp(),
                 loaded.domains(), loaded.routes(), running.queue(), running.retry(), running.probe(),
-                running.delivery(), running.dns(), running.metrics(), running.admin());
+                running.delivery(), running.dns(), running.metrics(), running.admin(), running.screen());
         List<String> changed = new ArrayList<>();
         differences("", BackstopConfig.class, running, loaded, changed);
         return new ReloadPlan(live, changed);

@@ -38,18 +38,25 @@ final class ScreenHandler extends ChannelInboundHandlerAdapter {
     private final Duration greetDelay;
     private final String hostname;
     private final SmtpMetrics metrics;
+    private final java.util.function.BooleanSupplier serverClosing;
     /** Input read before the verdict, in order. */
     private final ArrayDeque<Object> held = new ArrayDeque<>();
     private boolean greeted;
     private boolean decided;
     private boolean refused;
 
-    /** @param screen the DNS list screen, or null when no list is configured */
-    ScreenHandler(ClientScreen screen, Duration greetDelay, String hostname, SmtpMetrics metrics) {
+    /**
+     * @param screen        the DNS list screen, or null when no list is configured
+     * @param serverClosing whether the server is shutting down: a session still waiting for its greeting then never
+     *                      gets one (it is told 421 by {@link ShutdownNotice})
+     */
+    ScreenHandler(ClientScreen screen, Duration greetDelay, String hostname, SmtpMetrics metrics,
+            java.util.function.BooleanSupplier serverClosing) {
         this.screen = screen;
         this.greetDelay = greetDelay;
         this.hostname = hostname;
         this.metrics = metrics;
+        this.serverClosing = serverClosing;
     }
 
     @Override
@@ -72,7 +79,7 @@ final class ScreenHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void greet(ChannelHandlerContext ctx) {
-        if (refused || !ctx.channel().isActive()) {
+        if (refused || !ctx.channel().isActive() || serverClosing.getAsBoolean()) {
             return;
         }
         greeted = true;

@@ -190,7 +190,8 @@ public final class SmtpServer implements AutoCloseable {
                 .addLast("flowControl", flowControl)
                 .addLast("idleTimeout", new IdleTimeoutHandler(config.idleTimeout(), hostname, metrics));
         if (clientScreen != null || !screen.greetDelay().isZero()) {
-            ch.pipeline().addLast("screen", new ScreenHandler(clientScreen, screen.greetDelay(), hostname, metrics));
+            ch.pipeline().addLast("screen", new ScreenHandler(clientScreen, screen.greetDelay(), hostname, metrics,
+                    () -> closing));
         }
         ch.pipeline()
                 .addLast(workers, "framer", new SmtpLineDecoder(maxFrame))

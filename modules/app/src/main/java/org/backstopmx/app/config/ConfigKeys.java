@@ -53,18 +53,18 @@ public final class ConfigKeys {
             "delivery.tls",
             "delivery.delay-warning",
             "delivery.bounce-size-limit",
-            "screen.dnsbl",
-            "screen.dnswl",
-            "screen.threshold",
-            "screen.action",
-            "screen.trusted",
-            "screen.greet-delay",
             "dns.server",
             "dns.timeout",
             "metrics.listen",
             "admin.listen",
             "admin.token",
-            "admin.token-file");
+            "admin.token-file",
+            "screen.dnsbl",
+            "screen.dnswl",
+            "screen.threshold",
+            "screen.action",
+            "screen.trusted",
+            "screen.greet-delay");
 
     /** Fixed keys whose value is a list (a YAML sequence, or comma-separated in the environment). */
     static final Set<String> LISTS = Set.of("self-names", "smtp.proxy-trusted", "screen.dnsbl", "screen.dnswl",
