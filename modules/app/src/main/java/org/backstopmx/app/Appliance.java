@@ -95,7 +95,8 @@ public final class Appliance implements AutoCloseable {
             forwarder = Forwarder.of(config, queue, queue.recipientCache(), dns, registry, clock);
             forwarder.start(liveness);
             smtp = new SmtpServer(config.hostname(), config.smtp(), config.domains(), queue, forwarder, clock,
-                    registry, forwarder.primaryCapabilities(), forwarder.standby(), forwarder.recipientVerifier());
+                    registry, forwarder.primaryCapabilities(), forwarder.standby(), forwarder.recipientVerifier(),
+                    config.screen(), config.dns());
             smtp.start();
             metricsServer = startMetrics(config, registry, liveness, queue, smtp);
             AdminServer admin = startAdmin(config, queue, forwarder, clock);

@@ -33,7 +33,7 @@ record ReloadPlan(BackstopConfig live, List<String> needRestart) {
         BackstopConfig live = new BackstopConfig(running.hostname(), loaded.selfNames(), running.smtp(),
                 loaded.domains(), loaded.routes(), running.queue(), running.retry(), running.probe(),
                 running.accept(), running.delivery(), running.dns(), running.metrics(), running.admin(),
-                running.callout());
+                running.callout(), running.screen());
         List<String> changed = new ArrayList<>();
         differences("", BackstopConfig.class, running, loaded, changed);
         return new ReloadPlan(live, changed);

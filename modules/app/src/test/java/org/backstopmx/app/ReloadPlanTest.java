@@ -8,8 +8,10 @@ import java.util.List;
 import java.util.Map;
 import org.backstopmx.app.config.ConfigKeys;
 import org.backstopmx.core.config.BackstopConfig;
+import org.backstopmx.core.config.DnsListMatch;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
+import org.backstopmx.core.config.ScreenConfig;
 import org.backstopmx.core.config.TlsConfig;
 import org.junit.jupiter.api.Test;
 
@@ -47,6 +49,21 @@ class ReloadPlanTest {
     void aSectionThatAppearsNamesEachOfItsKeys() {
         BackstopConfig loaded = RUNNING.withSmtp(RUNNING.smtp().withTls(new TlsConfig(Path.of("c.pem"), Path.of("k.pem"))));
         assertThat(ReloadPlan.of(RUNNING, loaded).needRestart()).containsExactly("smtp.tls.certificate", "smtp.tls.key");
+    }
+
+    @Test
+    void screeningIsKeptAcrossAReloadAndAChangeToItWaitsForARestart() {
+        ScreenConfig screen = ScreenConfig.defaults().withLists(
+                List.of(new ScreenConfig.DnsList("bl.test", 2, DnsListMatch.any())), List.of(), 2);
+        BackstopConfig running = RUNNING.withScreen(screen);
+
+        ReloadPlan same = ReloadPlan.of(running, running.withRoutes(Map.of("bounce.test", new HostPort("192.0.2.2", 25))));
+        assertThat(same.live().screen()).isEqualTo(screen);
+        assertThat(same.needRestart()).isEmpty();
+
+        ReloadPlan delayed = ReloadPlan.of(running, running.withScreen(screen.withGreetDelay(java.time.Duration.ofSeconds(2))));
+        assertThat(delayed.needRestart()).containsExactly("screen.greet-delay");
+        assertThat(delayed.changes(running)).isFalse();
     }
 
     @Test

@@ -54,6 +54,11 @@ public final class Metrics {
      * {@link ProxyRefusal}).
      */
     public static final String SMTP_PROXY_REFUSED = "backstop.smtp.proxy.refused";
+    /**
+     * Counter: what client screening found, tags {@code check} (see {@link ScreenCheck}) and {@code result} (see
+     * {@link ScreenResult}); only the pairs {@link ScreenCheck#results()} names exist.
+     */
+    public static final String SCREEN_DECISIONS = "backstop.screen.decisions";
 
     // ---- forwarder
     /** Counter: recipient outcomes, tags {@code destination} (domain) and {@code result} (see {@link AttemptResult}). */
@@ -122,6 +127,49 @@ public final class Metrics {
         WRONG_VERSION,
         /** A header for something other than TCP over IPv4 or IPv6 (UDP, UNIX sockets). */
         UNSUPPORTED;
+
+        public String tag() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** What client screening checked: the {@code check} tag of {@link #SCREEN_DECISIONS}. */
+    public enum ScreenCheck {
+        /** One DNS block list asked about one client. */
+        DNSBL,
+        /** One DNS allow list asked about one client. */
+        DNSWL,
+        /** A client's summed score against {@code screen.threshold}: refused or passed, once a screened session. */
+        SCORE,
+        /** Whether a client waited for the delayed greeting: refused or passed, once a session. */
+        PREGREET;
+
+        public String tag() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        /** The results this check can have. */
+        public java.util.List<ScreenResult> results() {
+            return this == DNSBL || this == DNSWL
+                    ? java.util.List.of(ScreenResult.LISTED, ScreenResult.CLEAN, ScreenResult.TIMEOUT, ScreenResult.ERROR)
+                    : java.util.List.of(ScreenResult.REFUSED, ScreenResult.PASSED);
+        }
+    }
+
+    /** The {@code result} tag of {@link #SCREEN_DECISIONS}. */
+    public enum ScreenResult {
+        /** The list names the client with an answer its {@code match} accepts. */
+        LISTED,
+        /** NXDOMAIN, no A record, or only answers its {@code match} refuses. */
+        CLEAN,
+        /** No answer within {@code dns.timeout}: counted as not listed. */
+        TIMEOUT,
+        /** SERVFAIL, REFUSED or a network error: counted as not listed. */
+        ERROR,
+        /** The client is refused (its score reached the threshold; it talked before the greeting). */
+        REFUSED,
+        /** The client goes on. */
+        PASSED;
 
         public String tag() {
             return name().toLowerCase(java.util.Locale.ROOT);

@@ -31,6 +31,11 @@ final class ConnectionState {
     boolean nextErrorUncounted;
     /** The connection is being closed; further input is ignored. */
     boolean closing;
+    /**
+     * What client screening answers this client's commands with (other than QUIT, RSET, NOOP), or null when it may
+     * go on; set on the I/O loop before the first command is passed on ({@link ScreenHandler}).
+     */
+    volatile org.backstopmx.core.SmtpReply screenRefusal;
     /** The server is shutting down: the session ends with 421 as soon as no DATA is under way. */
     boolean shutdown;
 

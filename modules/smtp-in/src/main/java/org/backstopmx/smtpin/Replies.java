@@ -23,6 +23,12 @@ public final class Replies {
     public static final SmtpReply TOO_MANY_ERRORS = SmtpReply.of(421, "4.7.0", "Too many errors, closing connection");
     public static final SmtpReply INTERNAL_ERROR = SmtpReply.of(421, "4.3.0", "Internal error, closing connection");
     public static final SmtpReply SHUTTING_DOWN = SmtpReply.of(421, "4.3.2", "Service shutting down, try again later");
+    /** A client that talked before the delayed greeting ({@code screen.greet-delay}); the connection is closed. */
+    public static final SmtpReply PREGREET = SmtpReply.of(554, "5.5.1", "Protocol error: you talked before the greeting");
+    /** A client whose DNS list score reached {@code screen.threshold}; %s are its address and the lists. */
+    public static final SmtpReply SCREEN_REJECT = SmtpReply.of(554, "5.7.1", "Service unavailable; client [%s] blocked using %s");
+    /** The same with {@code screen.action: tempfail}. */
+    public static final SmtpReply SCREEN_TEMPFAIL = SmtpReply.of(450, "4.7.1", "Service unavailable; client [%s] blocked using %s, try again later");
     public static final SmtpReply SYNCHRONIZATION = SmtpReply.of(554, "5.5.0", "Protocol synchronization error: message data sent before the 354 reply");
 
     // commands

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * than {@code smtp.max-command-line-length} get 500 5.5.2; over-long DATA lines reach the DATA transaction; BDAT
  * chunk octets reach {@link BdatCommand}; a client that disconnects mid-DATA or before BDAT LAST leaves nothing in the
  * queue; input after a closing reply is ignored; at shutdown, a session whose message was under way ends with 421
- * right after its end of data (or LAST) is answered ({@link ShutdownNotice}).
+ * right after its end of data (or LAST) is answered ({@link ShutdownNotice}); a client refused by screening is
+ * answered its refusal at every command but QUIT, RSET and NOOP ({@link ScreenedCommands}).
  */
 final class SmtpChannelHandler extends BasicChannelInboundHandler {
     private static final Logger LOG = LoggerFactory.getLogger(SmtpChannelHandler.class);
@@ -85,6 +86,13 @@ final class SmtpChannelHandler extends BasicChannelInboundHandler {
                 && session != null) {
             ((ByteBuf) msg).release();
             reply(session, Replies.response(Replies.COMMAND_LINE_TOO_LONG));
+            return;
+        }
+        if (state.screenRefusal != null && state.data == null && state.chunk == null && msg instanceof ByteBuf
+                && session != null && !ScreenedCommands.allowed((ByteBuf) msg)) {
+            ((ByteBuf) msg).release();
+            reply(session, Replies.response(state.screenRefusal));
+            ShutdownNotice.afterCommand(ctx.channel(), state, hostname);
             return;
         }
         super.channelRead(ctx, msg);

@@ -13,6 +13,8 @@ import org.backstopmx.core.EnvelopeRecipient;
 import org.backstopmx.core.Metrics;
 import org.backstopmx.core.Metrics.ProxyRefusal;
 import org.backstopmx.core.Metrics.RejectReason;
+import org.backstopmx.core.Metrics.ScreenCheck;
+import org.backstopmx.core.Metrics.ScreenResult;
 import org.backstopmx.core.SmtpReply;
 
 /**
@@ -30,6 +32,10 @@ import org.backstopmx.core.SmtpReply;
  *   <li>{@code rejections{reason}} counts every 4xx/5xx reply sent, classified by its reply code and enhanced status
  *       code ({@link #reasonOf}), plus the replies written outside the protocol handler: connection limit, idle
  *       timeout, too many errors.</li>
+ *   <li>{@code screen.decisions{check,result}} counts what client screening found ({@link ScreenHandler}):
+ *       {@code dnsbl} and {@code dnswl} once per list asked ({@code listed}, {@code clean}, {@code timeout},
+ *       {@code error}), {@code score} once per screened session and {@code pregreet} once per session with a greeting
+ *       delay ({@code refused}, {@code passed});</li>
  *   <li>{@code proxy.refused{reason}} counts connections closed before their session by the PROXY protocol
  *       ({@link ProxyHeaderHandler}); they are not sessions and not in {@code connections.active}.</li>
  * </ul>
@@ -53,6 +59,7 @@ final class SmtpMetrics {
     private final Counter bytesReceived;
     private final Counter[] rejections = new Counter[RejectReason.values().length];
     private final Counter[] proxyRefusals = new Counter[ProxyRefusal.values().length];
+    private final Counter[][] screenDecisions = new Counter[ScreenCheck.values().length][ScreenResult.values().length];
     private volatile Map<String, Counter> receivedByDomain;
     private volatile Counter receivedOther;
 
@@ -71,6 +78,14 @@ final class SmtpMetrics {
             proxyRefusals[reason.ordinal()] = Counter.builder(Metrics.SMTP_PROXY_REFUSED).tag("reason", reason.tag())
                     .description("Connections closed before their SMTP session because of the PROXY protocol")
                     .register(registry);
+        }
+        for (ScreenCheck check : ScreenCheck.values()) {
+            for (ScreenResult result : check.results()) {
+                screenDecisions[check.ordinal()][result.ordinal()] = Counter.builder(Metrics.SCREEN_DECISIONS)
+                        .tag("check", check.tag()).tag("result", result.tag())
+                        .description("What client screening found: each DNS list's answer, each verdict, each pregreet test")
+                        .register(registry);
+            }
         }
         servedDomains(servedDomains);
     }
@@ -109,6 +124,11 @@ final class SmtpMetrics {
 
     void proxyRefused(ProxyRefusal reason) {
         proxyRefusals[reason.ordinal()].increment();
+    }
+
+    /** A screening check came to {@code result}, one of {@link ScreenCheck#results()}. */
+    void screened(ScreenCheck check, ScreenResult result) {
+        screenDecisions[check.ordinal()][result.ordinal()].increment();
     }
 
     /** A 4xx or 5xx reply went to the client: counted under the reason its code says. */

@@ -30,8 +30,10 @@ import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.PrimaryCapabilities;
 import org.backstopmx.core.RecipientVerifier;
 import org.backstopmx.core.Standby;
+import org.backstopmx.core.config.DnsConfig;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.ProxyProtocol;
+import org.backstopmx.core.config.ScreenConfig;
 import org.backstopmx.core.config.SmtpConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * The SMTP listener. Owns its Netty pipeline and every thread it starts:
  *
  * <pre>
- * I/O loop:     [ssl, after STARTTLS] connectionLimiter flowControl idleTimeout
+ * I/O loop:     [ssl, after STARTTLS] connectionLimiter flowControl idleTimeout [screen]
  * worker group:                       framer coreHandler (James commands and hooks, spool writes, queue commits)
  * </pre>
  *
@@ -73,6 +75,9 @@ public final class SmtpServer implements AutoCloseable {
     private final BackstopSmtpProtocol protocol;
     private final ConnectionLimiter limiter;
     private final SmtpMetrics metrics;
+    private final ScreenConfig screen;
+    /** Null when no DNS list is configured. */
+    private final ClientScreen clientScreen;
     private final InboundFlowControl flowControl = new InboundFlowControl();
     private volatile boolean closing;
     private EventLoopGroup boss;
@@ -89,7 +94,7 @@ public final class SmtpServer implements AutoCloseable {
     public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
             EtrnService etrn, Clock clock, MeterRegistry registry) {
         this(hostname, config, domains, queue, etrn, clock, registry, PrimaryCapabilities.UNKNOWN, Standby.NEVER,
-                RecipientVerifier.NONE);
+                RecipientVerifier.NONE, ScreenConfig.defaults(), DnsConfig.defaults());
     }
 
     /**
@@ -98,10 +103,12 @@ public final class SmtpServer implements AutoCloseable {
      * @param standby  which served domains are left to their primary now (standby mode): their recipients get
      *                 {@code 450 4.7.1}
      * @param verifier asks about the recipients of the domains with {@code recipient-check: callout}
+     * @param screen   client screening at connect ({@link ScreenHandler})
+     * @param dns      the resolver and timeout the DNS lists of {@code screen} are asked through
      */
     public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
             EtrnService etrn, Clock clock, MeterRegistry registry, PrimaryCapabilities primaries, Standby standby,
-            RecipientVerifier verifier) {
+            RecipientVerifier verifier, ScreenConfig screen, DnsConfig dns) {
         Objects.requireNonNull(verifier, "verifier");
         Objects.requireNonNull(etrn, "etrn");
         Objects.requireNonNull(primaries, "primaries");
@@ -123,6 +130,8 @@ public final class SmtpServer implements AutoCloseable {
         }
         this.chunkReceiver = chain.getHandlers(BdatCommand.class).get(0);
         this.protocol = new BackstopSmtpProtocol(chain, new BackstopSmtpConfiguration(hostname));
+        this.screen = screen;
+        this.clientScreen = ClientScreen.create(screen, dns, metrics);
         this.limiter = new ConnectionLimiter(config.maxConnections(), config.maxConnectionsPerIp(), hostname, metrics);
         metrics.activeConnections(limiter::active);
     }
@@ -179,7 +188,12 @@ public final class SmtpServer implements AutoCloseable {
         ch.pipeline()
                 .addLast("connectionLimiter", limiter)
                 .addLast("flowControl", flowControl)
-                .addLast("idleTimeout", new IdleTimeoutHandler(config.idleTimeout(), hostname, metrics))
+                .addLast("idleTimeout", new IdleTimeoutHandler(config.idleTimeout(), hostname, metrics));
+        if (clientScreen != null || !screen.greetDelay().isZero()) {
+            ch.pipeline().addLast("screen", new ScreenHandler(clientScreen, screen.greetDelay(), hostname, metrics,
+                    () -> closing));
+        }
+        ch.pipeline()
                 .addLast(workers, "framer", new SmtpLineDecoder(maxFrame))
                 .addLast(workers, "coreHandler", new SmtpChannelHandler(protocol, encryption,
                         config.maxCommandLineLength(), config.maxErrors(), hostname, metrics, chunkReceiver));

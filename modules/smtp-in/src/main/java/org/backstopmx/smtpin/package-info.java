@@ -7,7 +7,9 @@
  * recipient state: it hands a complete message to {@link org.backstopmx.core.MailQueue} and answers 250 only after
  * {@link org.backstopmx.core.IncomingMessage#commit} returned, i.e. after the message is fsynced.
  * {@code ETRN} (RFC 1985) is checked and answered here ({@link org.backstopmx.smtpin.EtrnCommand}); whether to flush
- * is decided by the delivering side behind {@link org.backstopmx.core.EtrnService}.
+ * is decided by the delivering side behind {@link org.backstopmx.core.EtrnService}. Client screening at connect
+ * ({@code screen.*}: DNS block and allow lists, the pregreet test) is {@link org.backstopmx.smtpin.ScreenHandler}
+ * and {@link org.backstopmx.smtpin.ClientScreen}; a refused client is answered at its commands, never at connect.
  *
  * <p>What James 3.8.1 gets wrong for this job, and where it is fixed here:
  * <ul>
@@ -46,6 +48,7 @@
  *
  * <p>Failure modes: storage errors answer 451 4.3.0 / 452 4.3.1 and the session goes on; an unexpected exception in
  * a handler answers 421 4.3.0 and closes the connection; nothing partial is ever queued. A missing or bad PROXY
- * header closes the connection before any session exists.
+ * header closes the connection before any session exists. A DNS list that times out or fails counts as not listing
+ * the client; a session waits for its lists at most {@code dns.timeout}.
  */
 package org.backstopmx.smtpin;

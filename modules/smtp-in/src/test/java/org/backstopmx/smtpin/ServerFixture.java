@@ -8,9 +8,11 @@ import org.backstopmx.core.EtrnService;
 import org.backstopmx.core.PrimaryCapabilities;
 import org.backstopmx.core.RecipientVerifier;
 import org.backstopmx.core.Standby;
+import org.backstopmx.core.config.DnsConfig;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
 import org.backstopmx.core.config.ProxyProtocol;
+import org.backstopmx.core.config.ScreenConfig;
 import org.backstopmx.core.config.SmtpConfig;
 import org.backstopmx.testkit.RecordingMailQueue;
 import org.backstopmx.testkit.SmtpTranscript;
@@ -44,9 +46,25 @@ final class ServerFixture implements AutoCloseable {
 
     ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains, EtrnService etrn, PrimaryCapabilities primaries,
             Standby standby, RecipientVerifier verifier) throws InterruptedException {
+        this(config, domains, etrn, primaries, standby, verifier, ScreenConfig.defaults(), DnsConfig.defaults());
+    }
+
+    ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains, EtrnService etrn, PrimaryCapabilities primaries,
+            ScreenConfig screen, DnsConfig dns) throws InterruptedException {
+        this(config, domains, etrn, primaries, Standby.NEVER, RecipientVerifier.NONE, screen, dns);
+    }
+
+    ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains, EtrnService etrn, PrimaryCapabilities primaries,
+            Standby standby, RecipientVerifier verifier, ScreenConfig screen, DnsConfig dns) throws InterruptedException {
         server = new SmtpServer(HOST, config.withListen(new HostPort("127.0.0.1", 0)), domains, queue, etrn,
-                Clock.systemUTC(), registry, primaries, standby, verifier);
+                Clock.systemUTC(), registry, primaries, standby, verifier, screen, dns);
         server.start();
+    }
+
+    /** The standard server with client screening through the DNS server at {@code dns}. */
+    static ServerFixture screening(ScreenConfig screen, DnsConfig dns) throws InterruptedException {
+        return new ServerFixture(SmtpConfig.defaults(), Map.of("example.test", DomainConfig.acceptAll("example.test")),
+                (domain, client) -> EtrnService.Result.UNAVAILABLE, PrimaryCapabilities.UNKNOWN, screen, dns);
     }
 
     static ServerFixture standard() throws InterruptedException {

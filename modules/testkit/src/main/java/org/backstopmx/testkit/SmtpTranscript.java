@@ -25,7 +25,18 @@ public final class SmtpTranscript implements AutoCloseable {
     }
 
     public SmtpTranscript(InetSocketAddress address, int timeoutMillis) throws IOException {
+        this(address, null, timeoutMillis);
+    }
+
+    /**
+     * Connects from {@code local} (any port), so that the server sees that client address: on Linux every address of
+     * 127.0.0.0/8 is on the loopback interface, so {@code 127.0.0.2} stands for a second client host. Null: any.
+     */
+    public SmtpTranscript(InetSocketAddress address, java.net.InetAddress local, int timeoutMillis) throws IOException {
         socket = new Socket();
+        if (local != null) {
+            socket.bind(new InetSocketAddress(local, 0));
+        }
         socket.connect(address, timeoutMillis);
         socket.setSoTimeout(timeoutMillis);
         in = socket.getInputStream();

@@ -27,6 +27,7 @@ import org.backstopmx.core.config.ProbeConfig;
 import org.backstopmx.core.config.RecipientCheck;
 import org.backstopmx.core.config.QueueConfig;
 import org.backstopmx.core.config.RetryConfig;
+import org.backstopmx.core.config.ScreenConfig;
 import org.backstopmx.core.config.SmtpConfig;
 import org.backstopmx.core.config.TlsConfig;
 import org.backstopmx.core.config.TlsMode;
@@ -70,7 +71,7 @@ final class ConfigBuilder {
                         r.get("admin.listen", d.admin().listen(), ValueParsers::listenAddress),
                         r.optional("admin.token", d.admin().token(), ValueParsers::text),
                         r.optional("admin.token-file", d.admin().tokenFile(), ValueParsers::path)),
-                callout(d.callout()));
+                callout(d.callout()), screen(d.screen()));
     }
 
     private CalloutConfig callout(CalloutConfig d) {
@@ -80,6 +81,16 @@ final class ConfigBuilder {
                 r.get("callout.positive-ttl", d.positiveTtl(), ValueParsers::positiveDuration),
                 r.get("callout.negative-ttl", d.negativeTtl(), ValueParsers::positiveDuration),
                 r.get("callout.unknown-when-down", d.unknownWhenDown(), ValueParsers::unknownWhenDown));
+    }
+
+    private ScreenConfig screen(ScreenConfig d) {
+        return new ScreenConfig(
+                r.list("screen.dnsbl", d.dnsbl(), ScreenParsers::dnsList),
+                r.list("screen.dnswl", d.dnswl(), ScreenParsers::dnsList),
+                r.get("screen.threshold", d.threshold(), ValueParsers::positiveInt),
+                r.get("screen.action", d.action(), ScreenParsers::action),
+                r.list("screen.trusted", d.trusted(), AddressRange::parse),
+                r.get("screen.greet-delay", d.greetDelay(), ValueParsers::nonNegativeDuration));
     }
 
     private SmtpConfig smtp(SmtpConfig d) {

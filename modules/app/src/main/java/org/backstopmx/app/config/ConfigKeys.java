@@ -66,10 +66,23 @@ public final class ConfigKeys {
             "callout.max-sessions",
             "callout.positive-ttl",
             "callout.negative-ttl",
-            "callout.unknown-when-down");
+            "callout.unknown-when-down",
+            "screen.dnsbl",
+            "screen.dnswl",
+            "screen.threshold",
+            "screen.action",
+            "screen.trusted",
+            "screen.greet-delay");
 
     /** Fixed keys whose value is a list (a YAML sequence, or comma-separated in the environment). */
-    static final Set<String> LISTS = Set.of("self-names", "smtp.proxy-trusted");
+    static final Set<String> LISTS = Set.of("self-names", "smtp.proxy-trusted", "screen.dnsbl", "screen.dnswl",
+            "screen.trusted");
+
+    /**
+     * List keys whose items may be mappings (of {@link ScreenParsers#DNS_LIST_FIELDS}); the YAML reader writes each
+     * as {@code field=value} pairs, as the environment gives them.
+     */
+    static final Set<String> MAPPING_LISTS = Set.of("screen.dnsbl", "screen.dnswl");
 
     /** {@code domains.<name>}: the served domains, a mapping from name to these settings (or to nothing). */
     static final String DOMAINS = "domains";

@@ -16,6 +16,9 @@ import org.backstopmx.core.config.SmtpConfig;
  * when one of its keys already has a problem (its value here is only the default standing in).
  */
 final class ConfigValidator {
+    /** The longest greeting delay: postscreen's default is 6s; a minute is already more than senders like. */
+    static final java.time.Duration MAX_GREET_DELAY = java.time.Duration.ofSeconds(60);
+
     private final Problems problems;
     private final FileCheck files;
 
@@ -31,7 +34,38 @@ final class ConfigValidator {
         v.retry(config);
         v.delivery(config);
         v.admin(config.admin());
+        v.screen(config);
         v.listeners(config);
+    }
+
+    private void screen(BackstopConfig config) {
+        String delay = "screen.greet-delay";
+        // a greeting held past the idle timeout would end every session before it began
+        if (!problems.anyOf(delay, "smtp.idle-timeout")
+                && config.screen().greetDelay().compareTo(config.smtp().idleTimeout()) >= 0) {
+            problems.add(delay, "must be shorter than smtp.idle-timeout (" + config.smtp().idleTimeout() + "), got "
+                    + config.screen().greetDelay());
+        }
+        // RFC 5321 §4.5.3.2.1: a client waits 5 minutes for the greeting; senders give up sooner in practice
+        if (!problems.has(delay) && config.screen().greetDelay().compareTo(MAX_GREET_DELAY) > 0) {
+            problems.add(delay, "must be at most " + MAX_GREET_DELAY.toSeconds() + "s (senders stop waiting for the "
+                    + "greeting), got " + config.screen().greetDelay());
+        }
+        String dnsbl = "screen.dnsbl";
+        String dnswl = "screen.dnswl";
+        if (!problems.anyOf(dnsbl, dnswl)) {
+            java.util.Set<String> zones = new java.util.HashSet<>();
+            for (var list : config.screen().dnsbl()) {
+                if (!zones.add(list.zone())) {
+                    problems.add(dnsbl, list.zone() + " is listed twice");
+                }
+            }
+            for (var list : config.screen().dnswl()) {
+                if (!zones.add(list.zone())) {
+                    problems.add(dnswl, list.zone() + " is listed twice, or also in screen.dnsbl");
+                }
+            }
+        }
     }
 
     private void smtp(SmtpConfig smtp) {

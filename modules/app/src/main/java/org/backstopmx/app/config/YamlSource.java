@@ -151,6 +151,8 @@ final class YamlSource {
             for (JsonNode item : node) {
                 if (item.isValueNode() && !item.isNull()) {
                     items.add(item.asText().trim());
+                } else if (item.isObject() && ConfigKeys.MAPPING_LISTS.contains(key)) {
+                    items.add(mappingItem(key, item));
                 } else {
                     problems.add(key, "expected single values in the list, got " + describe(item));
                 }
@@ -163,6 +165,22 @@ final class YamlSource {
             return null;
         }
         return list ? RawValue.commaList(key, null, node.asText()) : RawValue.scalar(key, null, node.asText());
+    }
+
+    /**
+     * A mapping in a list ({@code {zone: bl.example, weight: 2}}) as the text its parser reads:
+     * {@code zone=bl.example weight=2}. Nested mappings and lists, which no such item takes, are reported here.
+     */
+    private String mappingItem(String key, JsonNode item) {
+        StringBuilder text = new StringBuilder();
+        item.properties().forEach(f -> {
+            if (!f.getValue().isValueNode() || f.getValue().isNull()) {
+                problems.add(key, "expected a single value for " + f.getKey() + ", got " + describe(f.getValue()));
+                return;
+            }
+            text.append(text.length() == 0 ? "" : " ").append(f.getKey()).append('=').append(f.getValue().asText().trim());
+        });
+        return text.toString();
     }
 
     private static void put(Map<String, RawValue> map, String name, RawValue value) {

@@ -57,6 +57,7 @@ class DocumentationTest {
         assertThat(config.retry()).isEqualTo(d.retry());
         assertThat(config.probe()).isEqualTo(d.probe());
         assertThat(config.delivery()).isEqualTo(d.delivery());
+        assertThat(config.screen()).isEqualTo(d.screen());
         assertThat(config.domains().values()).allSatisfy(domain -> assertThat(domain.tls()).isNull());
         assertThat(config.dns()).isEqualTo(d.dns());
         assertThat(config.metrics()).isEqualTo(d.metrics());

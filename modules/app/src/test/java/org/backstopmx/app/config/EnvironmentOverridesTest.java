@@ -18,10 +18,13 @@ import org.backstopmx.core.config.AcceptMode;
 import org.backstopmx.core.config.AddressRange;
 import org.backstopmx.core.config.AtExpiry;
 import org.backstopmx.core.config.BackstopConfig;
+import org.backstopmx.core.config.DnsListMatch;
 import org.backstopmx.core.config.DomainConfig;
-import org.backstopmx.core.config.RecipientCheck;
 import org.backstopmx.core.config.HostPort;
 import org.backstopmx.core.config.ProxyProtocol;
+import org.backstopmx.core.config.RecipientCheck;
+import org.backstopmx.core.config.ScreenConfig.DnsList;
+import org.backstopmx.core.config.ScreenConfig;
 import org.backstopmx.core.config.TlsConfig;
 import org.backstopmx.core.config.TlsMode;
 import org.junit.jupiter.api.Test;
@@ -84,6 +87,17 @@ class EnvironmentOverridesTest {
                 row(Map.of("BACKSTOP_DELIVERY_BOUNCE_SIZE_LIMIT", "64KB"), c -> c.delivery().bounceSizeLimit(),
                         64L << 10),
                 row(Map.of("BACKSTOP_DNS_SERVER", "[::1]:53"), c -> c.dns().server(), new HostPort("::1", 53)),
+                row(Map.of("BACKSTOP_SCREEN_DNSBL", "zone=zen.spamhaus.org weight=2 match=127.0.0.[2..11], bl.example"),
+                        c -> c.screen().dnsbl(), List.of(
+                                new DnsList("zen.spamhaus.org", 2, DnsListMatch.parse("127.0.0.[2..11]")),
+                                new DnsList("bl.example", 1, DnsListMatch.any()))),
+                row(Map.of("BACKSTOP_SCREEN_DNSWL", "zone=list.dnswl.org weight=3"), c -> c.screen().dnswl(),
+                        List.of(new DnsList("list.dnswl.org", 3, DnsListMatch.any()))),
+                row(Map.of("BACKSTOP_SCREEN_THRESHOLD", "3"), c -> c.screen().threshold(), 3),
+                row(Map.of("BACKSTOP_SCREEN_ACTION", "tempfail"), c -> c.screen().action(), ScreenConfig.Action.TEMPFAIL),
+                row(Map.of("BACKSTOP_SCREEN_TRUSTED", "203.0.113.25, 2001:db8::/48"), c -> c.screen().trusted(),
+                        List.of(AddressRange.parse("203.0.113.25"), AddressRange.parse("2001:db8::/48"))),
+                row(Map.of("BACKSTOP_SCREEN_GREET_DELAY", "2s"), c -> c.screen().greetDelay(), Duration.ofSeconds(2)),
                 row(Map.of("BACKSTOP_DNS_TIMEOUT", "500ms"), c -> c.dns().timeout(), Duration.ofMillis(500)),
                 row(Map.of("BACKSTOP_METRICS_LISTEN", "0.0.0.0:9100"), c -> c.metrics().listen(),
                         new HostPort("0.0.0.0", 9100)),

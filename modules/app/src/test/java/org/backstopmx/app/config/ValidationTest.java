@@ -176,7 +176,24 @@ class ValidationTest {
                         "smtp.tls.certificate: must be set together with smtp.tls.key"),
                 rule("admin: { token: s3cret, token-file: /etc/hosts }",
                         "admin.token: set admin.token or admin.token-file, not both"),
-                rule("queue: { path: '' }", "queue.path: must not be empty"));
+                rule("queue: { path: '' }", "queue.path: must not be empty"),
+                // client screening
+                rule("screen: { dnsbl: [{zoen: bl.example}] }",
+                        "screen.dnsbl: unknown setting \"zoen\" in \"zoen=bl.example\" (did you mean zone?)"),
+                rule("screen: { dnsbl: [{weight: 2}] }", "screen.dnsbl: a list needs its zone"),
+                rule("screen: { dnsbl: [{zone: bl.example, weight: 0}] }", "screen.dnsbl: must be a positive"),
+                rule("screen: { dnswl: [{zone: wl.example, match: '127.0.0.[3..1]'}] }",
+                        "screen.dnswl: range 3..1 runs backwards"),
+                rule("screen: { dnsbl: [{zone: 'bl example'}] }", "screen.dnsbl: one zone per list"),
+                rule("screen: { dnsbl: [{zone: bl.example, match: {a: 1}}] }",
+                        "screen.dnsbl: expected a single value for match, got a mapping"),
+                rule("screen: { dnsbl: [bl.example], dnswl: [{zone: bl.example}] }",
+                        "screen.dnswl: bl.example is listed twice, or also in screen.dnsbl"),
+                rule("screen: { threshold: 0 }", "screen.threshold: must be a positive"),
+                rule("screen: { action: drop }", "screen.action: must be one of reject, tempfail, got \"drop\""),
+                rule("screen: { trusted: [primary.example.org] }", "screen.trusted: expected an IP address or prefix"),
+                rule("screen: { greet-delay: 5m }", "screen.greet-delay: must be shorter than smtp.idle-timeout"),
+                rule("screen: { greet-delay: 90s }", "screen.greet-delay: must be at most 60s"));
     }
 
     private static Arguments rule(String yaml, String expectedPrefix) {

@@ -23,6 +23,7 @@ import java.util.Set;
  * @param metrics   {@code metrics.*}
  * @param admin     {@code admin.*}
  * @param callout   {@code callout.*}
+ * @param screen    {@code screen.*}
  */
 public record BackstopConfig(
         String hostname,
@@ -38,7 +39,8 @@ public record BackstopConfig(
         DnsConfig dns,
         MetricsConfig metrics,
         AdminConfig admin,
-        CalloutConfig callout) {
+        CalloutConfig callout,
+        ScreenConfig screen) {
 
     public BackstopConfig {
         Objects.requireNonNull(hostname, "hostname");
@@ -55,6 +57,16 @@ public record BackstopConfig(
         Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(admin, "admin");
         Objects.requireNonNull(callout, "callout");
+        Objects.requireNonNull(screen, "screen");
+    }
+
+    /** As the canonical constructor, with {@link ScreenConfig#defaults()} for {@code screen}. */
+    public BackstopConfig(String hostname, List<String> selfNames, SmtpConfig smtp, Map<String, DomainConfig> domains,
+                          Map<String, HostPort> routes, QueueConfig queue, RetryConfig retry, ProbeConfig probe,
+                          AcceptConfig accept, DeliveryConfig delivery, DnsConfig dns, MetricsConfig metrics,
+                          AdminConfig admin, CalloutConfig callout) {
+        this(hostname, selfNames, smtp, domains, routes, queue, retry, probe, accept, delivery, dns, metrics, admin,
+                callout, ScreenConfig.defaults());
     }
 
     /** As the canonical constructor, with {@link CalloutConfig#defaults()} for {@code callout}. */
@@ -95,16 +107,16 @@ public record BackstopConfig(
     }
 
     public BackstopConfig withSmtp(SmtpConfig newSmtp) {
-        return new BackstopConfig(hostname, selfNames, newSmtp, domains, routes, queue, retry, probe, accept, delivery, dns, metrics, admin, callout);
+        return new BackstopConfig(hostname, selfNames, newSmtp, domains, routes, queue, retry, probe, accept, delivery, dns, metrics, admin, callout, screen);
     }
 
     public BackstopConfig withQueue(QueueConfig newQueue) {
-        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, newQueue, retry, probe, accept, delivery, dns, metrics, admin, callout);
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, newQueue, retry, probe, accept, delivery, dns, metrics, admin, callout, screen);
     }
 
     public BackstopConfig withDelivery(DeliveryConfig newDelivery) {
         return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, accept, newDelivery, dns,
-                metrics, admin, callout);
+                metrics, admin, callout, screen);
     }
 
     /**
@@ -117,29 +129,39 @@ public record BackstopConfig(
     }
 
     public BackstopConfig withMetrics(MetricsConfig newMetrics) {
-        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, accept, delivery, dns, newMetrics, admin, callout);
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, accept, delivery, dns, newMetrics, admin, callout, screen);
     }
 
     public BackstopConfig withAccept(AcceptConfig newAccept) {
         return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, newAccept, delivery,
-                dns, metrics, admin, callout);
+                dns, metrics, admin, callout, screen);
     }
 
     public BackstopConfig withProbe(ProbeConfig newProbe) {
-        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, newProbe, accept, delivery, dns, metrics, admin, callout);
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, newProbe, accept, delivery, dns, metrics, admin, callout, screen);
     }
 
     public BackstopConfig withRoutes(Map<String, HostPort> newRoutes) {
-        return new BackstopConfig(hostname, selfNames, smtp, domains, newRoutes, queue, retry, probe, accept, delivery, dns, metrics, admin, callout);
+        return new BackstopConfig(hostname, selfNames, smtp, domains, newRoutes, queue, retry, probe, accept, delivery, dns, metrics, admin, callout, screen);
     }
 
     public BackstopConfig withAdmin(AdminConfig newAdmin) {
-        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, accept, delivery, dns, metrics, newAdmin, callout);
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, accept, delivery, dns, metrics, newAdmin, callout, screen);
     }
 
     public BackstopConfig withCallout(CalloutConfig newCallout) {
         return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, accept, delivery, dns,
-                metrics, admin, newCallout);
+                metrics, admin, newCallout, screen);
+    }
+
+    public BackstopConfig withDns(DnsConfig newDns) {
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, accept, delivery,
+                newDns, metrics, admin, callout, screen);
+    }
+
+    public BackstopConfig withScreen(ScreenConfig newScreen) {
+        return new BackstopConfig(hostname, selfNames, smtp, domains, routes, queue, retry, probe, accept, delivery,
+                dns, metrics, admin, callout, newScreen);
     }
 
     /** The served domains whose recipients are checked by callout. */
@@ -150,6 +172,6 @@ public record BackstopConfig(
     }
 
     public BackstopConfig withDomains(Map<String, DomainConfig> newDomains) {
-        return new BackstopConfig(hostname, selfNames, smtp, newDomains, routes, queue, retry, probe, accept, delivery, dns, metrics, admin, callout);
+        return new BackstopConfig(hostname, selfNames, smtp, newDomains, routes, queue, retry, probe, accept, delivery, dns, metrics, admin, callout, screen);
     }
 }
