@@ -179,6 +179,25 @@ class BackupMxEndToEndTest {
         assertThat(appliance.queue().list(10)).isEmpty();
     }
 
+    @Test
+    void onceThePrimaryHasAdvertisedItsSizeLargerMailIsRefusedAtMailAndAfterTheDot() throws Exception {
+        start(Duration.ofHours(1));
+        primary.capabilities("PIPELINING", "8BITMIME", "SIZE 1000000", "ENHANCEDSTATUSCODES");
+        List<byte[]> sent = sendAll(1, "bob@example.test"); // the first session teaches Backstop the primary's SIZE
+        await().atMost(WAIT).until(() -> primary.transactions().size() == 1 && appliance.queue().list(10).isEmpty());
+        try (SmtpTranscript t = utf8Session()) {
+            assertThat(t.command("EHLO client.test")).contains("250-SIZE 1000000");
+            assertThat(t.command("MAIL FROM:<alice@sender.test> SIZE=2000000")).startsWith("552 5.3.4");
+            assertThat(t.command("MAIL FROM:<alice@sender.test>")).startsWith("250");
+            assertThat(t.command("RCPT TO:<bob@example.test>")).startsWith("250");
+            assertThat(t.command("DATA")).startsWith("354");
+            t.sendRaw("Subject: two megabytes\r\n\r\n" + ("x".repeat(998) + "\r\n").repeat(2000) + ".\r\n");
+            assertThat(t.reply()).startsWith("552 5.3.4");
+        }
+        assertDeliveredExactly(sent);
+        assertThat(appliance.queue().list(10)).isEmpty();
+    }
+
     private SmtpTranscript utf8Session() throws Exception {
         SmtpTranscript t = new SmtpTranscript(appliance.smtpAddress());
         assertThat(t.reply()).startsWith("220");
