@@ -14,13 +14,16 @@ import org.backstopmx.core.QueueId;
 /**
  * Commit throughput and latency of {@link H2MailQueue}, not a test:
  * <pre>
- *   mvn -q -pl modules/queue test-compile exec:java -Dexec.classpathScope=test \
- *       -Dexec.mainClass=org.backstopmx.queue.QueueBench [-Dexec.args="threads perThread size [dir]"]
+ *   mvn -q -pl modules/queue -am test-compile exec:java [-Dexec.args="threads perThread size [dir]"]
  * </pre>
  * Defaults: 20 threads × 10 000 messages of 4 KiB in a fresh temporary directory (deleted afterwards). Latency is one
- * {@code commit()} call: body fsync, insert, commit and the wait for the group-commit fsync.
+ * {@code commit()} call: body fsync, insert, commit and the wait for the group-commit fsync. The recipients are spread
+ * over {@value #DOMAINS} domains; after the commits, one domain is flushed (a tenth of the backlog, as an ETRN or a
+ * destination coming back up does) and then a domain with nothing queued, each timed.
  */
 public final class QueueBench {
+    static final int DOMAINS = 10;
+
     private QueueBench() {
     }
 
@@ -48,7 +51,7 @@ public final class QueueBench {
                                 m.body().write(body);
                                 long t0 = System.nanoTime();
                                 m.commit(TestMessages.envelope(id, clock, size, "bench@example.net",
-                                        "rcpt@example.org"));
+                                        "rcpt@d" + (i % DOMAINS) + ".example.org"));
                                 latencies[next.getAndIncrement()] = System.nanoTime() - t0;
                             } catch (Exception e) {
                                 failures.incrementAndGet();
@@ -77,6 +80,12 @@ public final class QueueBench {
             System.out.printf("group-commit rounds %d for %d requests (%.1f messages per fsync)%n",
                     queue.groupCommitRounds(), queue.groupCommitRequests(),
                     (double) queue.groupCommitRequests() / Math.max(1, queue.groupCommitRounds()));
+            for (String domain : new String[] {"d0.example.org", "d0.example.org", "empty.example.org"}) {
+                long f0 = System.nanoTime();
+                int pending = queue.flush(domain);
+                System.out.printf("flush %s: %d pending, %.0f ms%n", domain, pending,
+                        (System.nanoTime() - f0) / 1e6);
+            }
             long e0 = System.nanoTime();
             long live = queue.liveDataEstimate();
             long estimateMicros = (System.nanoTime() - e0) / 1000;
