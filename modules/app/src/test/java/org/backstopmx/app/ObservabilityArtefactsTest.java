@@ -33,7 +33,7 @@ class ObservabilityArtefactsTest {
     private static final Pattern STRING_LITERAL = Pattern.compile("\"(?:[^\"\\\\]|\\\\.)*\"|'(?:[^'\\\\]|\\\\.)*'");
 
     /** Counters: Prometheus adds {@code _total}. */
-    private static final Set<String> COUNTERS = Set.of(Metrics.SMTP_SESSIONS, Metrics.SMTP_MESSAGES_RECEIVED,
+    private static final Set<String> COUNTERS = Set.of(Metrics.DELIVERY_TLS, Metrics.SMTP_SESSIONS, Metrics.SMTP_MESSAGES_RECEIVED,
             Metrics.SMTP_BYTES_RECEIVED, Metrics.SMTP_REJECTIONS, Metrics.SMTP_PROXY_REFUSED, Metrics.DELIVERY_ATTEMPTS,
             Metrics.BOUNCES, Metrics.SCREEN_DECISIONS,
             Metrics.DNS_LOOKUPS);

@@ -63,6 +63,13 @@ public final class Metrics {
     // ---- forwarder
     /** Counter: recipient outcomes, tags {@code destination} (domain) and {@code result} (see {@link AttemptResult}). */
     public static final String DELIVERY_ATTEMPTS = "backstop.delivery.attempts";
+    /**
+     * Counter: STARTTLS outcomes of sessions opened to a primary, tags {@code destination}, {@code level} (the TLS level:
+     * {@code none}, {@code opportunistic}, {@code required}, {@code verify}, {@code fingerprint}) and {@code result}
+     * ({@code verified}, {@code encrypted}, {@code plain}, or a failure: {@code starttls-not-offered},
+     * {@code handshake-failed}, {@code untrusted}, {@code name-mismatch}, {@code expired}, {@code pin-mismatch}).
+     */
+    public static final String DELIVERY_TLS = "backstop.delivery.tls";
     /** Histogram: one message's delivery over SMTP (MAIL to the reply to the final dot, or the failure). */
     public static final String DELIVERY_DURATION = "backstop.delivery.duration";
     /** Counter: DSNs queued, tag {@code reason}: {@code failed}, {@code expired}, {@code delayed}. */

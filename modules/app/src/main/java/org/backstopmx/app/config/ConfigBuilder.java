@@ -141,15 +141,21 @@ final class ConfigBuilder {
 
     private DeliveryConfig delivery(DeliveryConfig d) {
         Duration delayWarning = r.optional("delivery.delay-warning", d.delayWarning(), ValueParsers::durationOrOff);
+        TlsMode tls = r.get("delivery.tls", d.tls(), ValueParsers::tlsMode);
+        if (tls == TlsMode.FINGERPRINT) {
+            problems.add("delivery.tls", "fingerprint needs pins, which are per domain: set domains.<name>.tls:"
+                    + " fingerprint and domains.<name>.tls-fingerprints");
+        }
         return new DeliveryConfig(
                 r.get("delivery.concurrency", d.concurrency(), ValueParsers::concurrency),
                 r.get("delivery.connection-reuse-time", d.connectionReuseTime(), ValueParsers::nonNegativeDuration),
                 r.get("delivery.connect-timeout", d.connectTimeout(), ValueParsers::timeout),
                 r.get("delivery.command-timeout", d.commandTimeout(), ValueParsers::timeout),
                 r.get("delivery.data-timeout", d.dataTimeout(), ValueParsers::timeout),
-                r.get("delivery.tls", d.tls(), ValueParsers::tlsMode),
+                tls,
                 delayWarning == null ? Duration.ZERO : delayWarning, // given empty: off, like an unset optional key
-                r.get("delivery.bounce-size-limit", d.bounceSizeLimit(), ValueParsers::size));
+                r.get("delivery.bounce-size-limit", d.bounceSizeLimit(), ValueParsers::size),
+                r.optional("delivery.tls-ca-file", d.tlsCaFile(), ValueParsers::path));
     }
 
     /** The served domains: the default set unless a source named domains, then exactly those. */
@@ -193,7 +199,13 @@ final class ConfigBuilder {
                 ? r.items(s.get("etrn-from"), AddressRange::parse) : List.of();
         AcceptMode accept = s.containsKey("accept")
                 ? r.value(s.get("accept"), null, true, ValueParsers::acceptMode) : null;
-        return new DomainConfig(name, route, recipients, file, tls, etrnFrom, accept, check);
+        List<String> pins = s.containsKey("tls-fingerprints")
+                ? r.items(s.get("tls-fingerprints"), ValueParsers::sha256Pin) : List.of();
+        if (tls == TlsMode.FINGERPRINT && pins.isEmpty()) {
+            problems.add(ConfigKeys.DOMAINS + "." + name + ".tls-fingerprints",
+                    "must list at least one SHA-256 of the primary's public key when tls is fingerprint");
+        }
+        return new DomainConfig(name, route, recipients, file, tls, etrnFrom, accept, check, pins);
     }
 
     private Map<String, HostPort> routes() {

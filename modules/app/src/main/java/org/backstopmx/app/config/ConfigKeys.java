@@ -54,6 +54,7 @@ public final class ConfigKeys {
             "delivery.command-timeout",
             "delivery.data-timeout",
             "delivery.tls",
+            "delivery.tls-ca-file",
             "delivery.delay-warning",
             "delivery.bounce-size-limit",
             "dns.server",
@@ -87,9 +88,9 @@ public final class ConfigKeys {
     /** {@code domains.<name>}: the served domains, a mapping from name to these settings (or to nothing). */
     static final String DOMAINS = "domains";
     static final List<String> DOMAIN_SETTINGS = List.of("route", "recipients", "recipients-file", "recipient-check", "tls",
-            "etrn-from", "accept");
+            "tls-fingerprints", "etrn-from", "accept");
     /** Per-domain keys whose value is a list. */
-    static final Set<String> DOMAIN_LISTS = Set.of("recipients", "etrn-from");
+    static final Set<String> DOMAIN_LISTS = Set.of("recipients", "etrn-from", "tls-fingerprints");
 
     /** {@code routes.<domain>}: host:port for domains that are not served (bounces, say). */
     static final String ROUTES = "routes";
@@ -109,6 +110,7 @@ public final class ConfigKeys {
             "BACKSTOP_DOMAIN_RECIPIENTS_FILE", "recipients-file",
             "BACKSTOP_DOMAIN_RECIPIENT_CHECK", "recipient-check",
             "BACKSTOP_DOMAIN_TLS", "tls",
+            "BACKSTOP_DOMAIN_TLS_FINGERPRINTS", "tls-fingerprints",
             "BACKSTOP_DOMAIN_ETRN_FROM", "etrn-from",
             "BACKSTOP_DOMAIN_ACCEPT", "accept");
     /** {@code routes.<domain>} from the environment: {@code BACKSTOP_ROUTES=example.com=relay.internal:25,...}. */
@@ -124,7 +126,7 @@ public final class ConfigKeys {
      * Every key the loader knows, with {@code <name>} and {@code <domain>} standing for a domain:
      * the fixed keys, {@code domains.<name>.route}, {@code domains.<name>.recipients},
      * {@code domains.<name>.recipients-file}, {@code domains.<name>.recipient-check}, {@code domains.<name>.tls},
-     * {@code domains.<name>.etrn-from}, {@code domains.<name>.accept} and
+     * {@code domains.<name>.tls-fingerprints}, {@code domains.<name>.etrn-from}, {@code domains.<name>.accept} and
      * {@code routes.<domain>}.
      */
     public static List<String> all() {

@@ -144,7 +144,7 @@ final class ValueParsers {
         return d;
     }
 
-    /** {@code none}, {@code opportunistic} or {@code required}, in any case. */
+    /** {@code none}, {@code opportunistic}, {@code required}, {@code verify} or {@code fingerprint}, in any case. */
     static TlsMode tlsMode(String text) {
         String t = text.trim();
         for (TlsMode mode : TlsMode.values()) {
@@ -154,6 +154,16 @@ final class ValueParsers {
         }
         throw new IllegalArgumentException("must be one of " + Arrays.stream(TlsMode.values())
                 .map(TlsMode::configName).collect(Collectors.joining(", ")) + ", got " + quote(text));
+    }
+
+    /** SHA-256 in hex (64 digits), with or without colons, any case; returned lower case without colons. */
+    static String sha256Pin(String text) {
+        String hex = text.replace(":", "").trim().toLowerCase(java.util.Locale.ROOT);
+        if (!hex.matches("[0-9a-f]{64}")) {
+            throw new IllegalArgumentException("must be a SHA-256 in hex (64 digits, colons allowed), got "
+                    + quote(text));
+        }
+        return hex;
     }
 
     /** {@code none}, {@code list} or {@code callout}, in any case. */

@@ -330,6 +330,41 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void tlsLevelsVerifyAndFingerprintWithPins() throws Exception {
+        String pin = "AB:".repeat(31) + "AB";
+        BackstopConfig config = load(dir, """
+                delivery:
+                  tls: verify
+                domains:
+                  example.org:
+                    tls: fingerprint
+                    tls-fingerprints: ["%s", "%s"]
+                  example.com:
+                """.formatted(pin, "cd".repeat(32)));
+        assertThat(config.tlsFor("example.com")).isEqualTo(TlsMode.VERIFY);
+        assertThat(config.tlsFor("example.org")).isEqualTo(TlsMode.FINGERPRINT);
+        assertThat(config.domains().get("example.org").tlsFingerprints())
+                .containsExactly("ab".repeat(32), "cd".repeat(32));
+    }
+
+    @Test
+    void fingerprintWithoutPinsOrWithABadPinIsAnError() {
+        assertThat(problems(dir, """
+                delivery:
+                  tls: fingerprint
+                domains:
+                  example.org:
+                    tls: fingerprint
+                  example.net:
+                    tls: fingerprint
+                    tls-fingerprints: [abc]
+                """)).anySatisfy(p -> assertThat(p).startsWith("delivery.tls: fingerprint needs pins"))
+                .anySatisfy(p -> assertThat(p).startsWith("domains.example.org.tls-fingerprints: must list"))
+                .anySatisfy(p -> assertThat(p).startsWith("domains.example.net.tls-fingerprints")
+                        .contains("must be a SHA-256"));
+    }
+
+    @Test
     void valuesOfTheWrongShapeAreErrors() {
         assertThat(problems(dir, """
                 smtp: 25
@@ -341,7 +376,7 @@ class ConfigLoaderTest {
                 """)).containsExactly(
                 "smtp: expected a mapping of keys under it, got \"25\"",
                 "queue.path: expected a single value, got a list (quote IPv6 addresses: \"[::1]:25\")",
-                "domains.example.org: expected the domain's settings (route, recipients, recipients-file, recipient-check, tls, etrn-from, accept) or nothing, "
+                "domains.example.org: expected the domain's settings (route, recipients, recipients-file, recipient-check, tls, tls-fingerprints, etrn-from, accept) or nothing, "
                         + "got \"mail.example.org\"",
                 "routes: expected a mapping of domain to host:port, got a list");
     }

@@ -1,5 +1,6 @@
 package org.backstopmx.core.config;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -26,6 +27,8 @@ import java.util.Objects;
  * @param bounceSizeLimit     {@code delivery.bounce-size-limit}: bytes; a returned original (RET=FULL) up to this size is
  *                            returned whole, a larger one with its headers only; 0 returns headers only, always
  *                            (default 1MB; Postfix's {@code bounce_size_limit} plays this part, with 50000 bytes)
+ * @param tlsCaFile           {@code delivery.tls-ca-file}: PEM with the CA certificates that {@code tls: verify}
+ *                            trusts instead of the JDK's trust store, or null (the default)
  */
 public record DeliveryConfig(
         int concurrency,
@@ -35,7 +38,15 @@ public record DeliveryConfig(
         Duration dataTimeout,
         TlsMode tls,
         Duration delayWarning,
-        long bounceSizeLimit) {
+        long bounceSizeLimit,
+        Path tlsCaFile) {
+
+    /** Without {@code delivery.tls-ca-file}: the JDK's trust store. */
+    public DeliveryConfig(int concurrency, Duration connectionReuseTime, Duration connectTimeout,
+            Duration commandTimeout, Duration dataTimeout, TlsMode tls, Duration delayWarning, long bounceSizeLimit) {
+        this(concurrency, connectionReuseTime, connectTimeout, commandTimeout, dataTimeout, tls, delayWarning,
+                bounceSizeLimit, null);
+    }
 
     public DeliveryConfig {
         Objects.requireNonNull(connectionReuseTime, "connectionReuseTime");
@@ -58,6 +69,6 @@ public record DeliveryConfig(
 
     public DeliveryConfig withTls(TlsMode newTls) {
         return new DeliveryConfig(concurrency, connectionReuseTime, connectTimeout, commandTimeout, dataTimeout, newTls,
-                delayWarning, bounceSizeLimit);
+                delayWarning, bounceSizeLimit, tlsCaFile);
     }
 }

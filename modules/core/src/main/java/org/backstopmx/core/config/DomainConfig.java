@@ -20,10 +20,13 @@ import java.util.Set;
  * @param accept         {@code accept}: when this domain's mail is taken (default {@link AcceptMode#ALWAYS})
  * @param recipientCheck {@code recipient-check}: how RCPT decides whether a local part exists; null for the default,
  *                       {@code list} when {@code recipients} or {@code recipients-file} is set, else {@code none}
+ * @param tlsFingerprints {@code tls-fingerprints}: SHA-256 of the primary's SubjectPublicKeyInfo, lower-case hex
+ *                       without colons, for {@code tls: fingerprint}; several during a key rotation; empty by default
  */
 public record DomainConfig(String name, HostPort route, Set<String> recipients, Path recipientsFile, TlsMode tls,
-        List<AddressRange> etrnFrom, AcceptMode accept, RecipientCheck recipientCheck) {
+        List<AddressRange> etrnFrom, AcceptMode accept, RecipientCheck recipientCheck, List<String> tlsFingerprints) {
     public DomainConfig {
+        tlsFingerprints = tlsFingerprints == null ? List.of() : List.copyOf(tlsFingerprints);
         Objects.requireNonNull(name, "name");
         recipients = recipients == null ? null : Set.copyOf(recipients);
         etrnFrom = etrnFrom == null ? List.of() : List.copyOf(etrnFrom);
@@ -31,6 +34,18 @@ public record DomainConfig(String name, HostPort route, Set<String> recipients, 
         if (recipientCheck == null) {
             recipientCheck = recipients != null || recipientsFile != null ? RecipientCheck.LIST : RecipientCheck.NONE;
         }
+    }
+
+    /** Without {@code tls-fingerprints}. */
+    public DomainConfig(String name, HostPort route, Set<String> recipients, Path recipientsFile, TlsMode tls,
+            List<AddressRange> etrnFrom, AcceptMode accept, RecipientCheck recipientCheck) {
+        this(name, route, recipients, recipientsFile, tls, etrnFrom, accept, recipientCheck, List.of());
+    }
+
+    /** This domain with {@code tls} and {@code tls-fingerprints} set. */
+    public DomainConfig withTls(TlsMode mode, List<String> fingerprints) {
+        return new DomainConfig(name, route, recipients, recipientsFile, mode, etrnFrom, accept, recipientCheck,
+                fingerprints);
     }
 
     /** With the default {@code recipient-check}. */
@@ -67,7 +82,8 @@ public record DomainConfig(String name, HostPort route, Set<String> recipients, 
 
     /** This domain with {@code accept} set to {@code mode}. */
     public DomainConfig withAccept(AcceptMode mode) {
-        return new DomainConfig(name, route, recipients, recipientsFile, tls, etrnFrom, mode, recipientCheck);
+        return new DomainConfig(name, route, recipients, recipientsFile, tls, etrnFrom, mode, recipientCheck,
+                tlsFingerprints);
     }
 
     /** Whether any recipient validation is configured for this domain (a list, a callout, or both). */
@@ -82,7 +98,7 @@ public record DomainConfig(String name, HostPort route, Set<String> recipients, 
 
     /** This domain with {@code recipient-check} set to {@code check}. */
     public DomainConfig withRecipientCheck(RecipientCheck check) {
-        return new DomainConfig(name, route, recipients, recipientsFile, tls, etrnFrom, accept, check);
+        return new DomainConfig(name, route, recipients, recipientsFile, tls, etrnFrom, accept, check, tlsFingerprints);
     }
 
     /** This domain's own {@code tls}, or {@code fallback} ({@code delivery.tls}) when it sets none. */

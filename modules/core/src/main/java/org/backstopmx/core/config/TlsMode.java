@@ -5,7 +5,7 @@ import java.util.Locale;
 /**
  * Whether STARTTLS is used when delivering to a primary: {@code delivery.tls}, and per served domain
  * {@code domains.<name>.tls}. Written in the configuration in lower case ({@code none}, {@code opportunistic},
- * {@code required}).
+ * {@code required}, {@code verify}, {@code fingerprint}).
  */
 public enum TlsMode {
     /** Never STARTTLS, even when the primary offers it. */
@@ -17,11 +17,25 @@ public enum TlsMode {
     OPPORTUNISTIC,
     /**
      * STARTTLS or no delivery: a primary that does not offer it, or whose handshake fails, is treated as a temporary
-     * failure and the message stays queued (Postfix {@code encrypt}).
+     * failure and the message stays queued (Postfix {@code encrypt}). Encrypted, not authenticated: the certificate
+     * is not verified, so anyone on the path who can present a certificate of their own can read the mail; use
+     * {@link #VERIFY} or {@link #FINGERPRINT} to authenticate the primary.
      */
-    REQUIRED;
+    REQUIRED,
+    /**
+     * STARTTLS with the certificate verified: a chain to the JDK's trust store or to {@code delivery.tls-ca-file},
+     * the host name (the MX name, or the route's host name) checked by RFC 6125 rules, validity dates checked
+     * (Postfix {@code verify}). Any failure defers; never plain text, never an early bounce.
+     */
+    VERIFY,
+    /**
+     * STARTTLS with the leaf's public key (SHA-256 of its SubjectPublicKeyInfo) among
+     * {@code domains.<name>.tls-fingerprints}; no chain or name check (Postfix {@code fingerprint}). Any failure
+     * defers. XXX: {@code dane} and {@code mta-sts} are planned as further levels.
+     */
+    FINGERPRINT;
 
-    /** The name as written in the configuration: {@code none}, {@code opportunistic}, {@code required}. */
+    /** The name as written in the configuration: {@code none}, {@code opportunistic}, {@code required}, ... */
     public String configName() {
         return name().toLowerCase(Locale.ROOT);
     }

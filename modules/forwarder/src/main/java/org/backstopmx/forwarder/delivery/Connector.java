@@ -11,6 +11,7 @@ import org.backstopmx.forwarder.MxResolver;
 import org.backstopmx.forwarder.Route;
 import org.backstopmx.forwarder.RouteResolver;
 import org.backstopmx.forwarder.smtp.RelayClient;
+import org.backstopmx.forwarder.smtp.RelaySettings;
 
 /**
  * Opens an SMTP session to a domain's destination: resolves the route, then tries its hosts in order and each host's
@@ -47,7 +48,20 @@ final class Connector {
     /** Replaced when the per-domain STARTTLS policies are reloaded ({@link #domainTls}). */
     private volatile ForwarderSettings settings;
 
+    /** Told each session's STARTTLS outcome (for the metric). */
+    interface TlsSeen {
+        void seen(String domain, org.backstopmx.forwarder.smtp.TlsPolicy level, String result);
+    }
+
+    private final TlsSeen tlsSeen;
+
     Connector(RouteResolver routes, MxResolver dns, ForwarderSettings settings, LearnedCapabilities learned) {
+        this(routes, dns, settings, learned, (domain, level, result) -> { });
+    }
+
+    Connector(RouteResolver routes, MxResolver dns, ForwarderSettings settings, LearnedCapabilities learned,
+            TlsSeen tlsSeen) {
+        this.tlsSeen = Objects.requireNonNull(tlsSeen, "tlsSeen");
         this.routes = Objects.requireNonNull(routes, "routes");
         this.dns = Objects.requireNonNull(dns, "dns");
         this.learned = Objects.requireNonNull(learned, "learned");
@@ -78,7 +92,11 @@ final class Connector {
                 if (tried++ >= MAX_ADDRESSES) {
                     break;
                 }
-                RelayClient client = RelayClient.open(d.host(), address, d.port(), settings.relaySettings(domain));
+                RelaySettings relay = settings.relaySettings(domain);
+                RelayClient client = RelayClient.open(d.host(), address, d.port(), relay);
+                if (client.isOpen() || client.tlsFailure().isPresent()) {
+                    tlsSeen.seen(domain, relay.tlsPolicy(), client.tlsResult());
+                }
                 if (client.isOpen()) {
                     if (routes.isServed(domain)) {
                         learned.learned(domain, client.host(), client.capabilities());

@@ -102,7 +102,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         this.routes = Objects.requireNonNull(routes, "routes");
         this.policy = Objects.requireNonNull(policy, "policy");
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.connector = new Connector(routes, dns, settings, learned);
+        this.connector = new Connector(routes, dns, settings, learned, metrics::tls);
         this.pool = Executors.newCachedThreadPool(named("backstop-delivery"));
         this.cache = new ConnectionCache(settings.connectionReuseTime(), clock);
         this.down = new DownDestinations(settings.probeInterval(), connector, queue, pool, inFlight::wake, clock);

@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.backstopmx.core.Metrics;
+import org.backstopmx.forwarder.smtp.TlsPolicy;
 import org.backstopmx.core.RecipientState;
 import org.backstopmx.forwarder.dsn.DsnAction;
 
@@ -90,6 +91,15 @@ public final class ForwarderMetrics {
 
     void deferred(String domain, int recipients) {
         attemptCounters(destination(domain)).get(Metrics.AttemptResult.DEFERRED).increment(recipients);
+    }
+
+    /** One session's STARTTLS outcome; level and result come from closed sets ({@link Metrics#DELIVERY_TLS}). */
+    void tls(String domain, TlsPolicy level, String result) {
+        // XXX: the series appear on first use, not from the start as the others do
+        Counter.builder(Metrics.DELIVERY_TLS).tag("destination", destination(domain))
+                .tag("level", level.name().toLowerCase(java.util.Locale.ROOT)).tag("result", result)
+                .description("STARTTLS outcomes of sessions to the primaries: verified, encrypted, plain or why not")
+                .register(registry).increment();
     }
 
     void delivery(long nanos) {

@@ -1,6 +1,9 @@
 package org.backstopmx.forwarder.delivery;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.backstopmx.core.config.BackstopConfig;
@@ -9,6 +12,7 @@ import org.backstopmx.core.config.TlsMode;
 import org.backstopmx.forwarder.smtp.RelaySettings;
 import org.backstopmx.forwarder.smtp.SmtpTimeouts;
 import org.backstopmx.forwarder.smtp.TlsPolicy;
+import org.backstopmx.forwarder.smtp.TlsTrust;
 
 /**
  * How the forwarder schedules and delivers, from the configuration ({@code delivery.*}, {@code probe.interval},
@@ -26,6 +30,8 @@ import org.backstopmx.forwarder.smtp.TlsPolicy;
  * @param leaseTime           how long a claimed recipient stays invisible to other claims; longer than an attempt
  * @param maxInFlight         recipients claimed and not yet recorded, at most (bounds memory and lease age)
  * @param leaseBatch          recipients claimed at most per queue round trip
+ * @param tlsTrust            the CAs for {@code verify} ({@code delivery.tls-ca-file} or the JDK's) without pins
+ * @param domainPins          per-domain {@code tls-fingerprints}, keyed by lower-case domain
  */
 public record ForwarderSettings(
         String hostname,
@@ -39,7 +45,17 @@ public record ForwarderSettings(
         Duration probeInterval,
         Duration leaseTime,
         int maxInFlight,
-        int leaseBatch) {
+        int leaseBatch,
+        TlsTrust tlsTrust,
+        Map<String, List<String>> domainPins) {
+
+    /** The JDK's trust store and no pins. */
+    public ForwarderSettings(String hostname, int concurrency, Duration connectionReuseTime, SmtpTimeouts timeouts,
+            TlsPolicy tls, Map<String, TlsPolicy> domainTls, Duration delayWarning, long bounceSizeLimit,
+            Duration probeInterval, Duration leaseTime, int maxInFlight, int leaseBatch) {
+        this(hostname, concurrency, connectionReuseTime, timeouts, tls, domainTls, delayWarning, bounceSizeLimit,
+                probeInterval, leaseTime, maxInFlight, leaseBatch, TlsTrust.DEFAULT, Map.of());
+    }
 
     /** Postfix's {@code default_destination_concurrency_limit}. */
     public static final int DEFAULT_CONCURRENCY = 20;
@@ -52,6 +68,8 @@ public record ForwarderSettings(
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(tls, "tls");
         domainTls = Map.copyOf(domainTls);
+        Objects.requireNonNull(tlsTrust, "tlsTrust");
+        domainPins = Map.copyOf(domainPins);
         Objects.requireNonNull(delayWarning, "delayWarning");
         Objects.requireNonNull(probeInterval, "probeInterval");
         Objects.requireNonNull(leaseTime, "leaseTime");
@@ -84,10 +102,25 @@ public record ForwarderSettings(
         SmtpTimeouts t = new SmtpTimeouts(d.connectTimeout(), d.commandTimeout(), d.commandTimeout(),
                 d.commandTimeout(), d.commandTimeout(), d.dataTimeout(), d.dataTimeout(), d.dataTimeout());
         Map<String, TlsPolicy> perDomain = new java.util.HashMap<>();
-        config.domains().forEach((name, domain) -> perDomain.put(name, policy(config.tlsFor(name))));
+        Map<String, List<String>> pins = new java.util.HashMap<>();
+        config.domains().forEach((name, domain) -> {
+            perDomain.put(name, policy(config.tlsFor(name)));
+            pins.put(name, domain.tlsFingerprints());
+        });
         return new ForwarderSettings(config.hostname(), d.concurrency(), d.connectionReuseTime(), t,
                 policy(d.tls()), perDomain, d.delayWarning(), d.bounceSizeLimit(), config.probe().interval(),
-                leaseTimeFor(t), 1000, 200);
+                leaseTimeFor(t), 1000, 200, trust(d.tlsCaFile()), pins);
+    }
+
+    private static TlsTrust trust(Path caFile) {
+        if (caFile == null) {
+            return TlsTrust.DEFAULT;
+        }
+        try {
+            return TlsTrust.caFile(caFile);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("delivery.tls-ca-file: " + e.getMessage(), e);
+        }
     }
 
     private static TlsPolicy policy(TlsMode mode) {
@@ -95,6 +128,8 @@ public record ForwarderSettings(
             case NONE -> TlsPolicy.NONE;
             case OPPORTUNISTIC -> TlsPolicy.OPPORTUNISTIC;
             case REQUIRED -> TlsPolicy.REQUIRED;
+            case VERIFY -> TlsPolicy.VERIFY;
+            case FINGERPRINT -> TlsPolicy.FINGERPRINT;
         };
     }
 
@@ -107,26 +142,30 @@ public record ForwarderSettings(
 
     public ForwarderSettings withTimeouts(SmtpTimeouts newTimeouts) {
         return new ForwarderSettings(hostname, concurrency, connectionReuseTime, newTimeouts, tls, domainTls,
-                delayWarning, bounceSizeLimit, probeInterval, leaseTimeFor(newTimeouts), maxInFlight, leaseBatch);
+                delayWarning, bounceSizeLimit, probeInterval, leaseTimeFor(newTimeouts), maxInFlight, leaseBatch,
+                tlsTrust, domainPins);
     }
 
     public ForwarderSettings withConcurrency(int newConcurrency) {
         return new ForwarderSettings(hostname, newConcurrency, connectionReuseTime, timeouts, tls, domainTls,
-                delayWarning, bounceSizeLimit, probeInterval, leaseTime, maxInFlight, leaseBatch);
+                delayWarning, bounceSizeLimit, probeInterval, leaseTime, maxInFlight, leaseBatch,
+                tlsTrust, domainPins);
     }
 
     public ForwarderSettings withDelayWarning(Duration newDelayWarning) {
         return new ForwarderSettings(hostname, concurrency, connectionReuseTime, timeouts, tls, domainTls,
-                newDelayWarning, bounceSizeLimit, probeInterval, leaseTime, maxInFlight, leaseBatch);
+                newDelayWarning, bounceSizeLimit, probeInterval, leaseTime, maxInFlight, leaseBatch,
+                tlsTrust, domainPins);
     }
 
     public ForwarderSettings withDomainTls(Map<String, TlsPolicy> newDomainTls) {
         return new ForwarderSettings(hostname, concurrency, connectionReuseTime, timeouts, tls, newDomainTls,
-                delayWarning, bounceSizeLimit, probeInterval, leaseTime, maxInFlight, leaseBatch);
+                delayWarning, bounceSizeLimit, probeInterval, leaseTime, maxInFlight, leaseBatch, tlsTrust, domainPins);
     }
 
     /** The relay client's settings for mail to {@code domain}. */
     RelaySettings relaySettings(String domain) {
-        return new RelaySettings(hostname, timeouts, domainTls.getOrDefault(domain, tls));
+        return new RelaySettings(hostname, timeouts, domainTls.getOrDefault(domain, tls),
+                tlsTrust.withPins(domainPins.getOrDefault(domain, List.of())));
     }
 }

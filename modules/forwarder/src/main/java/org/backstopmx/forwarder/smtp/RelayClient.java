@@ -45,10 +45,13 @@ public final class RelayClient implements AutoCloseable {
 
     private final RelaySettings settings;
     private final SmtpTimeouts timeouts;
-    private final SmtpTransport smtp = new SmtpTransport();
+    private final SmtpTransport smtp;
+    private final String peerName;
     private String host;
     private EhloCapabilities capabilities = EhloCapabilities.NONE;
     private boolean tls;
+    private boolean verified;
+    private TlsFailure tlsFailure;
     private boolean needsReset;
     private SmtpStage stage = SmtpStage.CONNECT;
     private SessionFailure failure;
@@ -57,6 +60,11 @@ public final class RelayClient implements AutoCloseable {
         this.host = hostName;
         this.settings = settings;
         this.timeouts = settings.timeouts();
+        this.peerName = hostName;
+        TlsPolicy policy = settings.tlsPolicy();
+        this.smtp = policy.authenticates()
+                ? new SmtpTransport(settings.tlsTrust().context(policy), hostName, policy == TlsPolicy.VERIFY)
+                : new SmtpTransport();
     }
 
     /**
@@ -65,7 +73,8 @@ public final class RelayClient implements AutoCloseable {
      * @param hostName the name to record with outcomes (the MX name); the address is appended: {@code name[addr]}
      */
     public static RelayClient open(String hostName, InetAddress address, int port, RelaySettings settings) {
-        RelayClient c = new RelayClient(hostName + "[" + address.getHostAddress() + "]", settings);
+        RelayClient c = new RelayClient(hostName, settings);
+        c.host = hostName + "[" + address.getHostAddress() + "]";
         c.start(address, port);
         return c;
     }
@@ -92,8 +101,8 @@ public final class RelayClient implements AutoCloseable {
             hello();
             if (settings.tlsPolicy() != TlsPolicy.NONE && capabilities.startTls()) {
                 startTls();
-            } else if (settings.tlsPolicy() == TlsPolicy.REQUIRED) {
-                throw SessionEnded.without(SmtpStage.STARTTLS, "STARTTLS required but not offered", true);
+            } else if (settings.tlsPolicy().requiresTls()) {
+                throw tlsFailed(TlsFailure.STARTTLS_NOT_OFFERED, "STARTTLS required but not offered", true);
             }
         } catch (SessionEnded e) {
             fail(e.failure, e.quit);
@@ -132,6 +141,10 @@ public final class RelayClient implements AutoCloseable {
             ok = smtp.execTLS();
         } catch (SSLException e) {
             // XXX: opportunistic TLS could retry in plain text on a new connection; for now the attempt is deferred
+            if (settings.tlsPolicy().authenticates()) {
+                TlsFailure why = TlsFailure.classify(e);
+                throw tlsFailed(why, "TLS " + why.label() + " for " + peerName + ": " + e.getMessage(), false);
+            }
             throw SessionEnded.without(SmtpStage.STARTTLS, "TLS handshake failed: " + e.getMessage(), false);
         } catch (IOException e) {
             if (smtp.lastReplyWas421()) {
@@ -141,14 +154,39 @@ public final class RelayClient implements AutoCloseable {
         }
         if (!ok) {
             SmtpReply refused = reply(smtp.last());
-            if (settings.tlsPolicy() == TlsPolicy.REQUIRED) {
+            if (settings.tlsPolicy().requiresTls()) {
+                if (settings.tlsPolicy().authenticates()) {
+                    tlsFailure = TlsFailure.STARTTLS_NOT_OFFERED;
+                }
                 throw ended(refused, "STARTTLS refused");
             }
             log.info("{}: STARTTLS refused ({}), going on without TLS", host, refused);
             return;
         }
         tls = true;
+        verified = settings.tlsPolicy().authenticates();
         hello();
+    }
+
+    /** Whether the server was authenticated (by chain and name, or by pin). */
+    public boolean isVerified() {
+        return verified;
+    }
+
+    /** Why an authenticating TLS level failed; empty when it did not (or the level does not authenticate). */
+    public Optional<TlsFailure> tlsFailure() {
+        return Optional.ofNullable(tlsFailure);
+    }
+
+    /** {@code verified}, {@code encrypted}, {@code plain}, or the failure's label: the TLS metric's result. */
+    public String tlsResult() {
+        return tlsFailure != null ? tlsFailure.label() : verified ? "verified" : tls ? "encrypted" : "plain";
+    }
+
+    private SessionEnded tlsFailed(TlsFailure why, String detail, boolean quit) {
+        tlsFailure = why;
+        return SessionEnded.without(SmtpStage.STARTTLS, detail.contains(why.label()) ? detail : "TLS " + why.label()
+                + ": " + detail, quit);
     }
 
     /** Whether the connection is ready for {@link #send}. */

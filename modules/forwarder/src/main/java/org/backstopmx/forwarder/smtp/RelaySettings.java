@@ -8,9 +8,15 @@ import java.util.Objects;
  * @param heloName  the name we give in EHLO/HELO (our own host name, RFC 5321 §4.1.1.1)
  * @param timeouts  per-stage timeouts
  * @param tlsPolicy when to use STARTTLS
+ * @param tlsTrust  the CAs and pins for {@link TlsPolicy#VERIFY} and {@link TlsPolicy#FINGERPRINT}
  */
-public record RelaySettings(String heloName, SmtpTimeouts timeouts, TlsPolicy tlsPolicy) {
+public record RelaySettings(String heloName, SmtpTimeouts timeouts, TlsPolicy tlsPolicy, TlsTrust tlsTrust) {
+    public RelaySettings(String heloName, SmtpTimeouts timeouts, TlsPolicy tlsPolicy) {
+        this(heloName, timeouts, tlsPolicy, TlsTrust.DEFAULT);
+    }
+
     public RelaySettings {
+        Objects.requireNonNull(tlsTrust, "tlsTrust");
         Objects.requireNonNull(heloName, "heloName");
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(tlsPolicy, "tlsPolicy");

@@ -34,13 +34,33 @@ final class SmtpTransport extends AuthenticatingSMTPClient {
         super(false, TrustAll.CONTEXT);
     }
 
+    /**
+     * A transport that authenticates the server in STARTTLS: {@code context} holds the trust (CAs or pins); with
+     * {@code checkName} Commons Net turns on the JDK's endpoint identification ("HTTPS", RFC 6125 rules) for
+     * {@code peerName}, which is also what the handshake sends as SNI (RFC 6066 §3).
+     */
+    SmtpTransport(SSLContext context, String peerName, boolean checkName) {
+        super(false, context);
+        this.peerName = peerName;
+        setEndpointCheckingEnabled(checkName);
+    }
+
+    private String peerName;
+
+    @Override
+    protected void _connectAction_() throws IOException {
+        if (peerName != null) {
+            _hostname_ = peerName; // execTLS names the TLS socket by it: SNI and the endpoint check
+        }
+        connectAction();
+    }
+
     /** Whether the TCP connection was made (so a failure in {@code connect} was at the greeting, not the connect). */
     boolean tcpConnected() {
         return tcpConnected;
     }
 
-    @Override
-    protected void _connectAction_() throws IOException {
+    private void connectAction() throws IOException {
         tcpConnected = true;
         super._connectAction_(); // reads the greeting
     }

@@ -12,7 +12,29 @@ public enum TlsPolicy {
     OPPORTUNISTIC,
     /**
      * Always: a server that does not offer STARTTLS gets a transient failure instead of the mail. The certificate
-     * is still not checked. XXX: verification (DANE, MTA-STS or a configured trust store) is not implemented.
+     * is still not checked: encrypted, not authenticated (Postfix's {@code encrypt} level); use {@link #VERIFY} or
+     * {@link #FINGERPRINT} to authenticate the primary.
      */
-    REQUIRED
+    REQUIRED,
+    /**
+     * STARTTLS with a PKIX chain to the trusted CAs ({@link TlsTrust}), the host name checked against the MX or route
+     * host name (RFC 6125) and sent as SNI, validity dates checked. Any failure defers ({@link TlsFailure}); never
+     * plain text.
+     */
+    VERIFY,
+    /**
+     * STARTTLS with the leaf's public key matching a pin ({@link TlsTrust#pins()}); no chain or name check. Any
+     * failure defers; never plain text. XXX: DANE and MTA-STS are further levels not implemented yet.
+     */
+    FINGERPRINT;
+
+    /** Whether this level checks who the server is (and so never falls back to plain text). */
+    public boolean authenticates() {
+        return this == VERIFY || this == FINGERPRINT;
+    }
+
+    /** Whether a server without STARTTLS gets a failure instead of the mail. */
+    public boolean requiresTls() {
+        return this == REQUIRED || authenticates();
+    }
 }

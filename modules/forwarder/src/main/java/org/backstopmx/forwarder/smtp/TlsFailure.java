@@ -1,0 +1,58 @@
+package org.backstopmx.forwarder.smtp;
+
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateNotYetValidException;
+import java.util.Locale;
+
+/**
+ * Why an authenticated STARTTLS ({@link TlsPolicy#VERIFY}, {@link TlsPolicy#FINGERPRINT}) did not happen: a closed set,
+ * used in the deferral text, the delivery log line and the {@code result} label of the TLS metric.
+ */
+public enum TlsFailure {
+    /** The server did not offer STARTTLS, or refused it. */
+    STARTTLS_NOT_OFFERED,
+    /** The handshake failed for a reason other than the certificate (protocol, cipher, connection lost). */
+    HANDSHAKE_FAILED,
+    /** The chain does not lead to a trusted CA (self-signed, another CA). */
+    UNTRUSTED,
+    /** The certificate is not for the host name we connected to (RFC 6125). */
+    NAME_MISMATCH,
+    /** A certificate in the chain is expired or not yet valid. */
+    EXPIRED,
+    /** The leaf's public key matches none of the configured pins. */
+    PIN_MISMATCH;
+
+    /** {@code starttls-not-offered}, {@code pin-mismatch}, ... */
+    public String label() {
+        return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /** What a failed handshake says about the certificate, from the exception's causes. */
+    static TlsFailure classify(Throwable handshake) {
+        for (Throwable t = handshake; t != null; t = t.getCause()) {
+            if (t instanceof TlsPins.Mismatch) {
+                return PIN_MISMATCH;
+            }
+            if (t instanceof CertificateExpiredException || t instanceof CertificateNotYetValidException) {
+                return EXPIRED;
+            }
+            if (t instanceof CertPathValidatorException v
+                    && v.getReason() == CertPathValidatorException.BasicReason.EXPIRED) {
+                return EXPIRED;
+            }
+            String m = String.valueOf(t.getMessage());
+            // the JDK's HostnameChecker words (sun.security.util.HostnameChecker)
+            if (m.contains("No subject alternative") || m.contains("No name matching")) {
+                return NAME_MISMATCH;
+            }
+            if (m.contains("validity check failed") || m.contains("NotAfter") || m.contains("expired")) {
+                return EXPIRED;
+            }
+            if (m.contains("PKIX path") || m.contains("unable to find valid certification path")) {
+                return UNTRUSTED;
+            }
+        }
+        return HANDSHAKE_FAILED;
+    }
+}
