@@ -82,6 +82,8 @@ class EnvironmentOverridesTest {
                         Duration.ofMinutes(2)),
                 row(Map.of("BACKSTOP_DELIVERY_DATA_TIMEOUT", "1h"), c -> c.delivery().dataTimeout(), Duration.ofHours(1)),
                 row(Map.of("BACKSTOP_DELIVERY_TLS", "required"), c -> c.delivery().tls(), TlsMode.REQUIRED),
+                row(Map.of("BACKSTOP_DELIVERY_TLS_CA_FILE", "/etc/b/ca.pem"), c -> c.delivery().tlsCaFile(),
+                        Path.of("/etc/b/ca.pem")),
                 row(Map.of("BACKSTOP_DELIVERY_DELAY_WARNING", "4h"), c -> c.delivery().delayWarning(),
                         Duration.ofHours(4)),
                 row(Map.of("BACKSTOP_DELIVERY_BOUNCE_SIZE_LIMIT", "64KB"), c -> c.delivery().bounceSizeLimit(),
@@ -264,7 +266,7 @@ class EnvironmentOverridesTest {
                 "BACKSTOP_DELIVERY_DELAY_WARNING", "6d")))
                 .containsExactlyInAnyOrder(
                         "delivery.concurrency: must be a number from 1 to 1000, got \"0\" (from BACKSTOP_DELIVERY_CONCURRENCY)",
-                        "delivery.tls: must be one of none, opportunistic, required, got \"always\" (from BACKSTOP_DELIVERY_TLS)",
+                        "delivery.tls: must be one of none, opportunistic, required, verify, fingerprint, got \"always\" (from BACKSTOP_DELIVERY_TLS)",
                         "delivery.delay-warning: must be shorter than queue.lifetime (PT120H), or off, got PT144H");
     }
 
