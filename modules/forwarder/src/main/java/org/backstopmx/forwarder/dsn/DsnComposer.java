@@ -38,6 +38,10 @@ import org.slf4j.LoggerFactory;
  * the header section (the {@code Message-ID} for {@code In-Reply-To}, whether it has 8-bit octets) and once more to
  * copy it. A headers-only report reads no further than the blank line after the headers, however large the message.
  *
+ * <p>Over 400 lines on purpose: it is one report written top to bottom (headers, the three parts in order); the
+ * wording, header parsing and line handling are already apart in {@link DsnText}, {@link HeaderSection} and
+ * {@link Lines}.
+ *
  * <p>Which recipients get a report is the caller's decision ({@link #wants}); the composer writes what it is given.
  * It sends no report to the null sender: that is a bounce loop (RFC 5321 §4.5.5, RFC 3464 §2).
  *
