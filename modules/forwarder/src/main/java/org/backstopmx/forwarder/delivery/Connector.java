@@ -12,6 +12,7 @@ import org.backstopmx.forwarder.Route;
 import org.backstopmx.forwarder.RouteResolver;
 import org.backstopmx.forwarder.smtp.RelayClient;
 import org.backstopmx.forwarder.smtp.RelaySettings;
+import org.backstopmx.forwarder.smtp.TlsPolicy;
 
 /**
  * Opens an SMTP session to a domain's destination: resolves the route, then tries its hosts in order and each host's
@@ -50,7 +51,7 @@ final class Connector {
 
     /** Told each session's STARTTLS outcome (for the metric). */
     interface TlsSeen {
-        void seen(String domain, org.backstopmx.forwarder.smtp.TlsPolicy level, String result);
+        void seen(String domain, TlsPolicy level, String result);
     }
 
     private final TlsSeen tlsSeen;
