@@ -13,7 +13,6 @@ import org.apache.james.protocols.smtp.core.HeloCmdHandler;
 import org.apache.james.protocols.smtp.core.NoopCmdHandler;
 import org.apache.james.protocols.smtp.core.QuitCmdHandler;
 import org.apache.james.protocols.smtp.core.RsetCmdHandler;
-import org.apache.james.protocols.smtp.core.UnknownCmdHandler;
 import org.apache.james.protocols.smtp.core.WelcomeMessageHandler;
 import org.apache.james.protocols.smtp.core.esmtp.StartTlsCmdHandler;
 import org.backstopmx.core.EtrnService;
@@ -55,7 +54,7 @@ final class SmtpChainFactory {
                 new NoopCmdHandler(),
                 new QuitCmdHandler(metrics),
                 new SimpleCommands(),
-                new UnknownCmdHandler(metrics),
+                new UnknownCommand(metrics),
                 new WelcomeMessageHandler());
         chain.addAll(handlers);
         chain.wireExtensibleHandlers();
