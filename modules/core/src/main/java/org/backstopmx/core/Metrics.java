@@ -115,7 +115,7 @@ public final class Metrics {
     /** Why a client was refused: the {@code reason} tag of {@link #SMTP_REJECTIONS}. */
     public enum RejectReason {
         RELAY_DENIED, UNKNOWN_RECIPIENT, STANDBY, TOO_MANY_RECIPIENTS, MESSAGE_TOO_LARGE, CONNECTION_LIMIT, IDLE_TIMEOUT,
-        TOO_MANY_ERRORS, LINE_TOO_LONG, BARE_LINE_FEED, MAIL_LOOP, STORAGE, SYNTAX, OTHER;
+        SLOW_CLIENT, TOO_MANY_ERRORS, LINE_TOO_LONG, BARE_LINE_FEED, MAIL_LOOP, STORAGE, SYNTAX, OTHER;
 
         public String tag() {
             return name().toLowerCase(java.util.Locale.ROOT);

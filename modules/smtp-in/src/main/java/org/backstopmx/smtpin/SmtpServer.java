@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * The SMTP listener. Owns its Netty pipeline and every thread it starts:
  *
  * <pre>
- * I/O loop:     [ssl, after STARTTLS] connectionLimiter flowControl idleTimeout [screen]
+ * I/O loop:     [ssl, after STARTTLS] connectionLimiter flowControl idleTimeout recordDeadline [screen]
  * worker group:                       framer coreHandler (James commands and hooks, spool writes, queue commits)
  * </pre>
  *
@@ -67,6 +67,7 @@ public final class SmtpServer implements AutoCloseable {
     private static final String PROXY_HEADER = "proxyHeader";
 
     private final SmtpConfig config;
+    private final Clock clock;
     private final String hostname;
     private final Encryption encryption;
     private final RecipientHook recipientHook;
@@ -116,6 +117,7 @@ public final class SmtpServer implements AutoCloseable {
         Objects.requireNonNull(registry, "registry");
         this.config = config;
         this.hostname = hostname;
+        this.clock = clock;
         this.encryption = config.tls() == null ? null
                 : Encryption.createStartTls(TlsContexts.load(config.tls()), null, TlsContexts.PROTOCOLS, ClientAuth.NONE);
         RecipientDirectory directory = RecipientDirectory.load(domains);
@@ -188,7 +190,9 @@ public final class SmtpServer implements AutoCloseable {
         ch.pipeline()
                 .addLast("connectionLimiter", limiter)
                 .addLast("flowControl", flowControl)
-                .addLast("idleTimeout", new IdleTimeoutHandler(config.idleTimeout(), hostname, metrics));
+                .addLast("idleTimeout", new IdleTimeoutHandler(config.idleTimeout(), hostname, metrics))
+                .addLast("recordDeadline", new RecordDeadline(config.recordDeadline(), config.stressRecordDeadline(),
+                        this::underStress, clock, RecordDeadline.TICK, hostname, metrics));
         if (clientScreen != null || !screen.greetDelay().isZero()) {
             ch.pipeline().addLast("screen", new ScreenHandler(clientScreen, screen.greetDelay(), hostname, metrics,
                     () -> closing));
@@ -202,6 +206,11 @@ public final class SmtpServer implements AutoCloseable {
     /** The bound address (useful with port 0). */
     public InetSocketAddress localAddress() {
         return (InetSocketAddress) listener.localAddress();
+    }
+
+    /** Whether four fifths of {@code smtp.max-connections} are open: slow clients then get the short deadline. */
+    private boolean underStress() {
+        return limiter.active() * 5L >= config.maxConnections() * 4L;
     }
 
     /** Connections open now. */

@@ -110,7 +110,9 @@ final class ConfigBuilder {
                 r.optional("smtp.postmaster", d.postmaster(), ValueParsers::mailbox),
                 tls(d.tls()),
                 r.get("smtp.proxy-protocol", d.proxyProtocol(), ValueParsers::proxyProtocol),
-                r.list("smtp.proxy-trusted", d.proxyTrusted(), AddressRange::parse));
+                r.list("smtp.proxy-trusted", d.proxyTrusted(), AddressRange::parse),
+                r.get("smtp.record-deadline", d.recordDeadline(), ValueParsers::positiveDuration),
+                r.get("smtp.stress-record-deadline", d.stressRecordDeadline(), ValueParsers::positiveDuration));
     }
 
     /** {@code smtp.tls}: both files or neither, since a certificate without its key (or the reverse) is no TLS. */

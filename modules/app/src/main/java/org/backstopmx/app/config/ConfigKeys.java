@@ -37,6 +37,8 @@ public final class ConfigKeys {
             "smtp.tls.key",
             "smtp.proxy-protocol",
             "smtp.proxy-trusted",
+            "smtp.record-deadline",
+            "smtp.stress-record-deadline",
             "queue.path",
             "queue.lifetime",
             "queue.min-free-space",

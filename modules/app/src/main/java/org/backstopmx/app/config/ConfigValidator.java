@@ -35,7 +35,17 @@ final class ConfigValidator {
         v.delivery(config);
         v.admin(config.admin());
         v.screen(config);
+        v.recordDeadlines(config);
         v.listeners(config);
+    }
+
+    private void recordDeadlines(BackstopConfig config) {
+        String stress = "smtp.stress-record-deadline";
+        if (!problems.anyOf(stress, "smtp.record-deadline")
+                && config.smtp().stressRecordDeadline().compareTo(config.smtp().recordDeadline()) > 0) {
+            problems.add(stress, "must not be longer than smtp.record-deadline (" + config.smtp().recordDeadline()
+                    + "), got " + config.smtp().stressRecordDeadline());
+        }
     }
 
     private void screen(BackstopConfig config) {

@@ -30,6 +30,10 @@ import java.util.Objects;
  *                              header naming the real client (behind a load balancer); default off
  * @param proxyTrusted          {@code smtp.proxy-trusted}: the load balancers, the only peers whose PROXY header is
  *                              believed; any other peer is refused when {@code proxyProtocol} is not off (default none)
+ * @param recordDeadline        {@code smtp.record-deadline}: a command line or DATA line, once begun, must arrive
+ *                              whole within this (Postfix's {@code smtpd_per_record_deadline}; default 5m)
+ * @param stressRecordDeadline  {@code smtp.stress-record-deadline}: the same while four fifths of
+ *                              {@code max-connections} are open (default 10s, Postfix's timeout under stress)
  */
 public record SmtpConfig(
         HostPort listen,
@@ -47,13 +51,31 @@ public record SmtpConfig(
         String postmaster,
         TlsConfig tls,
         ProxyProtocol proxyProtocol,
-        List<AddressRange> proxyTrusted) {
+        List<AddressRange> proxyTrusted,
+        Duration recordDeadline,
+        Duration stressRecordDeadline) {
+
+    /** The default record deadline, and the one under stress. */
+    public static final Duration RECORD_DEADLINE = Duration.ofMinutes(5);
+    public static final Duration STRESS_RECORD_DEADLINE = Duration.ofSeconds(10);
 
     public SmtpConfig {
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(proxyProtocol, "proxyProtocol");
+        Objects.requireNonNull(recordDeadline, "recordDeadline");
+        Objects.requireNonNull(stressRecordDeadline, "stressRecordDeadline");
         proxyTrusted = List.copyOf(proxyTrusted);
+    }
+
+    /** With the default record deadlines. */
+    public SmtpConfig(HostPort listen, long maxMessageSize, int maxRecipients, int recipientOvershootLimit,
+            int maxConnections, int maxConnectionsPerIp, Duration idleTimeout, int maxCommandLineLength,
+            int maxLineLength, int maxErrors, int maxReceivedHeaders, int workerThreads, String postmaster,
+            TlsConfig tls, ProxyProtocol proxyProtocol, List<AddressRange> proxyTrusted) {
+        this(listen, maxMessageSize, maxRecipients, recipientOvershootLimit, maxConnections, maxConnectionsPerIp,
+                idleTimeout, maxCommandLineLength, maxLineLength, maxErrors, maxReceivedHeaders, workerThreads,
+                postmaster, tls, proxyProtocol, proxyTrusted, RECORD_DEADLINE, STRESS_RECORD_DEADLINE);
     }
 
     public static SmtpConfig defaults() {
@@ -65,27 +87,33 @@ public record SmtpConfig(
         return new SmtpConfig(newListen, maxMessageSize, maxRecipients, recipientOvershootLimit, maxConnections,
                 maxConnectionsPerIp,
                 idleTimeout, maxCommandLineLength, maxLineLength, maxErrors, maxReceivedHeaders, workerThreads, postmaster, tls,
-                proxyProtocol, proxyTrusted);
+                proxyProtocol, proxyTrusted, recordDeadline, stressRecordDeadline);
     }
 
     public SmtpConfig withPostmaster(String newPostmaster) {
         return new SmtpConfig(listen, maxMessageSize, maxRecipients, recipientOvershootLimit, maxConnections,
                 maxConnectionsPerIp,
                 idleTimeout, maxCommandLineLength, maxLineLength, maxErrors, maxReceivedHeaders, workerThreads,
-                newPostmaster, tls, proxyProtocol, proxyTrusted);
+                newPostmaster, tls, proxyProtocol, proxyTrusted, recordDeadline, stressRecordDeadline);
     }
 
     public SmtpConfig withProxy(ProxyProtocol newProxyProtocol, List<AddressRange> newProxyTrusted) {
         return new SmtpConfig(listen, maxMessageSize, maxRecipients, recipientOvershootLimit, maxConnections,
                 maxConnectionsPerIp,
                 idleTimeout, maxCommandLineLength, maxLineLength, maxErrors, maxReceivedHeaders, workerThreads, postmaster, tls,
-                newProxyProtocol, newProxyTrusted);
+                newProxyProtocol, newProxyTrusted, recordDeadline, stressRecordDeadline);
     }
 
     public SmtpConfig withTls(TlsConfig newTls) {
         return new SmtpConfig(listen, maxMessageSize, maxRecipients, recipientOvershootLimit, maxConnections,
                 maxConnectionsPerIp,
                 idleTimeout, maxCommandLineLength, maxLineLength, maxErrors, maxReceivedHeaders, workerThreads, postmaster, newTls,
-                proxyProtocol, proxyTrusted);
+                proxyProtocol, proxyTrusted, recordDeadline, stressRecordDeadline);
+    }
+
+    public SmtpConfig withRecordDeadlines(Duration newDeadline, Duration newStressDeadline) {
+        return new SmtpConfig(listen, maxMessageSize, maxRecipients, recipientOvershootLimit, maxConnections,
+                maxConnectionsPerIp, idleTimeout, maxCommandLineLength, maxLineLength, maxErrors, maxReceivedHeaders,
+                workerThreads, postmaster, tls, proxyProtocol, proxyTrusted, newDeadline, newStressDeadline);
     }
 }
