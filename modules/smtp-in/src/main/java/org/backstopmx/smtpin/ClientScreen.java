@@ -7,7 +7,6 @@ import java.util.concurrent.CompletableFuture;
 import org.backstopmx.core.Metrics.ScreenCheck;
 import org.backstopmx.core.Metrics.ScreenResult;
 import org.backstopmx.core.SmtpReply;
-import org.backstopmx.core.config.AddressRange;
 import org.backstopmx.core.config.DnsConfig;
 import org.backstopmx.core.config.ScreenConfig;
 import org.backstopmx.core.config.ScreenConfig.DnsList;
@@ -56,10 +55,8 @@ final class ClientScreen {
 
     /** Starts the lookups for {@code client}; the future completes within {@code dns.timeout}, never exceptionally. */
     CompletableFuture<Verdict> screen(InetAddress client) {
-        for (AddressRange r : config.trusted()) {
-            if (r.contains(client)) {
-                return CompletableFuture.completedFuture(Verdict.PASS);
-            }
+        if (config.trusts(client)) {
+            return CompletableFuture.completedFuture(Verdict.PASS);
         }
         List<CompletableFuture<ScreenResult>> block = ask(config.dnsbl(), client);
         List<CompletableFuture<ScreenResult>> allow = ask(config.dnswl(), client);

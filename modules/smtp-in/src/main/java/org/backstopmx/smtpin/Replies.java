@@ -29,6 +29,8 @@ public final class Replies {
     public static final SmtpReply SCREEN_REJECT = SmtpReply.of(554, "5.7.1", "Service unavailable; client [%s] blocked using %s");
     /** The same with {@code screen.action: tempfail}. */
     public static final SmtpReply SCREEN_TEMPFAIL = SmtpReply.of(450, "4.7.1", "Service unavailable; client [%s] blocked using %s, try again later");
+    /** A client or network over a connection limit of {@code screen.rate.*} ({@link ClientRates}); then close. */
+    public static final SmtpReply RATE_CONNECTIONS = SmtpReply.of(421, "4.7.0", "Too many connections from your address or network this minute, slow down");
     public static final SmtpReply SYNCHRONIZATION = SmtpReply.of(554, "5.5.0", "Protocol synchronization error: message data sent before the 354 reply");
 
     // commands
@@ -53,6 +55,8 @@ public final class Replies {
     public static final SmtpReply SMTPUTF8_SYNTAX = SmtpReply.of(501, "5.5.4", "Bad SMTPUTF8 parameter: it takes no value");
     /** RFC 6531 §3.4: UTF-8 in an address without the SMTPUTF8 parameter on MAIL; Postfix's wording. */
     public static final SmtpReply SMTPUTF8_UNDECLARED = SmtpReply.of(553, "5.6.7", "Must declare SMTPUTF8 to send unicode address");
+    /** A MAIL from a client or network over a message limit of {@code screen.rate.*} ({@link ClientRates}). */
+    public static final SmtpReply RATE_MESSAGES = SmtpReply.of(452, "4.7.1", "Too many messages from your address or network this minute, try again later");
     public static final SmtpReply SENDER_SYNTAX = SmtpReply.of(501, "5.1.7", "Bad sender address syntax");
 
     // RCPT

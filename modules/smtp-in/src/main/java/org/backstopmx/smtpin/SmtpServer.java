@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * The SMTP listener. Owns its Netty pipeline and every thread it starts:
  *
  * <pre>
- * I/O loop:     [ssl, after STARTTLS] connectionLimiter flowControl idleTimeout [screen]
+ * I/O loop:     [ssl, after STARTTLS] connectionLimiter [rateLimit] flowControl idleTimeout [screen]
  * worker group:                       framer coreHandler (James commands and hooks, spool writes, queue commits)
  * </pre>
  *
@@ -78,6 +78,10 @@ public final class SmtpServer implements AutoCloseable {
     private final ScreenConfig screen;
     /** Null when no DNS list is configured. */
     private final ClientScreen clientScreen;
+    /** Null when {@code screen.rate.*} limits nothing; the same instance counts connections and messages. */
+    private final ClientRates rates;
+    /** Null when connections are not limited by rate. */
+    private final RateLimitHandler rateLimit;
     private final InboundFlowControl flowControl = new InboundFlowControl();
     private volatile boolean closing;
     private EventLoopGroup boss;
@@ -103,7 +107,8 @@ public final class SmtpServer implements AutoCloseable {
      * @param standby  which served domains are left to their primary now (standby mode): their recipients get
      *                 {@code 450 4.7.1}
      * @param verifier asks about the recipients of the domains with {@code recipient-check: callout}
-     * @param screen   client screening at connect ({@link ScreenHandler})
+     * @param screen   client screening at connect ({@link ScreenHandler}) and the rate limits ({@link ClientRates},
+     *                 counted by {@code clock})
      * @param dns      the resolver and timeout the DNS lists of {@code screen} are asked through
      */
     public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
@@ -122,9 +127,12 @@ public final class SmtpServer implements AutoCloseable {
         this.recipientHook = new RecipientHook(policy(directory), config.maxRecipients(),
                 config.recipientOvershootLimit(), primaries, config.maxMessageSize(), standby, verifier);
         this.metrics = new SmtpMetrics(registry, directory.domains());
+        this.rates = ClientRates.create(screen, clock, metrics);
+        this.rateLimit = rates != null && rates.limitsConnections() ? new RateLimitHandler(rates, hostname, metrics)
+                : null;
         try {
             this.chain = SmtpChainFactory.create(config, hostname, recipientHook, queue, etrn, clock, metrics,
-                    primaries);
+                    primaries, rates);
         } catch (Exception e) {
             throw new IllegalStateException("cannot assemble the SMTP handler chain", e);
         }
@@ -185,8 +193,11 @@ public final class SmtpServer implements AutoCloseable {
 
     /** The handlers of an SMTP session, at the end of {@code ch}'s pipeline: at once, or after its PROXY header. */
     private void addSessionHandlers(Channel ch, int maxFrame) {
+        ch.pipeline().addLast("connectionLimiter", limiter);
+        if (rateLimit != null) {
+            ch.pipeline().addLast("rateLimit", rateLimit);
+        }
         ch.pipeline()
-                .addLast("connectionLimiter", limiter)
                 .addLast("flowControl", flowControl)
                 .addLast("idleTimeout", new IdleTimeoutHandler(config.idleTimeout(), hostname, metrics));
         if (clientScreen != null || !screen.greetDelay().isZero()) {
@@ -202,6 +213,11 @@ public final class SmtpServer implements AutoCloseable {
     /** The bound address (useful with port 0). */
     public InetSocketAddress localAddress() {
         return (InetSocketAddress) listener.localAddress();
+    }
+
+    /** Rate-limit windows kept now (0 when nothing is limited by rate), for the tests of its bound. */
+    int rateWindows() {
+        return rates == null ? 0 : rates.tracked();
     }
 
     /** Connections open now. */

@@ -17,9 +17,11 @@ import java.util.Objects;
  * @param trusted    {@code screen.trusted}: addresses and prefixes never screened (default none)
  * @param greetDelay {@code screen.greet-delay}: how long the 220 greeting waits; a client that talks before it is
  *                   refused (default 0s: off)
+ * @param rate       {@code screen.rate.*}: connections and messages a minute per client and per network
+ *                   ({@link RateConfig#defaults()})
  */
 public record ScreenConfig(List<DnsList> dnsbl, List<DnsList> dnswl, int threshold, Action action,
-        List<AddressRange> trusted, Duration greetDelay) {
+        List<AddressRange> trusted, Duration greetDelay, RateConfig rate) {
 
     public ScreenConfig {
         dnsbl = List.copyOf(dnsbl);
@@ -27,11 +29,22 @@ public record ScreenConfig(List<DnsList> dnsbl, List<DnsList> dnswl, int thresho
         Objects.requireNonNull(action, "action");
         trusted = List.copyOf(trusted);
         Objects.requireNonNull(greetDelay, "greetDelay");
+        Objects.requireNonNull(rate, "rate");
     }
 
-    /** Nothing screened, no greeting delay. */
+    /** Nothing looked up, no greeting delay, the default rate limits. */
     public static ScreenConfig defaults() {
-        return new ScreenConfig(List.of(), List.of(), 2, Action.REJECT, List.of(), Duration.ZERO);
+        return new ScreenConfig(List.of(), List.of(), 2, Action.REJECT, List.of(), Duration.ZERO, RateConfig.defaults());
+    }
+
+    /** Whether {@code client} is in {@code screen.trusted}. */
+    public boolean trusts(java.net.InetAddress client) {
+        for (AddressRange r : trusted) {
+            if (r.contains(client)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether any DNS list is configured. */
@@ -40,19 +53,23 @@ public record ScreenConfig(List<DnsList> dnsbl, List<DnsList> dnswl, int thresho
     }
 
     public ScreenConfig withLists(List<DnsList> newDnsbl, List<DnsList> newDnswl, int newThreshold) {
-        return new ScreenConfig(newDnsbl, newDnswl, newThreshold, action, trusted, greetDelay);
+        return new ScreenConfig(newDnsbl, newDnswl, newThreshold, action, trusted, greetDelay, rate);
     }
 
     public ScreenConfig withAction(Action newAction) {
-        return new ScreenConfig(dnsbl, dnswl, threshold, newAction, trusted, greetDelay);
+        return new ScreenConfig(dnsbl, dnswl, threshold, newAction, trusted, greetDelay, rate);
     }
 
     public ScreenConfig withTrusted(List<AddressRange> newTrusted) {
-        return new ScreenConfig(dnsbl, dnswl, threshold, action, newTrusted, greetDelay);
+        return new ScreenConfig(dnsbl, dnswl, threshold, action, newTrusted, greetDelay, rate);
     }
 
     public ScreenConfig withGreetDelay(Duration newGreetDelay) {
-        return new ScreenConfig(dnsbl, dnswl, threshold, action, trusted, newGreetDelay);
+        return new ScreenConfig(dnsbl, dnswl, threshold, action, trusted, newGreetDelay, rate);
+    }
+
+    public ScreenConfig withRate(RateConfig newRate) {
+        return new ScreenConfig(dnsbl, dnswl, threshold, action, trusted, greetDelay, newRate);
     }
 
     /**
