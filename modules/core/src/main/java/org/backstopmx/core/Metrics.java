@@ -115,7 +115,8 @@ public final class Metrics {
     /** Why a client was refused: the {@code reason} tag of {@link #SMTP_REJECTIONS}. */
     public enum RejectReason {
         RELAY_DENIED, UNKNOWN_RECIPIENT, STANDBY, TOO_MANY_RECIPIENTS, MESSAGE_TOO_LARGE, CONNECTION_LIMIT, IDLE_TIMEOUT,
-        TOO_MANY_ERRORS, LINE_TOO_LONG, BARE_LINE_FEED, MAIL_LOOP, STORAGE, SYNTAX, RATE_LIMIT, OTHER;
+        TOO_MANY_ERRORS, LINE_TOO_LONG, BARE_LINE_FEED, MAIL_LOOP, STORAGE, SYNTAX, RATE_LIMIT, GREYLISTED,
+        OTHER;
 
         public String tag() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -154,7 +155,12 @@ public final class Metrics {
          * The rate limits of {@code screen.rate.*}: once per connection and once per MAIL of a client not trusted,
          * passed or over a limit of connections or of messages.
          */
-        RATE;
+        RATE,
+        /**
+         * Greylisting ({@code screen.greylist}): once per RCPT of a client neither trusted nor allow-listed, passed,
+         * deferred, or error (the greylist could not be read or written: passed).
+         */
+        GREYLIST;
 
         public String tag() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -167,6 +173,7 @@ public final class Metrics {
                         ScreenResult.ERROR);
                 case SCORE, PREGREET -> java.util.List.of(ScreenResult.REFUSED, ScreenResult.PASSED);
                 case RATE -> java.util.List.of(ScreenResult.PASSED, ScreenResult.CONNECTIONS, ScreenResult.MESSAGES);
+                case GREYLIST -> java.util.List.of(ScreenResult.PASSED, ScreenResult.DEFERRED, ScreenResult.ERROR);
             };
         }
     }
@@ -179,7 +186,7 @@ public final class Metrics {
         CLEAN,
         /** No answer within {@code dns.timeout}: counted as not listed. */
         TIMEOUT,
-        /** SERVFAIL, REFUSED or a network error: counted as not listed. */
+        /** SERVFAIL, REFUSED or a network error: counted as not listed; a greylist that cannot be used: passed. */
         ERROR,
         /** The client is refused (its score reached the threshold; it talked before the greeting). */
         REFUSED,
@@ -188,7 +195,9 @@ public final class Metrics {
         /** Over a connection limit: the connection is closed with {@code 421 4.7.0}. */
         CONNECTIONS,
         /** Over a message limit: the MAIL is answered {@code 452 4.7.1}. */
-        MESSAGES;
+        MESSAGES,
+        /** A first try, or a retry before the greylist delay: the RCPT is answered {@code 450 4.7.1}. */
+        DEFERRED;
 
         public String tag() {
             return name().toLowerCase(java.util.Locale.ROOT);

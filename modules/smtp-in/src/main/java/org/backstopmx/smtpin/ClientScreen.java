@@ -37,9 +37,10 @@ final class ClientScreen {
      * @param score    the sum of the weights of the block lists that named it, less those of the allow lists
      * @param listedBy the zones of the block lists that named it, in configuration order
      * @param refusal  the reply to its commands, or null when it may go on
+     * @param allowListed whether an allow list named it (it is then not greylisted)
      */
-    record Verdict(int score, List<String> listedBy, SmtpReply refusal) {
-        static final Verdict PASS = new Verdict(0, List.of(), null);
+    record Verdict(int score, List<String> listedBy, SmtpReply refusal, boolean allowListed) {
+        static final Verdict PASS = new Verdict(0, List.of(), null, false);
     }
 
     /** @return null when there is nothing to look up ({@code screen.dnsbl} and {@code screen.dnswl} empty) */
@@ -99,7 +100,7 @@ final class ClientScreen {
         }
         if (score < config.threshold()) {
             metrics.screened(ScreenCheck.SCORE, ScreenResult.PASSED);
-            return new Verdict(score, List.copyOf(listedBy), null);
+            return new Verdict(score, List.copyOf(listedBy), null, !allowedBy.isEmpty());
         }
         metrics.screened(ScreenCheck.SCORE, ScreenResult.REFUSED);
         String zones = String.join(", ", listedBy);
@@ -110,6 +111,6 @@ final class ClientScreen {
                 config.action().configName(), client.getHostAddress(), zones,
                 allowedBy.isEmpty() ? "" : ", allowed by " + String.join(", ", allowedBy), score, config.threshold(),
                 refusal.code(), refusal.enhanced());
-        return new Verdict(score, List.copyOf(listedBy), refusal);
+        return new Verdict(score, List.copyOf(listedBy), refusal, !allowedBy.isEmpty());
     }
 }

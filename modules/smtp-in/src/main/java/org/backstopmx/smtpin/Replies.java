@@ -60,6 +60,8 @@ public final class Replies {
     public static final SmtpReply SENDER_SYNTAX = SmtpReply.of(501, "5.1.7", "Bad sender address syntax");
 
     // RCPT
+    /** The first try of a triplet, or a retry before {@code screen.greylist-delay} ({@link Greylisting}). */
+    public static final SmtpReply GREYLISTED = SmtpReply.of(450, "4.7.1", "Greylisted: this sender is new here, try again in a few minutes");
     public static final SmtpReply RELAY_DENIED = SmtpReply.of(550, "5.7.1", "Relay access denied");
     public static final SmtpReply USER_UNKNOWN = SmtpReply.of(550, "5.1.1", "Recipient address rejected: user unknown");
     /** recipient-check: callout: the primary refused the address; %s is its reply text. */

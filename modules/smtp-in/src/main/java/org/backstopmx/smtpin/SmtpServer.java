@@ -26,6 +26,7 @@ import org.apache.james.protocols.api.ClientAuth;
 import org.apache.james.protocols.netty.Encryption;
 import org.apache.james.protocols.smtp.SMTPProtocolHandlerChain;
 import org.backstopmx.core.EtrnService;
+import org.backstopmx.core.Greylist;
 import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.PrimaryCapabilities;
 import org.backstopmx.core.RecipientVerifier;
@@ -101,6 +102,13 @@ public final class SmtpServer implements AutoCloseable {
                 RecipientVerifier.NONE, ScreenConfig.defaults(), DnsConfig.defaults());
     }
 
+    /** As the full constructor, without a greylist: {@code screen.greylist} must be off. */
+    public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
+            EtrnService etrn, Clock clock, MeterRegistry registry, PrimaryCapabilities primaries, Standby standby,
+            RecipientVerifier verifier, ScreenConfig screen, DnsConfig dns) {
+        this(hostname, config, domains, queue, etrn, clock, registry, primaries, standby, verifier, screen, dns, null);
+    }
+
     /**
      * @param primaries what the served domains' primaries are known to lack or limit, for the capability rule (a
      *                  message that needs SMTPUTF8 or 8BITMIME, or is over the primary's SIZE, is refused at intake)
@@ -110,10 +118,11 @@ public final class SmtpServer implements AutoCloseable {
      * @param screen   client screening at connect ({@link ScreenHandler}) and the rate limits ({@link ClientRates},
      *                 counted by {@code clock})
      * @param dns      the resolver and timeout the DNS lists of {@code screen} are asked through
+     * @param greylist where greylisting keeps its triplets; needed with {@code screen.greylist: on}, else may be null
      */
     public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
             EtrnService etrn, Clock clock, MeterRegistry registry, PrimaryCapabilities primaries, Standby standby,
-            RecipientVerifier verifier, ScreenConfig screen, DnsConfig dns) {
+            RecipientVerifier verifier, ScreenConfig screen, DnsConfig dns, Greylist greylist) {
         Objects.requireNonNull(verifier, "verifier");
         Objects.requireNonNull(etrn, "etrn");
         Objects.requireNonNull(primaries, "primaries");
@@ -124,9 +133,10 @@ public final class SmtpServer implements AutoCloseable {
         this.encryption = config.tls() == null ? null
                 : Encryption.createStartTls(TlsContexts.load(config.tls()), null, TlsContexts.PROTOCOLS, ClientAuth.NONE);
         RecipientDirectory directory = RecipientDirectory.load(domains);
-        this.recipientHook = new RecipientHook(policy(directory), config.maxRecipients(),
-                config.recipientOvershootLimit(), primaries, config.maxMessageSize(), standby, verifier);
         this.metrics = new SmtpMetrics(registry, directory.domains());
+        this.recipientHook = new RecipientHook(policy(directory), config.maxRecipients(),
+                config.recipientOvershootLimit(), primaries, config.maxMessageSize(), standby, verifier,
+                Greylisting.create(screen, greylist, clock, metrics));
         this.rates = ClientRates.create(screen, clock, metrics);
         this.rateLimit = rates != null && rates.limitsConnections() ? new RateLimitHandler(rates, hostname, metrics)
                 : null;

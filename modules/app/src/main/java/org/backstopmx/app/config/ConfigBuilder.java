@@ -92,7 +92,11 @@ final class ConfigBuilder {
                 r.get("screen.action", d.action(), ScreenParsers::action),
                 r.list("screen.trusted", d.trusted(), AddressRange::parse),
                 r.get("screen.greet-delay", d.greetDelay(), ValueParsers::nonNegativeDuration),
-                rate(d.rate()));
+                rate(d.rate()),
+                r.get("screen.greylist", d.greylist(), ScreenParsers::greylist),
+                r.get("screen.greylist-delay", d.greylistDelay(), ValueParsers::positiveDuration),
+                r.get("screen.greylist-retry-window", d.greylistRetryWindow(), ValueParsers::positiveDuration),
+                r.get("screen.greylist-lifetime", d.greylistLifetime(), ValueParsers::positiveDuration));
     }
 
     private RateConfig rate(RateConfig d) {

@@ -174,6 +174,25 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void rateLimitsAndGreylistingAreReadWithAnUnquotedOn() throws Exception {
+        BackstopConfig config = load(dir, """
+                screen:
+                  rate:
+                    connections-per-client: 0
+                    messages-per-network: 100
+                  greylist: on
+                  greylist-delay: 10m
+                """);
+
+        ScreenConfig screen = config.screen();
+        assertThat(screen.rate()).isEqualTo(new org.backstopmx.core.config.RateConfig(0, 240, 600, 100));
+        assertThat(screen.greylist()).isEqualTo(org.backstopmx.core.config.GreylistMode.ON);
+        assertThat(screen.greylistDelay()).isEqualTo(java.time.Duration.ofMinutes(10));
+        assertThat(load(dir, "screen:\n  greylist: off\n").screen().greylist())
+                .isEqualTo(org.backstopmx.core.config.GreylistMode.OFF);
+    }
+
+    @Test
     void keysLeftOutKeepTheirDefaults() throws Exception {
         BackstopConfig config = load(dir, "smtp:\n  max-recipients: 7\n");
 

@@ -23,6 +23,7 @@ import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
 import org.backstopmx.core.config.ProxyProtocol;
 import org.backstopmx.core.config.RecipientCheck;
+import org.backstopmx.core.config.GreylistMode;
 import org.backstopmx.core.config.ScreenConfig.DnsList;
 import org.backstopmx.core.config.ScreenConfig;
 import org.backstopmx.core.config.TlsConfig;
@@ -108,6 +109,13 @@ class EnvironmentOverridesTest {
                         30),
                 row(Map.of("BACKSTOP_SCREEN_RATE_MESSAGES_PER_NETWORK", "100"),
                         c -> c.screen().rate().messagesPerNetwork(), 100),
+                row(Map.of("BACKSTOP_SCREEN_GREYLIST", "on"), c -> c.screen().greylist(), GreylistMode.ON),
+                row(Map.of("BACKSTOP_SCREEN_GREYLIST_DELAY", "10m"), c -> c.screen().greylistDelay(),
+                        Duration.ofMinutes(10)),
+                row(Map.of("BACKSTOP_SCREEN_GREYLIST_RETRY_WINDOW", "2d"), c -> c.screen().greylistRetryWindow(),
+                        Duration.ofDays(2)),
+                row(Map.of("BACKSTOP_SCREEN_GREYLIST_LIFETIME", "60d"), c -> c.screen().greylistLifetime(),
+                        Duration.ofDays(60)),
                 row(Map.of("BACKSTOP_DNS_TIMEOUT", "500ms"), c -> c.dns().timeout(), Duration.ofMillis(500)),
                 row(Map.of("BACKSTOP_METRICS_LISTEN", "0.0.0.0:9100"), c -> c.metrics().listen(),
                         new HostPort("0.0.0.0", 9100)),
