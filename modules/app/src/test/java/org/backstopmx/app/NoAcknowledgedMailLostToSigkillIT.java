@@ -288,7 +288,10 @@ class NoAcknowledgedMailLostToSigkillIT {
                 + "queue:\n  path: " + dir.resolve("queue") + "\n"
                 + "probe:\n  interval: 1s\n"
                 + "metrics:\n  listen: 127.0.0.1:0\n"
-                + "admin:\n  listen: 127.0.0.1:0\n");
+                + "admin:\n  listen: 127.0.0.1:0\n"
+                // the senders never pause, all from 127.0.0.1: far more than screen.rate.* lets one client send
+                + "screen:\n  rate:\n    connections-per-client: 0\n    connections-per-network: 0\n"
+                + "    messages-per-client: 0\n    messages-per-network: 0\n");
         return config;
     }
 }

@@ -13,10 +13,12 @@ import java.time.Duration;
 import java.util.List;
 import org.backstopmx.core.config.DnsConfig;
 import org.backstopmx.core.config.DnsListMatch;
+import org.backstopmx.core.config.GreylistMode;
 import org.backstopmx.core.config.ScreenConfig;
 import org.backstopmx.core.config.ScreenConfig.DnsList;
 import org.backstopmx.testkit.Dnsmasq;
 import org.backstopmx.testkit.FakePrimaryMx;
+import org.backstopmx.testkit.MutableClock;
 import org.backstopmx.testkit.SmtpTranscript;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The appliance screens clients with the DNS lists of {@code screen.*} through {@code dns.server}: a block-listed
  * client (127.0.0.2 in a dnsmasq-served zone) is refused and counted in {@code /metrics}, a clean one sends mail.
+ * Greylisting keeps its triplets in the queue's database, across a restart.
  */
 class ScreeningEndToEndTest {
     @TempDir
@@ -61,6 +64,40 @@ class ScreeningEndToEndTest {
                 assertThat(MetricsEndpointTest.value(metrics,
                         "backstop_screen_decisions_total{check=\"dnsbl\",result=\"clean\"}")).isEqualTo(1);
             }
+        }
+    }
+
+    @Test
+    void aGreylistedTripletPassesAfterTheDelayEvenAcrossARestart() throws Exception {
+        MutableClock clock = MutableClock.startingAt("2026-03-01T10:00:00Z");
+        try (FakePrimaryMx primary = FakePrimaryMx.start()) {
+            var base = InProcessConfig.serving(dir, primary.port(), Duration.ofSeconds(1));
+            var config = base.withScreen(base.screen().withGreylist(GreylistMode.ON, Duration.ofMinutes(5),
+                    Duration.ofHours(4), Duration.ofDays(35)));
+            try (Appliance appliance = Appliance.start(config, clock)) {
+                assertThat(rcpt(appliance)).startsWith("450 4.7.1 Greylisted");
+                String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                        "http://127.0.0.1:" + appliance.metricsAddress().getPort() + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
+                assertThat(MetricsEndpointTest.value(metrics,
+                        "backstop_screen_decisions_total{check=\"greylist\",result=\"deferred\"}")).isEqualTo(1);
+            }
+            clock.advance(Duration.ofMinutes(5));
+            try (Appliance appliance = Appliance.start(config, clock)) {
+                assertThat(rcpt(appliance)).startsWith("250");
+            }
+        }
+    }
+
+    private static String rcpt(Appliance appliance) throws Exception {
+        try (SmtpTranscript t = new SmtpTranscript(appliance.smtpAddress(), InetAddress.getByName("127.0.0.7"),
+                10_000)) {
+            assertThat(t.reply()).startsWith("220 ");
+            assertThat(t.command("EHLO mta.test")).startsWith("250");
+            assertThat(t.command("MAIL FROM:<a@mta.test>")).startsWith("250");
+            String reply = t.command("RCPT TO:<bob@example.test>");
+            assertThat(t.command("QUIT")).startsWith("221");
+            return reply;
         }
     }
 }

@@ -115,7 +115,8 @@ public final class Metrics {
     /** Why a client was refused: the {@code reason} tag of {@link #SMTP_REJECTIONS}. */
     public enum RejectReason {
         RELAY_DENIED, UNKNOWN_RECIPIENT, STANDBY, TOO_MANY_RECIPIENTS, MESSAGE_TOO_LARGE, CONNECTION_LIMIT, IDLE_TIMEOUT,
-        SLOW_CLIENT, TOO_MANY_ERRORS, LINE_TOO_LONG, BARE_LINE_FEED, MAIL_LOOP, STORAGE, SYNTAX, OTHER;
+        SLOW_CLIENT, TOO_MANY_ERRORS, LINE_TOO_LONG, BARE_LINE_FEED, MAIL_LOOP, STORAGE, SYNTAX, RATE_LIMIT,
+        GREYLISTED, OTHER;
 
         public String tag() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -149,7 +150,17 @@ public final class Metrics {
         /** A client's summed score against {@code screen.threshold}: refused or passed, once a screened session. */
         SCORE,
         /** Whether a client waited for the delayed greeting: refused or passed, once a session. */
-        PREGREET;
+        PREGREET,
+        /**
+         * The rate limits of {@code screen.rate.*}: once per connection and once per MAIL of a client not trusted,
+         * passed or over a limit of connections or of messages.
+         */
+        RATE,
+        /**
+         * Greylisting ({@code screen.greylist}): once per RCPT of a client neither trusted nor allow-listed, passed,
+         * deferred, or error (the greylist could not be read or written: passed).
+         */
+        GREYLIST;
 
         public String tag() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -157,9 +168,13 @@ public final class Metrics {
 
         /** The results this check can have. */
         public java.util.List<ScreenResult> results() {
-            return this == DNSBL || this == DNSWL
-                    ? java.util.List.of(ScreenResult.LISTED, ScreenResult.CLEAN, ScreenResult.TIMEOUT, ScreenResult.ERROR)
-                    : java.util.List.of(ScreenResult.REFUSED, ScreenResult.PASSED);
+            return switch (this) {
+                case DNSBL, DNSWL -> java.util.List.of(ScreenResult.LISTED, ScreenResult.CLEAN, ScreenResult.TIMEOUT,
+                        ScreenResult.ERROR);
+                case SCORE, PREGREET -> java.util.List.of(ScreenResult.REFUSED, ScreenResult.PASSED);
+                case RATE -> java.util.List.of(ScreenResult.PASSED, ScreenResult.CONNECTIONS, ScreenResult.MESSAGES);
+                case GREYLIST -> java.util.List.of(ScreenResult.PASSED, ScreenResult.DEFERRED, ScreenResult.ERROR);
+            };
         }
     }
 
@@ -171,12 +186,18 @@ public final class Metrics {
         CLEAN,
         /** No answer within {@code dns.timeout}: counted as not listed. */
         TIMEOUT,
-        /** SERVFAIL, REFUSED or a network error: counted as not listed. */
+        /** SERVFAIL, REFUSED or a network error: counted as not listed; a greylist that cannot be used: passed. */
         ERROR,
         /** The client is refused (its score reached the threshold; it talked before the greeting). */
         REFUSED,
         /** The client goes on. */
-        PASSED;
+        PASSED,
+        /** Over a connection limit: the connection is closed with {@code 421 4.7.0}. */
+        CONNECTIONS,
+        /** Over a message limit: the MAIL is answered {@code 452 4.7.1}. */
+        MESSAGES,
+        /** A first try, or a retry before the greylist delay: the RCPT is answered {@code 450 4.7.1}. */
+        DEFERRED;
 
         public String tag() {
             return name().toLowerCase(java.util.Locale.ROOT);

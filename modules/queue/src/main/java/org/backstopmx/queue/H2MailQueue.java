@@ -58,6 +58,7 @@ public final class H2MailQueue implements MailQueue {
     private final Deliveries deliveries;
     private final AdminChanges admin;
     private final H2RecipientCache recipients;
+    private final H2Greylist greylist;
     private final Clock clock;
 
     private H2MailQueue(Path dir, QueueLock lock, Spool spool, Quarantine quarantine, DiskSpace disk, QueueDatabase db,
@@ -77,11 +78,17 @@ public final class H2MailQueue implements MailQueue {
         this.admin = new AdminChanges(db, groupCommit, counters, spool, disk, clock, lifecycle, maintenance);
         this.writability = new Writability(lifecycle, db, groupCommit, disk, deliveries);
         this.recipients = new H2RecipientCache(db, lifecycle);
+        this.greylist = new H2Greylist(db, lifecycle);
     }
 
     /** What the primaries said about recipients, kept in this queue's database (see {@link H2RecipientCache}). */
     public org.backstopmx.core.RecipientCache recipientCache() {
         return recipients;
+    }
+
+    /** The triplets greylisting has seen, kept in this queue's database (see {@link H2Greylist}). */
+    public org.backstopmx.core.Greylist greylist() {
+        return greylist;
     }
 
     /**

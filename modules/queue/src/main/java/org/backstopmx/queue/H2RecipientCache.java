@@ -136,13 +136,6 @@ final class H2RecipientCache implements RecipientCache {
     }
 
     private <T> T call(String what, QueueDatabase.SqlWork<T> work, boolean transaction) throws QueueException {
-        lifecycle.enter(what);
-        try {
-            return transaction ? db.transaction(work) : db.read(work);
-        } catch (SQLException e) {
-            throw new QueueException(QueueException.Kind.STORAGE_ERROR, what + ": " + e.getMessage(), e);
-        } finally {
-            lifecycle.exit();
-        }
+        return lifecycle.call(db, what, work, transaction);
     }
 }

@@ -53,4 +53,20 @@ final class Lifecycle {
         inFlight.writeLock().unlock();
         return true;
     }
+
+    /**
+     * Runs {@code work} on {@code db} between {@link #enter} and {@link #exit}, as one transaction or as one read
+     * (the recipient cache's and the greylist's calls); a database failure is a {@code STORAGE_ERROR} naming
+     * {@code what}.
+     */
+    <T> T call(QueueDatabase db, String what, QueueDatabase.SqlWork<T> work, boolean transaction) throws QueueException {
+        enter(what);
+        try {
+            return transaction ? db.transaction(work) : db.read(work);
+        } catch (java.sql.SQLException e) {
+            throw new QueueException(QueueException.Kind.STORAGE_ERROR, what + ": " + e.getMessage(), e);
+        } finally {
+            exit();
+        }
+    }
 }

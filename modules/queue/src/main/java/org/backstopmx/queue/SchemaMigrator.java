@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
 final class SchemaMigrator {
     private static final Logger LOG = LoggerFactory.getLogger(SchemaMigrator.class);
     static final String RESOURCE_DIR = "db/migration/";
-    static final List<String> SCRIPTS = List.of("V1__queue.sql", "V2__extensions.sql", "V3__recipient_cache.sql");
+    static final List<String> SCRIPTS = List.of("V1__queue.sql", "V2__extensions.sql", "V3__recipient_cache.sql",
+            "V5__greylist.sql");
     private static final Pattern NAME = Pattern.compile("V(\\d+)__\\w+\\.sql");
 
     private SchemaMigrator() {
@@ -55,9 +56,12 @@ final class SchemaMigrator {
             throw new SQLException("the queue database has schema version " + found + " but this Backstop knows only up to "
                     + latestVersion() + "; it was written by a newer release");
         }
+        java.util.Set<Integer> applied = appliedVersions(c);
         for (String script : SCRIPTS) {
             int version = versionOf(script);
-            if (version <= found) {
+            // by what is recorded, not by the highest version: a number may be left free for a script that comes
+            // in later, and a database that has the scripts after it must still get it
+            if (applied.contains(version)) {
                 continue;
             }
             // XXX: H2 commits each DDL statement on its own, so a crash inside a script leaves it half applied and
@@ -77,6 +81,16 @@ final class SchemaMigrator {
             LOG.info("queue schema: applied {}", script);
         }
         return found;
+    }
+
+    private static java.util.Set<Integer> appliedVersions(Connection c) throws SQLException {
+        java.util.Set<Integer> versions = new java.util.HashSet<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT version FROM schema_version")) {
+            while (rs.next()) {
+                versions.add(rs.getInt(1));
+            }
+        }
+        return versions;
     }
 
     static int currentVersion(Connection c) throws SQLException {

@@ -10,7 +10,9 @@
  *                     record of its acceptance (SpoolFile: header, body, envelope, end marker)
  *   queue.mv.db       H2: message, recipient and attempt rows, schema_version (scripts in db/migration/): the
  *                     schedule and the index, rebuilt from the spool where it lacks a message; recipient_cache
- *                     (H2RecipientCache): what the primaries said of addresses, lost by a rebuild and learned again
+ *                     (H2RecipientCache): what the primaries said of addresses, lost by a rebuild and learned again;
+ *                     greylist (H2Greylist): the triplets greylisting has seen, pruned as they expire, lost by a
+ *                     rebuild (their senders are deferred once more)
  *   queue.closed      while stopped: H2's store version at the last clean close (DatabaseGuard)
  *   quarantine/       what the queue could not read and would not delete (Quarantine)
  * </pre>

@@ -7,7 +7,6 @@ import java.util.concurrent.CompletableFuture;
 import org.backstopmx.core.Metrics.ScreenCheck;
 import org.backstopmx.core.Metrics.ScreenResult;
 import org.backstopmx.core.SmtpReply;
-import org.backstopmx.core.config.AddressRange;
 import org.backstopmx.core.config.DnsConfig;
 import org.backstopmx.core.config.ScreenConfig;
 import org.backstopmx.core.config.ScreenConfig.DnsList;
@@ -38,9 +37,10 @@ final class ClientScreen {
      * @param score    the sum of the weights of the block lists that named it, less those of the allow lists
      * @param listedBy the zones of the block lists that named it, in configuration order
      * @param refusal  the reply to its commands, or null when it may go on
+     * @param allowListed whether an allow list named it (it is then not greylisted)
      */
-    record Verdict(int score, List<String> listedBy, SmtpReply refusal) {
-        static final Verdict PASS = new Verdict(0, List.of(), null);
+    record Verdict(int score, List<String> listedBy, SmtpReply refusal, boolean allowListed) {
+        static final Verdict PASS = new Verdict(0, List.of(), null, false);
     }
 
     /** @return null when there is nothing to look up ({@code screen.dnsbl} and {@code screen.dnswl} empty) */
@@ -56,10 +56,8 @@ final class ClientScreen {
 
     /** Starts the lookups for {@code client}; the future completes within {@code dns.timeout}, never exceptionally. */
     CompletableFuture<Verdict> screen(InetAddress client) {
-        for (AddressRange r : config.trusted()) {
-            if (r.contains(client)) {
-                return CompletableFuture.completedFuture(Verdict.PASS);
-            }
+        if (config.trusts(client)) {
+            return CompletableFuture.completedFuture(Verdict.PASS);
         }
         List<CompletableFuture<ScreenResult>> block = ask(config.dnsbl(), client);
         List<CompletableFuture<ScreenResult>> allow = ask(config.dnswl(), client);
@@ -102,7 +100,7 @@ final class ClientScreen {
         }
         if (score < config.threshold()) {
             metrics.screened(ScreenCheck.SCORE, ScreenResult.PASSED);
-            return new Verdict(score, List.copyOf(listedBy), null);
+            return new Verdict(score, List.copyOf(listedBy), null, !allowedBy.isEmpty());
         }
         metrics.screened(ScreenCheck.SCORE, ScreenResult.REFUSED);
         String zones = String.join(", ", listedBy);
@@ -113,6 +111,6 @@ final class ClientScreen {
                 config.action().configName(), client.getHostAddress(), zones,
                 allowedBy.isEmpty() ? "" : ", allowed by " + String.join(", ", allowedBy), score, config.threshold(),
                 refusal.code(), refusal.enhanced());
-        return new Verdict(score, List.copyOf(listedBy), refusal);
+        return new Verdict(score, List.copyOf(listedBy), refusal, !allowedBy.isEmpty());
     }
 }

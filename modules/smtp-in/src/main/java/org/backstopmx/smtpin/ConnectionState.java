@@ -36,6 +36,8 @@ final class ConnectionState {
      * go on; set on the I/O loop before the first command is passed on ({@link ScreenHandler}).
      */
     volatile org.backstopmx.core.SmtpReply screenRefusal;
+    /** A {@code screen.dnswl} list named the client (set with {@link #screenRefusal}): it is not greylisted. */
+    volatile boolean allowListed;
     /** The server is shutting down: the session ends with 421 as soon as no DATA is under way. */
     boolean shutdown;
 

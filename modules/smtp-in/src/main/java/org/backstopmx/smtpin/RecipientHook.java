@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
 /**
  * RCPT TO: the recipient limit (452 4.5.3, not counted as an error up to {@code smtp.recipient-overshoot-limit}), relay control (550 5.7.1), recipient validation (550 5.1.1; by callout also 450 4.1.1),
  * standby mode (450 4.7.1 naming the primary while a {@code when-primary-down} domain's primary is up),
+ * greylisting last ({@link Greylisting}, 450 4.7.1),
  * the capability rule (553 5.6.7 for a UTF-8 envelope when the domain's primary is known to lack SMTPUTF8, 552 5.3.4
  * for a declared {@code SIZE=} above the limit its primary advertised) and the
  * DSN parameters NOTIFY and ORCPT (RFC 3461 §4.1, §4.2). It is the only RCPT hook in the chain and it always answers
@@ -40,16 +41,20 @@ final class RecipientHook implements RcptHook {
     private final SizeLimits sizes;
     private final Standby standby;
     private final RecipientVerifier verifier;
+    /** Null when {@code screen.greylist} is off. */
+    private final Greylisting greylisting;
 
     /**
      * @param overshootLimit RCPTs over {@code maxRecipients} in one transaction whose 452 does not count towards
      *                       {@code smtp.max-errors}
      * @param verifier       asks the primary (or its cache) about recipients at callout domains; it blocks this worker
      *                       thread for at most {@code callout.timeout}
+     * @param greylisting    defers the first try of a recipient that would be accepted; null when off
      */
     RecipientHook(RelayPolicy policy, int maxRecipients, int overshootLimit, PrimaryCapabilities primaries,
-            long maxMessageSize, Standby standby, RecipientVerifier verifier) {
+            long maxMessageSize, Standby standby, RecipientVerifier verifier, Greylisting greylisting) {
         this.verifier = verifier;
+        this.greylisting = greylisting;
         this.policy = policy;
         this.maxRecipients = maxRecipients;
         this.overshootLimit = overshootLimit;
@@ -128,6 +133,16 @@ final class RecipientHook implements RcptHook {
             SmtpReply refusal = verified(address, domain.toLowerCase(Locale.ROOT));
             if (refusal != null) {
                 return refuse(session, sender, rcpt, refusal);
+            }
+        }
+        if (!duplicate && greylisting != null) {
+            // last: only a recipient that would be accepted is greylisted
+            SmtpReply later = greylisting.check(session.getRemoteAddress().getAddress(),
+                    DataCommand.state(session).allowListed, Smtputf8.sender(session, sender), address);
+            if (later != null) {
+                // not the client's error: every recipient of a new sender is deferred once
+                DataCommand.state(session).nextErrorUncounted = true;
+                return Replies.hookResult(later); // logged by the greylist
             }
         }
         if (!duplicate) {

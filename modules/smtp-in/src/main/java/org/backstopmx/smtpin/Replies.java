@@ -29,10 +29,15 @@ public final class Replies {
     public static final SmtpReply SCREEN_REJECT = SmtpReply.of(554, "5.7.1", "Service unavailable; client [%s] blocked using %s");
     /** The same with {@code screen.action: tempfail}. */
     public static final SmtpReply SCREEN_TEMPFAIL = SmtpReply.of(450, "4.7.1", "Service unavailable; client [%s] blocked using %s, try again later");
+    /** A client or network over a connection limit of {@code screen.rate.*} ({@link ClientRates}); then close. */
+    public static final SmtpReply RATE_CONNECTIONS = SmtpReply.of(421, "4.7.0", "Too many connections from your address or network this minute, slow down");
     public static final SmtpReply SYNCHRONIZATION = SmtpReply.of(554, "5.5.0", "Protocol synchronization error: message data sent before the 354 reply");
 
     // commands
     public static final SmtpReply COMMAND_LINE_TOO_LONG = SmtpReply.of(500, "5.5.2", "Command line too long");
+    /** RFC 5321 §2.3.8: CR only before LF; and no other control character has a place in a command. */
+    public static final SmtpReply CONTROL_CHARACTER = SmtpReply.of(500, "5.5.2",
+            "Syntax error: control character in command");
     public static final SmtpReply COMMAND_UNRECOGNIZED = SmtpReply.of(500, "5.5.2", "Command not recognized");
     public static final SmtpReply COMMAND_FAILED = SmtpReply.of(451, "4.3.0", "Local error processing the command, try again later");
     public static final SmtpReply HELO_SYNTAX = SmtpReply.of(501, "5.5.4", "Syntax: EHLO hostname");
@@ -53,9 +58,13 @@ public final class Replies {
     public static final SmtpReply SMTPUTF8_SYNTAX = SmtpReply.of(501, "5.5.4", "Bad SMTPUTF8 parameter: it takes no value");
     /** RFC 6531 §3.4: UTF-8 in an address without the SMTPUTF8 parameter on MAIL; Postfix's wording. */
     public static final SmtpReply SMTPUTF8_UNDECLARED = SmtpReply.of(553, "5.6.7", "Must declare SMTPUTF8 to send unicode address");
+    /** A MAIL from a client or network over a message limit of {@code screen.rate.*} ({@link ClientRates}). */
+    public static final SmtpReply RATE_MESSAGES = SmtpReply.of(452, "4.7.1", "Too many messages from your address or network this minute, try again later");
     public static final SmtpReply SENDER_SYNTAX = SmtpReply.of(501, "5.1.7", "Bad sender address syntax");
 
     // RCPT
+    /** The first try of a triplet, or a retry before {@code screen.greylist-delay} ({@link Greylisting}). */
+    public static final SmtpReply GREYLISTED = SmtpReply.of(450, "4.7.1", "Greylisted: this sender is new here, try again in a few minutes");
     public static final SmtpReply RELAY_DENIED = SmtpReply.of(550, "5.7.1", "Relay access denied");
     public static final SmtpReply USER_UNKNOWN = SmtpReply.of(550, "5.1.1", "Recipient address rejected: user unknown");
     /** recipient-check: callout: the primary refused the address; %s is its reply text. */

@@ -66,7 +66,9 @@ final class ScreenHandler extends ChannelInboundHandlerAdapter {
             decided = true;
         } else {
             screen.screen(client).thenAccept(verdict -> ctx.executor().execute(() -> {
-                ConnectionState.of(ctx.channel()).screenRefusal = verdict.refusal();
+                ConnectionState state = ConnectionState.of(ctx.channel());
+                state.allowListed = verdict.allowListed();
+                state.screenRefusal = verdict.refusal();
                 decided = true;
                 release(ctx);
             }));

@@ -26,14 +26,16 @@ import org.backstopmx.core.config.SmtpConfig;
  * (an open relay), its size extension (int overflow, reply without enhanced code), its Received header filter
  * (reverse DNS on the event loop) and its in-heap DATA handler. The EHLO keywords follow the order of the handlers
  * that advertise them.
+ *
+ * <p>{@code rates} is null when {@code screen.rate.*} limits nothing.
  */
 final class SmtpChainFactory {
     private SmtpChainFactory() {
     }
 
     static SMTPProtocolHandlerChain create(SmtpConfig config, String hostname, RecipientHook recipients,
-            MailQueue queue, EtrnService etrn, Clock clock, SmtpMetrics smtpMetrics, PrimaryCapabilities primaries)
-            throws WiringException {
+            MailQueue queue, EtrnService etrn, Clock clock, SmtpMetrics smtpMetrics, PrimaryCapabilities primaries,
+            ClientRates rates) throws WiringException {
         MetricFactory metrics = new QuietMetrics();
         SMTPProtocolHandlerChain chain = new SMTPProtocolHandlerChain(metrics, false);
         MailParameters mailParameters = new MailParameters(recipients.sizes(), queue);
@@ -46,7 +48,7 @@ final class SmtpChainFactory {
                 new EtrnCommand(etrn),
                 new StartTlsCmdHandler(),
                 new HeloCmdHandler(metrics),
-                new BackstopMailCmdHandler(metrics, Set.of(mailParameters.getMailParamNames())),
+                new BackstopMailCmdHandler(metrics, Set.of(mailParameters.getMailParamNames()), rates),
                 new BackstopRcptCmdHandler(metrics, recipients.supportedParameters(), recipients::postmaster),
                 recipients,
                 new DataCommand(reception),

@@ -88,6 +88,12 @@ final class SmtpChannelHandler extends BasicChannelInboundHandler {
             reply(session, Replies.response(Replies.COMMAND_LINE_TOO_LONG));
             return;
         }
+        if (state.data == null && msg instanceof ByteBuf && session != null && hasControlCharacter((ByteBuf) msg)) {
+            // James would quote the HELO name or unknown command back, a bare CR and all, inside its reply
+            ((ByteBuf) msg).release();
+            reply(session, Replies.response(Replies.CONTROL_CHARACTER));
+            return;
+        }
         if (state.screenRefusal != null && state.data == null && state.chunk == null && msg instanceof ByteBuf
                 && session != null && !ScreenedCommands.allowed((ByteBuf) msg)) {
             ((ByteBuf) msg).release();
@@ -125,6 +131,24 @@ final class SmtpChannelHandler extends BasicChannelInboundHandler {
         } else {
             ctx.close();
         }
+    }
+
+    /** Whether a command line holds a control character other than TAB before its line ending. */
+    static boolean hasControlCharacter(ByteBuf line) {
+        int end = line.writerIndex();
+        if (end > line.readerIndex() && line.getByte(end - 1) == '\n') {
+            end--;
+            if (end > line.readerIndex() && line.getByte(end - 1) == '\r') {
+                end--;
+            }
+        }
+        for (int i = line.readerIndex(); i < end; i++) {
+            byte b = line.getByte(i);
+            if ((b >= 0 && b < 0x20 && b != '\t') || b == 0x7f) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static SMTPSession session(ChannelHandlerContext ctx) {

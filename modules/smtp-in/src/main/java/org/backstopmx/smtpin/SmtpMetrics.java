@@ -35,7 +35,10 @@ import org.backstopmx.core.SmtpReply;
  *   <li>{@code screen.decisions{check,result}} counts what client screening found ({@link ScreenHandler}):
  *       {@code dnsbl} and {@code dnswl} once per list asked ({@code listed}, {@code clean}, {@code timeout},
  *       {@code error}), {@code score} once per screened session and {@code pregreet} once per session with a greeting
- *       delay ({@code refused}, {@code passed});</li>
+ *       delay ({@code refused}, {@code passed}), {@code rate} once per connection and per MAIL of a client the rate
+ *       limits apply to ({@code passed}, {@code connections}, {@code messages}: over a limit, {@link ClientRates}),
+ *       {@code greylist} once per RCPT greylisting looked at ({@code passed}, {@code deferred}, {@code error},
+ *       {@link Greylisting});</li>
  *   <li>{@code proxy.refused{reason}} counts connections closed before their session by the PROXY protocol
  *       ({@link ProxyHeaderHandler}); they are not sessions and not in {@code connections.active}.</li>
  * </ul>
@@ -43,7 +46,9 @@ import org.backstopmx.core.SmtpReply;
  * <p>How replies map to reasons: {@code 550 5.7.1} relay_denied, {@code 550 5.1.1} unknown_recipient,
  * {@code 452 4.5.3} too_many_recipients, {@code 552 5.3.4} message_too_large (at MAIL SIZE or after the final dot),
  * {@code 554 5.6.0} line_too_long (a DATA line), {@code 554 5.5.2} bare_line_feed, {@code 554 5.4.6} mail_loop,
- * {@code 451 4.3.0} and {@code 452 4.3.1} storage; syntax for command errors: any 500 (a command line too long
+ * {@code 451 4.3.0} and {@code 452 4.3.1} storage, {@code 452 4.7.1} rate_limit (a MAIL over {@code screen.rate.*}; the
+ * {@code 421 4.7.0} of a connection over it is counted there too), {@code 450 4.7.1} greylisted when its text is
+ * {@link Replies#GREYLISTED}'s (else standby); syntax for command errors: any 500 (a command line too long
  * included), 501, 503, 504, 553 (address syntax), 555 (an unsupported MAIL or RCPT parameter), the pipelining violation {@code 554 5.5.0} and DATA without a
  * valid recipient {@code 554 5.5.1}, a malformed BDAT {@code 521 5.5.4}; everything else (ETRN refusals, EXPN, the 421 of an internal error, the 451 of a
  * command that failed locally) is other. The shutdown's {@code 421 4.3.2} is not a refusal and is not counted.
@@ -83,7 +88,7 @@ final class SmtpMetrics {
             for (ScreenResult result : check.results()) {
                 screenDecisions[check.ordinal()][result.ordinal()] = Counter.builder(Metrics.SCREEN_DECISIONS)
                         .tag("check", check.tag()).tag("result", result.tag())
-                        .description("What client screening found: each DNS list's answer, each verdict, each pregreet test")
+                        .description("What client screening found: each DNS list's answer, each verdict, each pregreet, rate and greylist test")
                         .register(registry);
             }
         }
@@ -187,6 +192,10 @@ final class SmtpMetrics {
             // same 451 4.3.0 as a failed queue write, but a command that failed for another reason
             return RejectReason.OTHER;
         }
+        if (reason == RejectReason.STANDBY && startsWith(reply, end + 1, Replies.GREYLISTED.text())) {
+            // the same 450 4.7.1 as standby mode's
+            return RejectReason.GREYLISTED;
+        }
         if (reason != null) {
             return reason;
         }
@@ -220,6 +229,7 @@ final class SmtpMetrics {
         put(m, Replies.DATA_LINE_TOO_LONG, RejectReason.LINE_TOO_LONG);
         put(m, Replies.BARE_LINE_ENDING, RejectReason.BARE_LINE_FEED);
         put(m, Replies.LOOP_DETECTED, RejectReason.MAIL_LOOP);
+        put(m, Replies.RATE_MESSAGES, RejectReason.RATE_LIMIT);
         put(m, Replies.STORAGE_ERROR, RejectReason.STORAGE);
         put(m, Replies.STORAGE_FULL, RejectReason.STORAGE);
         put(m, Replies.INSUFFICIENT_STORAGE, RejectReason.STORAGE);

@@ -26,6 +26,7 @@ import org.apache.james.protocols.api.ClientAuth;
 import org.apache.james.protocols.netty.Encryption;
 import org.apache.james.protocols.smtp.SMTPProtocolHandlerChain;
 import org.backstopmx.core.EtrnService;
+import org.backstopmx.core.Greylist;
 import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.PrimaryCapabilities;
 import org.backstopmx.core.RecipientVerifier;
@@ -42,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * The SMTP listener. Owns its Netty pipeline and every thread it starts:
  *
  * <pre>
- * I/O loop:     [ssl, after STARTTLS] connectionLimiter flowControl idleTimeout recordDeadline [screen]
+ * I/O loop:     [ssl, after STARTTLS] connectionLimiter [rateLimit] flowControl idleTimeout recordDeadline [screen]
  * worker group:                       framer coreHandler (James commands and hooks, spool writes, queue commits)
  * </pre>
  *
@@ -79,6 +80,10 @@ public final class SmtpServer implements AutoCloseable {
     private final ScreenConfig screen;
     /** Null when no DNS list is configured. */
     private final ClientScreen clientScreen;
+    /** Null when {@code screen.rate.*} limits nothing; the same instance counts connections and messages. */
+    private final ClientRates rates;
+    /** Null when connections are not limited by rate. */
+    private final RateLimitHandler rateLimit;
     private final InboundFlowControl flowControl = new InboundFlowControl();
     private volatile boolean closing;
     private EventLoopGroup boss;
@@ -98,18 +103,27 @@ public final class SmtpServer implements AutoCloseable {
                 RecipientVerifier.NONE, ScreenConfig.defaults(), DnsConfig.defaults());
     }
 
+    /** As the full constructor, without a greylist: {@code screen.greylist} must be off. */
+    public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
+            EtrnService etrn, Clock clock, MeterRegistry registry, PrimaryCapabilities primaries, Standby standby,
+            RecipientVerifier verifier, ScreenConfig screen, DnsConfig dns) {
+        this(hostname, config, domains, queue, etrn, clock, registry, primaries, standby, verifier, screen, dns, null);
+    }
+
     /**
      * @param primaries what the served domains' primaries are known to lack or limit, for the capability rule (a
      *                  message that needs SMTPUTF8 or 8BITMIME, or is over the primary's SIZE, is refused at intake)
      * @param standby  which served domains are left to their primary now (standby mode): their recipients get
      *                 {@code 450 4.7.1}
      * @param verifier asks about the recipients of the domains with {@code recipient-check: callout}
-     * @param screen   client screening at connect ({@link ScreenHandler})
+     * @param screen   client screening at connect ({@link ScreenHandler}) and the rate limits ({@link ClientRates},
+     *                 counted by {@code clock})
      * @param dns      the resolver and timeout the DNS lists of {@code screen} are asked through
+     * @param greylist where greylisting keeps its triplets; needed with {@code screen.greylist: on}, else may be null
      */
     public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
             EtrnService etrn, Clock clock, MeterRegistry registry, PrimaryCapabilities primaries, Standby standby,
-            RecipientVerifier verifier, ScreenConfig screen, DnsConfig dns) {
+            RecipientVerifier verifier, ScreenConfig screen, DnsConfig dns, Greylist greylist) {
         Objects.requireNonNull(verifier, "verifier");
         Objects.requireNonNull(etrn, "etrn");
         Objects.requireNonNull(primaries, "primaries");
@@ -121,12 +135,16 @@ public final class SmtpServer implements AutoCloseable {
         this.encryption = config.tls() == null ? null
                 : Encryption.createStartTls(TlsContexts.load(config.tls()), null, TlsContexts.PROTOCOLS, ClientAuth.NONE);
         RecipientDirectory directory = RecipientDirectory.load(domains);
-        this.recipientHook = new RecipientHook(policy(directory), config.maxRecipients(),
-                config.recipientOvershootLimit(), primaries, config.maxMessageSize(), standby, verifier);
         this.metrics = new SmtpMetrics(registry, directory.domains());
+        this.recipientHook = new RecipientHook(policy(directory), config.maxRecipients(),
+                config.recipientOvershootLimit(), primaries, config.maxMessageSize(), standby, verifier,
+                Greylisting.create(screen, greylist, clock, metrics));
+        this.rates = ClientRates.create(screen, clock, metrics);
+        this.rateLimit = rates != null && rates.limitsConnections() ? new RateLimitHandler(rates, hostname, metrics)
+                : null;
         try {
             this.chain = SmtpChainFactory.create(config, hostname, recipientHook, queue, etrn, clock, metrics,
-                    primaries);
+                    primaries, rates);
         } catch (Exception e) {
             throw new IllegalStateException("cannot assemble the SMTP handler chain", e);
         }
@@ -187,8 +205,11 @@ public final class SmtpServer implements AutoCloseable {
 
     /** The handlers of an SMTP session, at the end of {@code ch}'s pipeline: at once, or after its PROXY header. */
     private void addSessionHandlers(Channel ch, int maxFrame) {
+        ch.pipeline().addLast("connectionLimiter", limiter);
+        if (rateLimit != null) {
+            ch.pipeline().addLast("rateLimit", rateLimit);
+        }
         ch.pipeline()
-                .addLast("connectionLimiter", limiter)
                 .addLast("flowControl", flowControl)
                 .addLast("idleTimeout", new IdleTimeoutHandler(config.idleTimeout(), hostname, metrics))
                 .addLast("recordDeadline", new RecordDeadline(config.recordDeadline(), config.stressRecordDeadline(),
@@ -211,6 +232,11 @@ public final class SmtpServer implements AutoCloseable {
     /** Whether four fifths of {@code smtp.max-connections} are open: slow clients then get the short deadline. */
     private boolean underStress() {
         return limiter.active() * 5L >= config.maxConnections() * 4L;
+    }
+
+    /** Rate-limit windows kept now (0 when nothing is limited by rate), for the tests of its bound. */
+    int rateWindows() {
+        return rates == null ? 0 : rates.tracked();
     }
 
     /** Connections open now. */

@@ -9,7 +9,10 @@
  * {@code ETRN} (RFC 1985) is checked and answered here ({@link org.backstopmx.smtpin.EtrnCommand}); whether to flush
  * is decided by the delivering side behind {@link org.backstopmx.core.EtrnService}. Client screening at connect
  * ({@code screen.*}: DNS block and allow lists, the pregreet test) is {@link org.backstopmx.smtpin.ScreenHandler}
- * and {@link org.backstopmx.smtpin.ClientScreen}; a refused client is answered at its commands, never at connect.
+ * and {@link org.backstopmx.smtpin.ClientScreen}; a refused client is answered at its commands, never at connect. The
+ * rate limits of {@code screen.rate.*} ({@link org.backstopmx.smtpin.ClientRates}) close a connection over them with
+ * 421 4.7.0 ({@link org.backstopmx.smtpin.RateLimitHandler}) and refuse a MAIL over them with 452 4.7.1; their counts
+ * are in memory, bounded, and start again with a restart.
  *
  * <p>What James 3.8.1 gets wrong for this job, and where it is fixed here:
  * <ul>

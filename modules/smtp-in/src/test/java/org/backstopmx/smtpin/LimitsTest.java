@@ -7,8 +7,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.backstopmx.core.EtrnService;
 import org.backstopmx.core.Metrics;
+import org.backstopmx.core.PrimaryCapabilities;
+import org.backstopmx.core.config.DnsConfig;
 import org.backstopmx.core.config.DomainConfig;
+import org.backstopmx.core.config.RateConfig;
+import org.backstopmx.core.config.ScreenConfig;
 import org.backstopmx.testkit.SmtpTranscript;
 import org.junit.jupiter.api.Test;
 
@@ -18,8 +23,10 @@ class LimitsTest {
 
     private static ServerFixture server(long maxSize, int maxRcpt, int maxConn, int maxPerIp, Duration idle,
             int maxCommand, int maxLine, int maxErrors, int maxReceived) throws Exception {
+        // the connection limits are tested here, with far more connections a minute than screen.rate.* allows
         return new ServerFixture(ServerFixture.config(maxSize, maxRcpt, maxConn, maxPerIp, idle, maxCommand, maxLine,
-                maxErrors, maxReceived), DOMAINS);
+                maxErrors, maxReceived), DOMAINS, (domain, client) -> EtrnService.Result.UNAVAILABLE,
+                PrimaryCapabilities.UNKNOWN, ScreenConfig.defaults().withRate(RateConfig.off()), DnsConfig.defaults());
     }
 
     private static ServerFixture defaults() throws Exception {

@@ -15,7 +15,12 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import org.backstopmx.core.EtrnService;
+import org.backstopmx.core.PrimaryCapabilities;
+import org.backstopmx.core.config.DnsConfig;
 import org.backstopmx.core.config.DomainConfig;
+import org.backstopmx.core.config.RateConfig;
+import org.backstopmx.core.config.ScreenConfig;
 import org.backstopmx.core.config.ProxyProtocol;
 import org.backstopmx.core.config.SmtpConfig;
 import org.junit.jupiter.api.AfterAll;
@@ -38,7 +43,10 @@ class ProxyDecoderFuzzTest {
         log.start();
         ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).addAppender(log);
         SmtpConfig config = ProxyHeaders.behind(SmtpConfig.defaults(), ProxyProtocol.ANY, "127.0.0.1");
-        server = new ServerFixture(config, Map.of("example.test", DomainConfig.acceptAll("example.test")));
+        // thousands of connections a minute: the rate limits would answer most of them
+        server = new ServerFixture(config, Map.of("example.test", DomainConfig.acceptAll("example.test")),
+                (domain, client) -> EtrnService.Result.UNAVAILABLE, PrimaryCapabilities.UNKNOWN,
+                ScreenConfig.defaults().withRate(RateConfig.off()), DnsConfig.defaults());
     }
 
     @AfterAll

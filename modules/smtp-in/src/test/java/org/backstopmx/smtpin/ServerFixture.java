@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.Map;
 import org.backstopmx.core.EtrnService;
+import org.backstopmx.core.Greylist;
 import org.backstopmx.core.PrimaryCapabilities;
 import org.backstopmx.core.RecipientVerifier;
 import org.backstopmx.core.Standby;
@@ -56,9 +57,36 @@ final class ServerFixture implements AutoCloseable {
 
     ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains, EtrnService etrn, PrimaryCapabilities primaries,
             Standby standby, RecipientVerifier verifier, ScreenConfig screen, DnsConfig dns) throws InterruptedException {
+        this(config, domains, etrn, primaries, standby, verifier, screen, dns, Clock.systemUTC());
+    }
+
+    ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains, EtrnService etrn, PrimaryCapabilities primaries,
+            Standby standby, RecipientVerifier verifier, ScreenConfig screen, DnsConfig dns, Clock clock)
+            throws InterruptedException {
+        this(config, domains, etrn, primaries, standby, verifier, screen, dns, clock, null);
+    }
+
+    ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains, EtrnService etrn, PrimaryCapabilities primaries,
+            Standby standby, RecipientVerifier verifier, ScreenConfig screen, DnsConfig dns, Clock clock,
+            Greylist greylist) throws InterruptedException {
         server = new SmtpServer(HOST, config.withListen(new HostPort("127.0.0.1", 0)), domains, queue, etrn,
-                Clock.systemUTC(), registry, primaries, standby, verifier, screen, dns);
+                clock, registry, primaries, standby, verifier, screen, dns, greylist);
         server.start();
+    }
+
+    /** The standard server greylisting into {@code greylist} by {@code clock}, DNS lists asked through {@code dns}. */
+    static ServerFixture greylisting(ScreenConfig screen, DnsConfig dns, Clock clock, Greylist greylist)
+            throws InterruptedException {
+        return new ServerFixture(SmtpConfig.defaults(), Map.of("example.test", DomainConfig.acceptAll("example.test")),
+                (domain, client) -> EtrnService.Result.UNAVAILABLE, PrimaryCapabilities.UNKNOWN, Standby.NEVER,
+                RecipientVerifier.NONE, screen, dns, clock, greylist);
+    }
+
+    /** The standard server with client screening and rate limits counted by {@code clock}, no DNS lists. */
+    static ServerFixture screening(ScreenConfig screen, Clock clock) throws InterruptedException {
+        return new ServerFixture(SmtpConfig.defaults(), Map.of("example.test", DomainConfig.acceptAll("example.test")),
+                (domain, client) -> EtrnService.Result.UNAVAILABLE, PrimaryCapabilities.UNKNOWN, Standby.NEVER,
+                RecipientVerifier.NONE, screen, DnsConfig.defaults(), clock);
     }
 
     /** The standard server with client screening through the DNS server at {@code dns}. */

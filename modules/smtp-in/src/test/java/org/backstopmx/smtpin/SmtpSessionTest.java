@@ -52,6 +52,18 @@ class SmtpSessionTest {
     }
 
     @Test
+    void aControlCharacterInACommandIsRefusedAndNeverQuotedBack() throws Exception {
+        try (ServerFixture fx = ServerFixture.standard(); SmtpTranscript t = fx.client()) {
+            assertThat(t.command("EHLO client.test\rEHLO")).isEqualTo("500 5.5.2 Syntax error: control character in command");
+            assertThat(t.command("FO\rO")).startsWith("500 5.5.2");
+            assertThat(t.command("NOOP\0")).startsWith("500 5.5.2");
+            assertThat(t.command("MAIL FROM:<a@sender.test>\tSIZE=10")).as("TAB is no control character here")
+                    .doesNotStartWith("500 5.5.2 Syntax error: control");
+            assertThat(t.command("NOOP")).startsWith("250 2.0.0");
+        }
+    }
+
+    @Test
     void mailBeforeHeloIsRefused() throws Exception {
         try (SmtpTranscript t = new SmtpTranscript(fx.address())) {
             t.reply();

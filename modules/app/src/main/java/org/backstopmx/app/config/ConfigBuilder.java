@@ -27,6 +27,7 @@ import org.backstopmx.core.config.ProbeConfig;
 import org.backstopmx.core.config.RecipientCheck;
 import org.backstopmx.core.config.QueueConfig;
 import org.backstopmx.core.config.RetryConfig;
+import org.backstopmx.core.config.RateConfig;
 import org.backstopmx.core.config.ScreenConfig;
 import org.backstopmx.core.config.SmtpConfig;
 import org.backstopmx.core.config.TlsConfig;
@@ -90,7 +91,20 @@ final class ConfigBuilder {
                 r.get("screen.threshold", d.threshold(), ValueParsers::positiveInt),
                 r.get("screen.action", d.action(), ScreenParsers::action),
                 r.list("screen.trusted", d.trusted(), AddressRange::parse),
-                r.get("screen.greet-delay", d.greetDelay(), ValueParsers::nonNegativeDuration));
+                r.get("screen.greet-delay", d.greetDelay(), ValueParsers::nonNegativeDuration),
+                rate(d.rate()),
+                r.get("screen.greylist", d.greylist(), ScreenParsers::greylist),
+                r.get("screen.greylist-delay", d.greylistDelay(), ValueParsers::positiveDuration),
+                r.get("screen.greylist-retry-window", d.greylistRetryWindow(), ValueParsers::positiveDuration),
+                r.get("screen.greylist-lifetime", d.greylistLifetime(), ValueParsers::positiveDuration));
+    }
+
+    private RateConfig rate(RateConfig d) {
+        return new RateConfig(
+                r.get("screen.rate.connections-per-client", d.connectionsPerClient(), ValueParsers::nonNegativeInt),
+                r.get("screen.rate.connections-per-network", d.connectionsPerNetwork(), ValueParsers::nonNegativeInt),
+                r.get("screen.rate.messages-per-client", d.messagesPerClient(), ValueParsers::nonNegativeInt),
+                r.get("screen.rate.messages-per-network", d.messagesPerNetwork(), ValueParsers::nonNegativeInt));
     }
 
     private SmtpConfig smtp(SmtpConfig d) {

@@ -75,7 +75,15 @@ public final class ConfigKeys {
             "screen.threshold",
             "screen.action",
             "screen.trusted",
-            "screen.greet-delay");
+            "screen.greet-delay",
+            "screen.rate.connections-per-client",
+            "screen.rate.connections-per-network",
+            "screen.rate.messages-per-client",
+            "screen.rate.messages-per-network",
+            "screen.greylist",
+            "screen.greylist-delay",
+            "screen.greylist-retry-window",
+            "screen.greylist-lifetime");
 
     /** Fixed keys whose value is a list (a YAML sequence, or comma-separated in the environment). */
     static final Set<String> LISTS = Set.of("self-names", "smtp.proxy-trusted", "screen.dnsbl", "screen.dnswl",

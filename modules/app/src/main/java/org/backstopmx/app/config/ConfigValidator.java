@@ -76,6 +76,23 @@ final class ConfigValidator {
                 }
             }
         }
+        greylist(config);
+    }
+
+    /** A retry can pass only within the retry window, and a pass must be remembered longer than a first try. */
+    private void greylist(BackstopConfig config) {
+        String delay = "screen.greylist-delay";
+        String window = "screen.greylist-retry-window";
+        String lifetime = "screen.greylist-lifetime";
+        var s = config.screen();
+        if (!problems.anyOf(delay, window) && s.greylistDelay().compareTo(s.greylistRetryWindow()) >= 0) {
+            problems.add(delay, "must be shorter than " + window + " (" + s.greylistRetryWindow()
+                    + "), or no retry could pass, got " + s.greylistDelay());
+        }
+        if (!problems.anyOf(window, lifetime) && s.greylistRetryWindow().compareTo(s.greylistLifetime()) > 0) {
+            problems.add(lifetime, "must be at least " + window + " (" + s.greylistRetryWindow() + "), got "
+                    + s.greylistLifetime());
+        }
     }
 
     private void smtp(SmtpConfig smtp) {

@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import org.backstopmx.core.config.DnsListMatch;
+import org.backstopmx.core.config.GreylistMode;
 import org.backstopmx.core.config.ScreenConfig.Action;
 import org.backstopmx.core.config.ScreenConfig.DnsList;
 
@@ -74,5 +75,22 @@ final class ScreenParsers {
         }
         throw new IllegalArgumentException("must be one of " + Arrays.stream(Action.values())
                 .map(Action::configName).collect(Collectors.joining(", ")) + ", got " + quote(text));
+    }
+
+    /** {@code off} or {@code on}; YAML 1.1 reads both unquoted as booleans, which come here as false and true. */
+    static GreylistMode greylist(String text) {
+        String t = text.trim();
+        if (t.equals("false")) {
+            return GreylistMode.OFF;
+        }
+        if (t.equals("true")) {
+            return GreylistMode.ON;
+        }
+        for (GreylistMode m : GreylistMode.values()) {
+            if (m.configName().equalsIgnoreCase(t)) {
+                return m;
+            }
+        }
+        throw new IllegalArgumentException("must be one of off, on, got " + quote(text));
     }
 }

@@ -21,7 +21,6 @@ import org.backstopmx.core.config.BackstopConfig;
 import org.backstopmx.core.config.CalloutConfig;
 import org.backstopmx.core.config.DeliveryConfig;
 import org.backstopmx.core.config.DnsConfig;
-import org.backstopmx.core.config.DnsListMatch;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
 import org.backstopmx.core.config.MetricsConfig;
@@ -30,8 +29,6 @@ import org.backstopmx.core.config.ProxyProtocol;
 import org.backstopmx.core.config.QueueConfig;
 import org.backstopmx.core.config.RecipientCheck;
 import org.backstopmx.core.config.RetryConfig;
-import org.backstopmx.core.config.ScreenConfig.DnsList;
-import org.backstopmx.core.config.ScreenConfig;
 import org.backstopmx.core.config.SmtpConfig;
 import org.backstopmx.core.config.TlsConfig;
 import org.backstopmx.core.config.TlsMode;
@@ -143,34 +140,6 @@ class ConfigLoaderTest {
                 new DnsConfig(new HostPort("127.0.0.53", 53), Duration.ofSeconds(2)),
                 new MetricsConfig(new HostPort("0.0.0.0", 9100)),
                 new AdminConfig(new HostPort("127.0.0.1", 0), null, token)));
-    }
-
-    @Test
-    void dnsListsAreMappingsOrZoneNames() throws Exception {
-        BackstopConfig config = load(dir, """
-                screen:
-                  dnsbl:
-                    - {zone: Zen.Spamhaus.ORG., weight: 2, match: "127.0.0.[2..11]"}
-                    - bl.example
-                  dnswl:
-                    - zone: list.dnswl.org
-                      match: "127.0.[0..255].[1;2;3]"
-                  threshold: 3
-                  action: TempFail
-                  trusted: [203.0.113.25]
-                  greet-delay: 2s
-                """);
-
-        ScreenConfig screen = config.screen();
-        assertThat(screen.dnsbl()).containsExactly(
-                new DnsList("zen.spamhaus.org", 2, DnsListMatch.parse("127.0.0.[2..11]")),
-                new DnsList("bl.example", 1, DnsListMatch.any()));
-        assertThat(screen.dnswl()).containsExactly(
-                new DnsList("list.dnswl.org", 1, DnsListMatch.parse("127.0.[0..255].[1;2;3]")));
-        assertThat(screen.threshold()).isEqualTo(3);
-        assertThat(screen.action()).isEqualTo(ScreenConfig.Action.TEMPFAIL);
-        assertThat(screen.trusted()).containsExactly(AddressRange.parse("203.0.113.25"));
-        assertThat(screen.greetDelay()).isEqualTo(java.time.Duration.ofSeconds(2));
     }
 
     @Test

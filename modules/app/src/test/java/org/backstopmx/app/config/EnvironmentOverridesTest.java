@@ -23,6 +23,7 @@ import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
 import org.backstopmx.core.config.ProxyProtocol;
 import org.backstopmx.core.config.RecipientCheck;
+import org.backstopmx.core.config.GreylistMode;
 import org.backstopmx.core.config.ScreenConfig.DnsList;
 import org.backstopmx.core.config.ScreenConfig;
 import org.backstopmx.core.config.TlsConfig;
@@ -103,6 +104,21 @@ class EnvironmentOverridesTest {
                 row(Map.of("BACKSTOP_SCREEN_TRUSTED", "203.0.113.25, 2001:db8::/48"), c -> c.screen().trusted(),
                         List.of(AddressRange.parse("203.0.113.25"), AddressRange.parse("2001:db8::/48"))),
                 row(Map.of("BACKSTOP_SCREEN_GREET_DELAY", "2s"), c -> c.screen().greetDelay(), Duration.ofSeconds(2)),
+                row(Map.of("BACKSTOP_SCREEN_RATE_CONNECTIONS_PER_CLIENT", "0"),
+                        c -> c.screen().rate().connectionsPerClient(), 0),
+                row(Map.of("BACKSTOP_SCREEN_RATE_CONNECTIONS_PER_NETWORK", "500"),
+                        c -> c.screen().rate().connectionsPerNetwork(), 500),
+                row(Map.of("BACKSTOP_SCREEN_RATE_MESSAGES_PER_CLIENT", "30"), c -> c.screen().rate().messagesPerClient(),
+                        30),
+                row(Map.of("BACKSTOP_SCREEN_RATE_MESSAGES_PER_NETWORK", "100"),
+                        c -> c.screen().rate().messagesPerNetwork(), 100),
+                row(Map.of("BACKSTOP_SCREEN_GREYLIST", "on"), c -> c.screen().greylist(), GreylistMode.ON),
+                row(Map.of("BACKSTOP_SCREEN_GREYLIST_DELAY", "10m"), c -> c.screen().greylistDelay(),
+                        Duration.ofMinutes(10)),
+                row(Map.of("BACKSTOP_SCREEN_GREYLIST_RETRY_WINDOW", "2d"), c -> c.screen().greylistRetryWindow(),
+                        Duration.ofDays(2)),
+                row(Map.of("BACKSTOP_SCREEN_GREYLIST_LIFETIME", "60d"), c -> c.screen().greylistLifetime(),
+                        Duration.ofDays(60)),
                 row(Map.of("BACKSTOP_DNS_TIMEOUT", "500ms"), c -> c.dns().timeout(), Duration.ofMillis(500)),
                 row(Map.of("BACKSTOP_METRICS_LISTEN", "0.0.0.0:9100"), c -> c.metrics().listen(),
                         new HostPort("0.0.0.0", 9100)),

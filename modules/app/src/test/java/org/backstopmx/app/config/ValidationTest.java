@@ -193,7 +193,12 @@ class ValidationTest {
                 rule("screen: { action: drop }", "screen.action: must be one of reject, tempfail, got \"drop\""),
                 rule("screen: { trusted: [primary.example.org] }", "screen.trusted: expected an IP address or prefix"),
                 rule("screen: { greet-delay: 5m }", "screen.greet-delay: must be shorter than smtp.idle-timeout"),
-                rule("screen: { greet-delay: 90s }", "screen.greet-delay: must be at most 60s"));
+                rule("screen: { greet-delay: 90s }", "screen.greet-delay: must be at most 60s"),
+                rule("screen: { rate: { messages-per-client: -1 } }",
+                        "screen.rate.messages-per-client: must be 0 or a positive number"),
+                rule("screen: { greylist: maybe }", "screen.greylist: must be one of off, on, got \"maybe\""),
+                rule("screen: { greylist-delay: 5h }", "screen.greylist-delay: must be shorter than screen.greylist-retry-window"),
+                rule("screen: { greylist-lifetime: 1h }", "screen.greylist-lifetime: must be at least screen.greylist-retry-window"));
     }
 
     private static Arguments rule(String yaml, String expectedPrefix) {

@@ -17,9 +17,20 @@ import java.util.Objects;
  * @param trusted    {@code screen.trusted}: addresses and prefixes never screened (default none)
  * @param greetDelay {@code screen.greet-delay}: how long the 220 greeting waits; a client that talks before it is
  *                   refused (default 0s: off)
+ * @param rate       {@code screen.rate.*}: connections and messages a minute per client and per network
+ *                   ({@link RateConfig#defaults()})
+ * @param greylist   {@code screen.greylist}: whether the first try of a (client network, sender, recipient) triplet is
+ *                   told {@code 450 4.7.1} at RCPT, and passes once retried after the delay (default off). Clients in
+ *                   {@code trusted} or named by a {@code dnswl} list are not greylisted.
+ * @param greylistDelay       {@code screen.greylist-delay}: how long after its first try a retry passes (default 5m)
+ * @param greylistRetryWindow {@code screen.greylist-retry-window}: how long a first try is remembered while no retry
+ *                            has passed; a retry after it starts over (default 4h)
+ * @param greylistLifetime    {@code screen.greylist-lifetime}: how long a triplet that passed is remembered after its
+ *                            last pass; its mail is not delayed again meanwhile (default 35d)
  */
 public record ScreenConfig(List<DnsList> dnsbl, List<DnsList> dnswl, int threshold, Action action,
-        List<AddressRange> trusted, Duration greetDelay) {
+        List<AddressRange> trusted, Duration greetDelay, RateConfig rate, GreylistMode greylist, Duration greylistDelay,
+        Duration greylistRetryWindow, Duration greylistLifetime) {
 
     public ScreenConfig {
         dnsbl = List.copyOf(dnsbl);
@@ -27,11 +38,27 @@ public record ScreenConfig(List<DnsList> dnsbl, List<DnsList> dnswl, int thresho
         Objects.requireNonNull(action, "action");
         trusted = List.copyOf(trusted);
         Objects.requireNonNull(greetDelay, "greetDelay");
+        Objects.requireNonNull(rate, "rate");
+        Objects.requireNonNull(greylist, "greylist");
+        Objects.requireNonNull(greylistDelay, "greylistDelay");
+        Objects.requireNonNull(greylistRetryWindow, "greylistRetryWindow");
+        Objects.requireNonNull(greylistLifetime, "greylistLifetime");
     }
 
-    /** Nothing screened, no greeting delay. */
+    /** Nothing looked up, no greeting delay, the default rate limits, no greylisting. */
     public static ScreenConfig defaults() {
-        return new ScreenConfig(List.of(), List.of(), 2, Action.REJECT, List.of(), Duration.ZERO);
+        return new ScreenConfig(List.of(), List.of(), 2, Action.REJECT, List.of(), Duration.ZERO, RateConfig.defaults(),
+                GreylistMode.OFF, Duration.ofMinutes(5), Duration.ofHours(4), Duration.ofDays(35));
+    }
+
+    /** Whether {@code client} is in {@code screen.trusted}. */
+    public boolean trusts(java.net.InetAddress client) {
+        for (AddressRange r : trusted) {
+            if (r.contains(client)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether any DNS list is configured. */
@@ -40,19 +67,35 @@ public record ScreenConfig(List<DnsList> dnsbl, List<DnsList> dnswl, int thresho
     }
 
     public ScreenConfig withLists(List<DnsList> newDnsbl, List<DnsList> newDnswl, int newThreshold) {
-        return new ScreenConfig(newDnsbl, newDnswl, newThreshold, action, trusted, greetDelay);
+        return new ScreenConfig(newDnsbl, newDnswl, newThreshold, action, trusted, greetDelay, rate, greylist,
+                greylistDelay, greylistRetryWindow, greylistLifetime);
     }
 
     public ScreenConfig withAction(Action newAction) {
-        return new ScreenConfig(dnsbl, dnswl, threshold, newAction, trusted, greetDelay);
+        return new ScreenConfig(dnsbl, dnswl, threshold, newAction, trusted, greetDelay, rate, greylist,
+                greylistDelay, greylistRetryWindow, greylistLifetime);
     }
 
     public ScreenConfig withTrusted(List<AddressRange> newTrusted) {
-        return new ScreenConfig(dnsbl, dnswl, threshold, action, newTrusted, greetDelay);
+        return new ScreenConfig(dnsbl, dnswl, threshold, action, newTrusted, greetDelay, rate, greylist, greylistDelay,
+                greylistRetryWindow, greylistLifetime);
     }
 
     public ScreenConfig withGreetDelay(Duration newGreetDelay) {
-        return new ScreenConfig(dnsbl, dnswl, threshold, action, trusted, newGreetDelay);
+        return new ScreenConfig(dnsbl, dnswl, threshold, action, trusted, newGreetDelay, rate, greylist, greylistDelay,
+                greylistRetryWindow, greylistLifetime);
+    }
+
+    public ScreenConfig withRate(RateConfig newRate) {
+        return new ScreenConfig(dnsbl, dnswl, threshold, action, trusted, greetDelay, newRate, greylist, greylistDelay,
+                greylistRetryWindow, greylistLifetime);
+    }
+
+    /** Greylisting on or off, with the delay, retry window and lifetime. */
+    public ScreenConfig withGreylist(GreylistMode newGreylist, Duration newDelay, Duration newRetryWindow,
+            Duration newLifetime) {
+        return new ScreenConfig(dnsbl, dnswl, threshold, action, trusted, greetDelay, rate, newGreylist, newDelay,
+                newRetryWindow, newLifetime);
     }
 
     /**
