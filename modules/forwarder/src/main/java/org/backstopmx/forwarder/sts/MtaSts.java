@@ -39,6 +39,10 @@ import org.slf4j.LoggerFactory;
  * {@link TlsPolicy#OPPORTUNISTIC}.
  *
  * <p>Thread-safe; lookups of one domain are serialised, so concurrent sessions fetch its policy once.
+ *
+ * <p>XXX: the fetch runs in the delivery thread that needs it (at most {@link StsPolicyFetcher#TIMEOUT}), and nothing
+ * refreshes a policy before its {@code max_age} runs out; TLS-RPT reports (RFC 8460) are not sent, the counts are in
+ * the TLS metric.
  */
 public final class MtaSts {
     private static final Logger log = LoggerFactory.getLogger(MtaSts.class);
