@@ -83,7 +83,8 @@ public final class DnsjavaMxResolver implements MxResolver {
         this.bound = timeout.multipliedBy(2).plusSeconds(1);
     }
 
-    private static Resolver resolver(HostPort server, Duration timeout) {
+    /** The resolver for {@code dns.server} (or the system's) with {@code dns.timeout}; other lookups share it. */
+    public static Resolver resolver(HostPort server, Duration timeout) {
         ExtendedResolver extended;
         if (server == null) {
             extended = new ExtendedResolver(); // the system's servers (resolv.conf), each with its own SimpleResolver

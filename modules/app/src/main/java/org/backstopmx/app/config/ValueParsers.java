@@ -144,7 +144,7 @@ final class ValueParsers {
         return d;
     }
 
-    /** {@code none}, {@code opportunistic}, {@code required}, {@code verify} or {@code fingerprint}, in any case. */
+    /** {@code none}, {@code opportunistic}, {@code required}, {@code verify}, {@code fingerprint} or {@code mta-sts}, in any case. */
     static TlsMode tlsMode(String text) {
         String t = text.trim();
         for (TlsMode mode : TlsMode.values()) {

@@ -317,6 +317,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void mtaStsPerDomainAndAsDefaultInAnyCase() throws Exception {
+        BackstopConfig config = load(dir, """
+                delivery:
+                  tls: MTA-STS
+                domains:
+                  example.org:
+                    tls: mta-sts
+                  example.com:
+                    tls: opportunistic
+                """);
+        assertThat(config.delivery().tls()).isEqualTo(TlsMode.MTA_STS);
+        assertThat(config.tlsFor("example.org")).isEqualTo(TlsMode.MTA_STS);
+        assertThat(config.tlsFor("example.com")).isEqualTo(TlsMode.OPPORTUNISTIC);
+    }
+
+    @Test
     void fingerprintWithoutPinsOrWithABadPinIsAnError() {
         assertThat(problems(dir, """
                 delivery:

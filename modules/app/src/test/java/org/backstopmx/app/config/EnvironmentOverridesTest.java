@@ -285,7 +285,7 @@ class EnvironmentOverridesTest {
                 "BACKSTOP_DELIVERY_DELAY_WARNING", "6d")))
                 .containsExactlyInAnyOrder(
                         "delivery.concurrency: must be a number from 1 to 1000, got \"0\" (from BACKSTOP_DELIVERY_CONCURRENCY)",
-                        "delivery.tls: must be one of none, opportunistic, required, verify, fingerprint, got \"always\" (from BACKSTOP_DELIVERY_TLS)",
+                        "delivery.tls: must be one of none, opportunistic, required, verify, fingerprint, mta-sts, got \"always\" (from BACKSTOP_DELIVERY_TLS)",
                         "delivery.delay-warning: must be shorter than queue.lifetime (PT120H), or off, got PT144H");
     }
 

@@ -5,7 +5,7 @@ import java.util.Locale;
 /**
  * Whether STARTTLS is used when delivering to a primary: {@code delivery.tls}, and per served domain
  * {@code domains.<name>.tls}. Written in the configuration in lower case ({@code none}, {@code opportunistic},
- * {@code required}, {@code verify}, {@code fingerprint}).
+ * {@code required}, {@code verify}, {@code fingerprint}, {@code mta-sts}).
  */
 public enum TlsMode {
     /** Never STARTTLS, even when the primary offers it. */
@@ -31,12 +31,20 @@ public enum TlsMode {
     /**
      * STARTTLS with the leaf's public key (SHA-256 of its SubjectPublicKeyInfo) among
      * {@code domains.<name>.tls-fingerprints}; no chain or name check (Postfix {@code fingerprint}). Any failure
-     * defers. XXX: {@code dane} and {@code mta-sts} are planned as further levels.
+     * defers. XXX: {@code dane} is planned as a further level.
      */
-    FINGERPRINT;
+    FINGERPRINT,
+    /**
+     * The domain's MTA-STS policy (RFC 8461): {@code _mta-sts.<domain>} TXT, then the policy from
+     * {@code https://mta-sts.<domain>/.well-known/mta-sts.txt}, cached for its {@code max_age}. In {@code enforce}
+     * mode only MX hosts the policy names get the mail, over STARTTLS verified as {@link #VERIFY} does; a failure
+     * defers. In {@code testing} mode failures are counted and the mail goes anyway; without a policy (or mode
+     * {@code none}) it is {@link #OPPORTUNISTIC}.
+     */
+    MTA_STS;
 
-    /** The name as written in the configuration: {@code none}, {@code opportunistic}, {@code required}, ... */
+    /** The name as written in the configuration: {@code none}, {@code opportunistic}, ..., {@code mta-sts}. */
     public String configName() {
-        return name().toLowerCase(Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 }

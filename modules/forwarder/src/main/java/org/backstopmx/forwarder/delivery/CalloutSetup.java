@@ -12,6 +12,7 @@ import org.backstopmx.core.config.CalloutConfig;
 import org.backstopmx.forwarder.MxResolver;
 import org.backstopmx.forwarder.RouteResolver;
 import org.backstopmx.forwarder.smtp.SmtpTimeouts;
+import org.backstopmx.forwarder.sts.MtaSts;
 
 /**
  * What the forwarder needs to verify recipients by callout: {@code callout.*}, the callout domains, the durable
@@ -30,9 +31,9 @@ public record CalloutSetup(CalloutConfig config, Set<String> domains, RecipientC
      * cut to {@code callout.timeout} (a callout holds up a client's RCPT), and their own threads.
      */
     Callouts build(RouteResolver routes, MxResolver dns, ForwarderSettings settings, LearnedCapabilities learned,
-            DownDestinations down, Clock clock) {
+            DownDestinations down, MtaSts mtaSts, Clock clock) {
         Connector connector = new Connector(routes, dns, settings.withTimeouts(SmtpTimeouts.all(config.timeout())),
-                learned);
+                learned, mtaSts);
         AtomicInteger n = new AtomicInteger();
         ExecutorService pool = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "backstop-callout-" + n.incrementAndGet());

@@ -13,6 +13,7 @@ import org.backstopmx.forwarder.RouteResolver;
 import org.backstopmx.forwarder.smtp.RelayClient;
 import org.backstopmx.forwarder.smtp.RelaySettings;
 import org.backstopmx.forwarder.smtp.TlsPolicy;
+import org.backstopmx.forwarder.sts.MtaSts;
 
 /**
  * Opens an SMTP session to a domain's destination: resolves the route, then tries its hosts in order and each host's
@@ -55,14 +56,18 @@ final class Connector {
     }
 
     private final TlsSeen tlsSeen;
+    /** The policies of the {@code mta-sts} level. */
+    private final MtaSts mtaSts;
 
-    Connector(RouteResolver routes, MxResolver dns, ForwarderSettings settings, LearnedCapabilities learned) {
-        this(routes, dns, settings, learned, (domain, level, result) -> { });
+    Connector(RouteResolver routes, MxResolver dns, ForwarderSettings settings, LearnedCapabilities learned,
+            MtaSts mtaSts) {
+        this(routes, dns, settings, learned, (domain, level, result) -> { }, mtaSts);
     }
 
     Connector(RouteResolver routes, MxResolver dns, ForwarderSettings settings, LearnedCapabilities learned,
-            TlsSeen tlsSeen) {
+            TlsSeen tlsSeen, MtaSts mtaSts) {
         this.tlsSeen = Objects.requireNonNull(tlsSeen, "tlsSeen");
+        this.mtaSts = Objects.requireNonNull(mtaSts, "mtaSts");
         this.routes = Objects.requireNonNull(routes, "routes");
         this.dns = Objects.requireNonNull(dns, "dns");
         this.learned = Objects.requireNonNull(learned, "learned");
@@ -94,7 +99,10 @@ final class Connector {
                     break;
                 }
                 RelaySettings relay = settings.relaySettings(domain);
-                RelayClient client = RelayClient.open(d.host(), address, d.port(), relay);
+                RelayClient client = relay.tlsPolicy() == TlsPolicy.MTA_STS
+                        ? mtaSts.open(domain, d.host(), address, d.port(), relay,
+                                result -> tlsSeen.seen(domain, TlsPolicy.MTA_STS, result))
+                        : RelayClient.open(d.host(), address, d.port(), relay);
                 if (client.isOpen() || client.tlsFailure().isPresent()) {
                     tlsSeen.seen(domain, relay.tlsPolicy(), client.tlsResult());
                 }

@@ -30,10 +30,12 @@ import org.backstopmx.core.Standby;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.BackstopConfig;
 import org.backstopmx.core.config.AcceptConfig;
+import org.backstopmx.core.config.DnsConfig;
 import org.backstopmx.forwarder.DomainNames;
 import org.backstopmx.forwarder.MxResolver;
 import org.backstopmx.forwarder.RouteResolver;
 import org.backstopmx.forwarder.dsn.DsnComposer;
+import org.backstopmx.forwarder.sts.MtaSts;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -96,13 +98,23 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     public Forwarder(ForwarderSettings settings, MailQueue queue, RouteResolver routes, MxResolver dns,
             RetryPolicy policy, ForwarderMetrics metrics, Clock clock, Map<String, DomainConfig> domains,
             int downAfter, CalloutSetup callout) {
+        this(settings, queue, routes, dns, policy, metrics, clock, domains, downAfter, callout,
+                MtaSts.of(DnsConfig.defaults(), settings.tlsTrust().verifying(), null, clock));
+    }
+
+    /**
+     * @param mtaSts the policies of the domains at the {@code mta-sts} level
+     */
+    public Forwarder(ForwarderSettings settings, MailQueue queue, RouteResolver routes, MxResolver dns,
+            RetryPolicy policy, ForwarderMetrics metrics, Clock clock, Map<String, DomainConfig> domains,
+            int downAfter, CalloutSetup callout, MtaSts mtaSts) {
         Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(queue, "queue");
         Objects.requireNonNull(metrics, "metrics");
         this.routes = Objects.requireNonNull(routes, "routes");
         this.policy = Objects.requireNonNull(policy, "policy");
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.connector = new Connector(routes, dns, settings, learned, metrics::tls);
+        this.connector = new Connector(routes, dns, settings, learned, metrics::tls, mtaSts);
         this.pool = Executors.newCachedThreadPool(named("backstop-delivery"));
         this.cache = new ConnectionCache(settings.connectionReuseTime(), clock);
         this.down = new DownDestinations(settings.probeInterval(), connector, queue, pool, inFlight::wake, clock);
@@ -112,7 +124,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         this.standby.domains(domains);
         Bouncer bouncer = new Bouncer(queue, new DsnComposer(settings.hostname(), settings.bounceSizeLimit(), clock),
                 settings.hostname(), clock);
-        this.callouts = callout == null ? null : callout.build(routes, dns, settings, learned, down, clock);
+        this.callouts = callout == null ? null : callout.build(routes, dns, settings, learned, down, mtaSts, clock);
         OutcomeRecorder recorder = new OutcomeRecorder(queue, policy, bouncer, metrics, settings.delayWarning(), clock,
                 callouts);
         DeliveryAttempt attempt = new DeliveryAttempt(queue, connector, cache, down, recorder, metrics, clock);
@@ -140,10 +152,12 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         Random random = new Random(); // thread-safe: MX shuffling and backoff jitter
         CalloutSetup callout = cache == null ? null
                 : new CalloutSetup(config.callout(), config.calloutDomains(), cache, registry);
-        return new Forwarder(ForwarderSettings.from(config), queue, new RouteResolver(config, dns, random), dns,
+        ForwarderSettings settings = ForwarderSettings.from(config);
+        return new Forwarder(settings, queue, new RouteResolver(config, dns, random), dns,
                 new RetryPolicy(config.retry(), config.queue().lifetime(), random, config.queue().atExpiry()),
                 new ForwarderMetrics(registry, config.servedDomains()), clock, config.domains(),
-                config.accept().downAfter(), callout);
+                config.accept().downAfter(), callout,
+                MtaSts.of(config.dns(), settings.tlsTrust().verifying(), config.queue().path(), clock));
     }
 
     /** Starts the scheduler thread, watched by nobody (tests). */

@@ -97,7 +97,7 @@ public final class ForwarderMetrics {
     void tls(String domain, TlsPolicy level, String result) {
         // XXX: the series appear on first use, not from the start as the others do
         Counter.builder(Metrics.DELIVERY_TLS).tag("destination", destination(domain))
-                .tag("level", level.name().toLowerCase(java.util.Locale.ROOT)).tag("result", result)
+                .tag("level", level.label()).tag("result", result)
                 .description("STARTTLS outcomes of sessions to the primaries: verified, encrypted, plain or why not")
                 .register(registry).increment();
     }

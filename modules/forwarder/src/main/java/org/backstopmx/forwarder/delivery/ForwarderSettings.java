@@ -130,6 +130,7 @@ public record ForwarderSettings(
             case REQUIRED -> TlsPolicy.REQUIRED;
             case VERIFY -> TlsPolicy.VERIFY;
             case FINGERPRINT -> TlsPolicy.FINGERPRINT;
+            case MTA_STS -> TlsPolicy.MTA_STS;
         };
     }
 

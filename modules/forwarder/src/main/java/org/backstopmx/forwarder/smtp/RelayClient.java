@@ -79,6 +79,17 @@ public final class RelayClient implements AutoCloseable {
         return c;
     }
 
+    /**
+     * A client that never connected because a TLS policy ruled the host out before (an MTA-STS {@code enforce}
+     * policy that does not name it): not open, with {@code why} as its {@link #tlsFailure()}.
+     */
+    public static RelayClient refused(String hostName, RelaySettings settings, TlsFailure why, String detail) {
+        RelayClient c = new RelayClient(hostName, settings);
+        c.tlsFailure = why;
+        c.failure = new SessionFailure(null, SmtpStage.CONNECT, "TLS " + why.label() + ": " + detail);
+        return c;
+    }
+
     private void start(InetAddress address, int port) {
         smtp.setConnectTimeout(SmtpTimeouts.millis(timeouts.connect()));
         smtp.setDefaultTimeout(SmtpTimeouts.millis(timeouts.greeting()));

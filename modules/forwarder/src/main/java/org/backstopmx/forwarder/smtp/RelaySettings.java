@@ -25,6 +25,11 @@ public record RelaySettings(String heloName, SmtpTimeouts timeouts, TlsPolicy tl
         }
     }
 
+    /** The same with another STARTTLS level (the one an MTA-STS policy gives a host). */
+    public RelaySettings withTlsPolicy(TlsPolicy level) {
+        return new RelaySettings(heloName, timeouts, level, tlsTrust);
+    }
+
     /** RFC 5321 timeouts and opportunistic TLS. */
     public static RelaySettings defaults(String heloName) {
         return new RelaySettings(heloName, SmtpTimeouts.RFC_5321, TlsPolicy.OPPORTUNISTIC);

@@ -6,7 +6,8 @@ import java.security.cert.CertificateNotYetValidException;
 import java.util.Locale;
 
 /**
- * Why an authenticated STARTTLS ({@link TlsPolicy#VERIFY}, {@link TlsPolicy#FINGERPRINT}) did not happen: a closed set,
+ * Why an authenticated STARTTLS ({@link TlsPolicy#VERIFY}, {@link TlsPolicy#FINGERPRINT}, {@link TlsPolicy#MTA_STS})
+ * did not happen: a closed set,
  * used in the deferral text, the delivery log line and the {@code result} label of the TLS metric.
  */
 public enum TlsFailure {
@@ -21,7 +22,14 @@ public enum TlsFailure {
     /** A certificate in the chain is expired or not yet valid. */
     EXPIRED,
     /** The leaf's public key matches none of the configured pins. */
-    PIN_MISMATCH;
+    PIN_MISMATCH,
+    /** An MTA-STS policy in {@code enforce} (or {@code testing}) mode names none of the MX host names (RFC 8461 §4.1). */
+    STS_MX_MISMATCH,
+    /**
+     * The domain publishes an MTA-STS TXT record but its policy could not be fetched and none is cached; RFC 8461
+     * §3.3 has the mail go as though the domain had no policy, so this is counted, never a deferral.
+     */
+    STS_POLICY_UNAVAILABLE;
 
     /** {@code starttls-not-offered}, {@code pin-mismatch}, ... */
     public String label() {

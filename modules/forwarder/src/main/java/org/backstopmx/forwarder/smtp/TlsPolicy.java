@@ -24,9 +24,21 @@ public enum TlsPolicy {
     VERIFY,
     /**
      * STARTTLS with the leaf's public key matching a pin ({@link TlsTrust#pins()}); no chain or name check. Any
-     * failure defers; never plain text. XXX: DANE and MTA-STS are further levels not implemented yet.
+     * failure defers; never plain text. XXX: DANE is a further level not implemented yet.
      */
-    FINGERPRINT;
+    FINGERPRINT,
+    /**
+     * The domain's MTA-STS policy (RFC 8461, {@link org.backstopmx.forwarder.sts.MtaSts}) decides, per MX host, which
+     * of the other levels a session gets: {@link #VERIFY} for a host an {@code enforce} or {@code testing} policy
+     * names, no session at all for one an {@code enforce} policy does not name, {@link #OPPORTUNISTIC} without a
+     * policy. The relay client never sees this level itself.
+     */
+    MTA_STS;
+
+    /** {@code none}, {@code opportunistic}, ..., {@code mta-sts}: the configuration's word and the metric's label. */
+    public String label() {
+        return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    }
 
     /** Whether this level checks who the server is (and so never falls back to plain text). */
     public boolean authenticates() {

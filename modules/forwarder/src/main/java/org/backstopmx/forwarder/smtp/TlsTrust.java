@@ -59,6 +59,11 @@ public final class TlsTrust {
         return pins;
     }
 
+    /** The {@link TlsPolicy#VERIFY} context: its CAs, for other verified connections (the MTA-STS policy fetch). */
+    public SSLContext verifying() {
+        return context(TlsPolicy.VERIFY);
+    }
+
     /** The context for a policy; {@code null} for those that do not authenticate (the caller trusts all). */
     SSLContext context(TlsPolicy policy) {
         try {
