@@ -30,6 +30,7 @@ import org.backstopmx.core.Standby;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.BackstopConfig;
 import org.backstopmx.core.config.AcceptConfig;
+import org.backstopmx.forwarder.DnsjavaDnssecLookup;
 import org.backstopmx.forwarder.DomainNames;
 import org.backstopmx.forwarder.MxResolver;
 import org.backstopmx.forwarder.RouteResolver;
@@ -140,7 +141,11 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         Random random = new Random(); // thread-safe: MX shuffling and backoff jitter
         CalloutSetup callout = cache == null ? null
                 : new CalloutSetup(config.callout(), config.calloutDomains(), cache, registry);
-        return new Forwarder(ForwarderSettings.from(config), queue, new RouteResolver(config, dns, random), dns,
+        ForwarderSettings settings = ForwarderSettings.from(config);
+        if (config.dns().validates()) {
+            settings = settings.withDnssec(new DnsjavaDnssecLookup(config.dns(), clock));
+        }
+        return new Forwarder(settings, queue, new RouteResolver(config, dns, random), dns,
                 new RetryPolicy(config.retry(), config.queue().lifetime(), random, config.queue().atExpiry()),
                 new ForwarderMetrics(registry, config.servedDomains()), clock, config.domains(),
                 config.accept().downAfter(), callout);

@@ -6,7 +6,8 @@ import java.security.cert.CertificateNotYetValidException;
 import java.util.Locale;
 
 /**
- * Why an authenticated STARTTLS ({@link TlsPolicy#VERIFY}, {@link TlsPolicy#FINGERPRINT}) did not happen: a closed set,
+ * Why an authenticated STARTTLS ({@link TlsPolicy#VERIFY}, {@link TlsPolicy#FINGERPRINT}, {@link TlsPolicy#DANE})
+ * did not happen: a closed set,
  * used in the deferral text, the delivery log line and the {@code result} label of the TLS metric.
  */
 public enum TlsFailure {
@@ -21,7 +22,16 @@ public enum TlsFailure {
     /** A certificate in the chain is expired or not yet valid. */
     EXPIRED,
     /** The leaf's public key matches none of the configured pins. */
-    PIN_MISMATCH;
+    PIN_MISMATCH,
+    /** DANE: the MX or TLSA answer failed DNSSEC validation (bogus, RFC 4033 §5); no connection is made. */
+    DANE_BOGUS,
+    /**
+     * DANE: the MX or TLSA lookup did not complete (SERVFAIL, timeout), so whether the host has TLSA records is not
+     * known; RFC 7672 §2.1.1 treats the host as unreachable. No connection is made.
+     */
+    DANE_LOOKUP_FAILED,
+    /** DANE: the host has usable TLSA records and none matches its certificates (RFC 7672 §3). */
+    DANE_MISMATCH;
 
     /** {@code starttls-not-offered}, {@code pin-mismatch}, ... */
     public String label() {
@@ -33,6 +43,9 @@ public enum TlsFailure {
         for (Throwable t = handshake; t != null; t = t.getCause()) {
             if (t instanceof TlsPins.Mismatch) {
                 return PIN_MISMATCH;
+            }
+            if (t instanceof DaneTrust.Mismatch) {
+                return DANE_MISMATCH;
             }
             if (t instanceof CertificateExpiredException || t instanceof CertificateNotYetValidException) {
                 return EXPIRED;

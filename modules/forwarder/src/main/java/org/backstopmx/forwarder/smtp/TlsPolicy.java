@@ -24,13 +24,19 @@ public enum TlsPolicy {
     VERIFY,
     /**
      * STARTTLS with the leaf's public key matching a pin ({@link TlsTrust#pins()}); no chain or name check. Any
-     * failure defers; never plain text. XXX: DANE and MTA-STS are further levels not implemented yet.
+     * failure defers; never plain text. XXX: MTA-STS is a further level not implemented yet.
      */
-    FINGERPRINT;
+    FINGERPRINT,
+    /**
+     * STARTTLS with the chain checked against the host's TLSA records ({@link DaneTrust}, RFC 7672), which DNSSEC
+     * vouched for ({@link TlsTrust#tlsa()}). A session opened at this level has usable records: where DNSSEC does
+     * not vouch for any, the connector opens it at a lower level instead (RFC 7672 §2.2). Any failure defers.
+     */
+    DANE;
 
     /** Whether this level checks who the server is (and so never falls back to plain text). */
     public boolean authenticates() {
-        return this == VERIFY || this == FINGERPRINT;
+        return this == VERIFY || this == FINGERPRINT || this == DANE;
     }
 
     /** Whether a server without STARTTLS gets a failure instead of the mail. */
