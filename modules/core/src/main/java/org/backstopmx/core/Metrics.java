@@ -65,9 +65,11 @@ public final class Metrics {
     public static final String DELIVERY_ATTEMPTS = "backstop.delivery.attempts";
     /**
      * Counter: STARTTLS outcomes of sessions opened to a primary, tags {@code destination}, {@code level} (the TLS level:
-     * {@code none}, {@code opportunistic}, {@code required}, {@code verify}, {@code fingerprint}) and {@code result}
-     * ({@code verified}, {@code encrypted}, {@code plain}, or a failure: {@code starttls-not-offered},
-     * {@code handshake-failed}, {@code untrusted}, {@code name-mismatch}, {@code expired}, {@code pin-mismatch}).
+     * {@code none}, {@code opportunistic}, {@code required}, {@code verify}, {@code fingerprint}, {@code dane}) and
+     * {@code result} ({@code verified}, {@code encrypted}, {@code plain}, or a failure: {@code starttls-not-offered},
+     * {@code handshake-failed}, {@code untrusted}, {@code name-mismatch}, {@code expired}, {@code pin-mismatch},
+     * {@code dane-bogus}, {@code dane-lookup-failed}, {@code dane-mismatch}). At {@code dane}, {@code encrypted} and
+     * {@code plain} are sessions DANE did not apply to (an unsigned zone, no TLSA records).
      */
     public static final String DELIVERY_TLS = "backstop.delivery.tls";
     /** Histogram: one message's delivery over SMTP (MAIL to the reply to the final dot, or the failure). */
