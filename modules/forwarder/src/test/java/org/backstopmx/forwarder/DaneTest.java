@@ -26,6 +26,7 @@ import org.backstopmx.forwarder.smtp.RelayMessage;
 import org.backstopmx.forwarder.smtp.RelaySettings;
 import org.backstopmx.forwarder.smtp.SmtpTimeouts;
 import org.backstopmx.forwarder.smtp.TlsPolicy;
+import org.backstopmx.testkit.Dnsmasq;
 import org.backstopmx.testkit.FakePrimaryMx;
 import org.backstopmx.testkit.Nsd;
 import org.backstopmx.testkit.SignedZone;
@@ -52,6 +53,7 @@ class DaneTest {
     private static Path dir;
     private static Nsd nsd;
     private static DnsConfig dns;
+    private static String trustAnchor;
     private static FakePrimaryMx eePrimary;
     private static FakePrimaryMx taPrimary;
 
@@ -93,7 +95,8 @@ class DaneTest {
         Path plain = SignedZone.unsigned(dir, UNSIGNED, domain("unsigned", "3 1 1 " + "00".repeat(32)));
         nsd = Nsd.start(dir, Map.of(SIGNED, zone.file(), UNSIGNED, plain));
         Path anchor = dir.resolve("trust-anchor.txt");
-        Files.writeString(anchor, zone.trustAnchor() + "\n", StandardCharsets.US_ASCII);
+        trustAnchor = zone.trustAnchor();
+        Files.writeString(anchor, trustAnchor + "\n", StandardCharsets.US_ASCII);
         dns = new DnsConfig(nsd.address(), Duration.ofSeconds(2), anchor, false);
     }
 
@@ -159,6 +162,27 @@ class DaneTest {
         // ldns-signzone signs for four weeks; the validator's clock moved past that
         Clock later = Clock.fixed(Instant.now().plus(Duration.ofDays(60)), ZoneOffset.UTC);
         assertOutcome(new DnsjavaDnssecLookup(dns, later), "ee311.dane.test", "ee", "dane-bogus");
+    }
+
+    @Test
+    void trustingTheAdBitOfAValidatingResolver() {
+        try (Dnsmasq resolver = Dnsmasq.validating(SIGNED, nsd.port(), trustAnchor)) {
+            DnssecLookup viaResolver = new DnsjavaDnssecLookup(
+                    new DnsConfig(resolver.address(), Duration.ofSeconds(2), null, true), Clock.systemUTC());
+            assertOutcome(viaResolver, "ee311.dane.test", "ee", "verified");
+            assertOutcome(viaResolver, "ta201.dane.test", "ta", "verified");
+            assertOutcome(viaResolver, "mismatch.dane.test", "ee", "dane-mismatch");
+            // dnsmasq answers a bogus record SERVFAIL, with or without saying why: either way nobody is contacted
+            assertThat(viaResolver.tlsa("mx.bogus.dane.test", 25).status()).isIn(DnssecStatus.BOGUS, DnssecStatus.FAILED);
+        }
+    }
+
+    @Test
+    void theAdBitOfAServerThatDoesNotValidateIsNeverSet() {
+        // NSD is authoritative and validates nothing: the same zone is insecure through it, so DANE does not apply
+        DnssecLookup direct = new DnsjavaDnssecLookup(new DnsConfig(nsd.address(), Duration.ofSeconds(2), null, true),
+                Clock.systemUTC());
+        assertOutcome(direct, "mismatch.dane.test", "ee", "encrypted");
     }
 
     @Test
