@@ -5,7 +5,8 @@
  * {@code PostfixSender}, a real sending MTA), a raw SMTP client for transcript tests ({@code SmtpTranscript}) and one
  * that submits whole messages ({@code SmtpSubmission}), a clock tests move by hand ({@code MutableClock}),
  * queues for one side at a time ({@code RecordingMailQueue}) or with faults put in the way of the real one
- * ({@code FaultyMailQueue}), and a small file system to fill ({@code SmallFileSystem}).
+ * ({@code FaultyMailQueue}), a small file system to fill ({@code SmallFileSystem}) and a certificate authority
+ * made with keytool ({@code TestCa}).
  *
  * <h2>States it may move</h2>
  * None of the appliance's: the fixtures only stand in for its peers and surroundings.
