@@ -65,11 +65,14 @@ public final class Metrics {
     public static final String DELIVERY_ATTEMPTS = "backstop.delivery.attempts";
     /**
      * Counter: STARTTLS outcomes of sessions opened to a primary, tags {@code destination}, {@code level} (the TLS level:
-     * {@code none}, {@code opportunistic}, {@code required}, {@code verify}, {@code fingerprint}, {@code mta-sts}) and
-     * {@code result} ({@code verified}, {@code encrypted}, {@code plain}, or a failure: {@code starttls-not-offered},
-     * {@code handshake-failed}, {@code untrusted}, {@code name-mismatch}, {@code expired}, {@code pin-mismatch},
-     * {@code sts-mx-mismatch}, {@code sts-policy-unavailable}). At {@code mta-sts} a {@code testing} policy's failures
-     * are counted with their reason and the session that then carries the mail once more.
+     * {@code none}, {@code opportunistic}, {@code required}, {@code verify}, {@code fingerprint}, {@code mta-sts},
+     * {@code dane}) and {@code result} ({@code verified}, {@code encrypted}, {@code plain}, or a failure:
+     * {@code starttls-not-offered}, {@code handshake-failed}, {@code untrusted}, {@code name-mismatch},
+     * {@code expired}, {@code pin-mismatch}, {@code sts-mx-mismatch}, {@code sts-policy-unavailable},
+     * {@code dane-bogus}, {@code dane-lookup-failed}, {@code dane-mismatch}). At {@code mta-sts} a {@code testing}
+     * policy's failures are counted with their reason and the session that then carries the mail once more. At
+     * {@code dane}, {@code encrypted} and {@code plain} are sessions DANE did not apply to (an unsigned zone, no TLSA
+     * records).
      */
     public static final String DELIVERY_TLS = "backstop.delivery.tls";
     /** Histogram: one message's delivery over SMTP (MAIL to the reply to the final dot, or the failure). */

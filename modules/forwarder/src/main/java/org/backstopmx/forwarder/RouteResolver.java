@@ -101,6 +101,14 @@ public final class RouteResolver {
                 .anyMatch(range -> range.contains(client));
     }
 
+    /**
+     * Whether mail for {@code domain} goes to a configured route ({@code domains.<name>.route}, {@code routes}) rather
+     * than to its MX hosts: DANE then trusts the route's host name without an MX answer ({@link DaneGate}).
+     */
+    public boolean hasConfiguredRoute(String domain) {
+        return table.routes().containsKey(DomainNames.normalize(domain));
+    }
+
     /** The served domains now, lower case. */
     public Set<String> servedDomains() {
         return table.served();

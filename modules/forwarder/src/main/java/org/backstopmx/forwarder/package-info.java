@@ -11,7 +11,10 @@
  * {@link org.backstopmx.forwarder.RouteResolver} turns a recipient domain into a
  * {@link org.backstopmx.forwarder.Route} (configured routes first, then MX records with the RFC 5321 §5.1 rule,
  * implicit MX, null MX per RFC 7505), asking DNS through the small {@link org.backstopmx.forwarder.MxResolver}
- * interface, which {@link org.backstopmx.forwarder.DnsjavaMxResolver} implements on dnsjava. It moves no recipient
+ * interface, which {@link org.backstopmx.forwarder.DnsjavaMxResolver} implements on dnsjava. For {@code tls: dane},
+ * {@link org.backstopmx.forwarder.DaneGate} decides each host's TLS level from MX and TLSA answers looked up with
+ * DNSSEC validation ({@link org.backstopmx.forwarder.DnssecLookup}, on dnsjava's validator in
+ * {@link org.backstopmx.forwarder.DnsjavaDnssecLookup}). It moves no recipient
  * state itself: a route is advice to the delivery attempt, which records the outcome through
  * {@link org.backstopmx.core.MailQueue}.
  *
@@ -23,6 +26,9 @@
  *       bounce's recipient permanently ({@link org.backstopmx.forwarder.Route.Fail}), but only defers mail for a
  *       served domain, flagged and logged at WARN: that is a configuration or DNS error of the operator, and the
  *       mail was accepted on the promise of a primary;</li>
+ *   <li>at {@code tls: dane} a bogus MX or TLSA answer, or one that could not be had, leaves the host uncontacted and
+ *       its recipients deferred with the TLS reason ({@code dane-bogus}, {@code dane-lookup-failed}); an insecure
+ *       answer lowers the session to opportunistic (RFC 7672 §2.2), never below;</li>
  *   <li>nothing here throws for a DNS outcome; a bad configuration ({@code dns.server} that does not resolve) fails
  *       at construction;</li>
  *   <li>no thread of the delivering side (scheduler, delivery workers, probes) ends on a failure: each reports it to

@@ -1,12 +1,9 @@
 package org.backstopmx.testkit;
 
 import java.io.IOException;
-import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,6 +62,21 @@ public final class Dnsmasq implements AutoCloseable {
     public static Dnsmasq servfailInFrontOf(Dnsmasq upstream) {
         return launch(List.of("--dnssec", "--trust-anchor=" + ROOT_TRUST_ANCHOR, "--dnssec-check-unsigned",
                 "--server=127.0.0.1#" + upstream.port()));
+    }
+
+    /**
+     * Starts a DNSSEC-validating dnsmasq, a resolver such as {@code dns.trust-ad} expects, that forwards questions
+     * under {@code zone} to the server on 127.0.0.1:{@code upstreamPort} and validates them from {@code ds}, the
+     * zone's DS record in zone-file form ({@code zone. IN DS 12345 13 2 ab...}): validated answers carry the AD bit,
+     * bogus ones are SERVFAIL.
+     */
+    public static Dnsmasq validating(String zone, int upstreamPort, String ds) {
+        String[] f = ds.trim().split("\\s+");
+        int at = java.util.Arrays.asList(f).indexOf("DS");
+        String anchor = zone + "," + f[at + 1] + "," + f[at + 2] + "," + f[at + 3] + "," + f[at + 4];
+        // dnsmasq insists on a root anchor as well; the zone's own anchor is the closer one and is used
+        return launch(List.of("--dnssec", "--trust-anchor=" + ROOT_TRUST_ANCHOR, "--trust-anchor=" + anchor,
+                "--server=/" + zone + "/127.0.0.1#" + upstreamPort, "--local=/test/"));
     }
 
     /**
@@ -154,102 +166,19 @@ public final class Dnsmasq implements AutoCloseable {
         return server;
     }
 
-    /** Polls with a UDP query until any reply arrives (port unreachable before the bind is fine). */
     private void awaitReady(List<String> command) {
-        long deadline = System.nanoTime() + READY.toNanos();
-        byte[] query = query("ready.test");
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-            socket.setSoTimeout(50);
-            InetSocketAddress target = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
-            byte[] buffer = new byte[512];
-            while (System.nanoTime() < deadline) {
-                if (!process.isAlive()) {
-                    throw new IllegalStateException("dnsmasq exited with " + process.exitValue() + ": "
-                            + String.join(" ", command) + "\n" + log());
-                }
-                try {
-                    socket.send(new DatagramPacket(query, query.length, target));
-                    socket.receive(new DatagramPacket(buffer, buffer.length));
-                    return;
-                } catch (SocketTimeoutException e) {
-                    // not answering yet
-                } catch (IOException e) {
-                    sleepBriefly(); // port unreachable before dnsmasq binds
-                }
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot probe dnsmasq on port " + port, e);
-        }
-        throw new IllegalStateException("dnsmasq did not answer within " + READY.toSeconds() + " s: "
-                + String.join(" ", command) + "\n" + log());
-    }
-
-    /** A minimal DNS query (RFC 1035 §4.1) for the A record of {@code name}. */
-    private static byte[] query(String name) {
-        byte[] out = new byte[12 + name.length() + 2 + 4];
-        out[0] = 0x42;
-        out[1] = 0x42; // id
-        out[2] = 0x01; // RD
-        out[5] = 1; // QDCOUNT
-        int i = 12;
-        for (String label : name.split("\\.")) {
-            out[i++] = (byte) label.length();
-            for (char c : label.toCharArray()) {
-                out[i++] = (byte) c;
-            }
-        }
-        out[i++] = 0; // root
-        out[i + 1] = 1; // QTYPE A
-        out[i + 3] = 1; // QCLASS IN
-        return out;
-    }
-
-    private static void sleepBriefly() {
-        try {
-            Thread.sleep(10);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for dnsmasq", e);
-        }
+        LoopbackDns.awaitAnswer(port, "ready.test", process, READY, command, this::log);
     }
 
     /** dnsmasq on the PATH or in the sbin directories (which are not on every user's PATH). */
     private static String executable() {
-        List<Path> candidates = new ArrayList<>();
-        String path = System.getenv().getOrDefault("PATH", "");
-        for (String dir : path.split(java.io.File.pathSeparator)) {
-            if (!dir.isEmpty()) {
-                candidates.add(Path.of(dir, "dnsmasq"));
-            }
-        }
-        candidates.addAll(List.of(Path.of("/usr/sbin/dnsmasq"), Path.of("/sbin/dnsmasq"),
-                Path.of("/usr/local/sbin/dnsmasq")));
-        for (Path p : candidates) {
-            if (Files.isExecutable(p)) {
-                return p.toString();
-            }
-        }
-        throw new IllegalStateException("dnsmasq is not installed (looked on the PATH and in /usr/sbin, /sbin, "
-                + "/usr/local/sbin); the DNS tests need it: apt-get install dnsmasq");
+        return LoopbackDns.executable("dnsmasq").map(Path::toString).orElseThrow(() -> new IllegalStateException(
+                "dnsmasq is not installed (looked on the PATH and in /usr/sbin, /sbin, /usr/local/sbin); the DNS tests "
+                        + "need it: apt-get install dnsmasq"));
     }
 
-    /** A port free for both UDP and TCP on 127.0.0.1 (dnsmasq binds both). */
     private static int freePort() {
-        InetAddress loopback = InetAddress.getLoopbackAddress();
-        for (int attempt = 0; attempt < 50; attempt++) {
-            try (DatagramSocket udp = new DatagramSocket(new InetSocketAddress(loopback, 0))) {
-                int port = udp.getLocalPort();
-                try (ServerSocket tcp = new ServerSocket()) {
-                    tcp.bind(new InetSocketAddress(loopback, port));
-                    return port;
-                } catch (IOException busy) {
-                    // TCP side taken: try another
-                }
-            } catch (IOException e) {
-                throw new IllegalStateException("cannot bind a UDP socket on 127.0.0.1", e);
-            }
-        }
-        throw new IllegalStateException("no port free for both UDP and TCP on 127.0.0.1");
+        return LoopbackDns.freePort();
     }
 
     @Override

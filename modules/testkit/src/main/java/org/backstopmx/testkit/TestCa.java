@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -14,12 +15,12 @@ import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 
 /**
- * A certificate authority made for a test with the JDK's {@code keytool}, in a directory of the test's: its
- * certificate in {@code <name>.pem} (what {@code delivery.tls-ca-file} points at), and server certificates it signs,
- * each as an {@link SSLContext} a test server presents (with the CA in the chain).
+ * A certificate authority for TLS tests, made with the JDK's keytool in a directory of the test's: EC keys, PKCS12
+ * key stores with the password {@value #PASSWORD}. Leaves it signs carry their chain (leaf, then the CA), so a server
+ * made from one ({@link #serverContext}) sends both.
  */
 public final class TestCa {
-    private static final String PASS = "changeit";
+    public static final String PASSWORD = "changeit";
 
     private final Path dir;
     private final String name;
@@ -29,54 +30,89 @@ public final class TestCa {
         this.name = name;
     }
 
-    /** A new CA {@code CN=<name>} in {@code dir}, valid for 30 days. */
+    /** A CA in {@code name.p12} (its certificate also in {@code name.pem}), valid 30 days. */
     public static TestCa create(Path dir, String name) {
-        TestCa ca = new TestCa(dir, name);
-        ca.keytool("-genkeypair", "-alias", "ca", "-keyalg", "EC", "-dname", "CN=" + name, "-ext", "bc:c",
+        keytool(dir, "-genkeypair", "-alias", "ca", "-keyalg", "EC", "-dname", "CN=" + name, "-ext", "bc:c",
                 "-validity", "30", "-keystore", name + ".p12");
-        ca.keytool("-exportcert", "-rfc", "-alias", "ca", "-keystore", name + ".p12", "-file", name + ".pem");
-        return ca;
-    }
-
-    /** The CA certificate, PEM. */
-    public Path pem() {
-        return dir.resolve(name + ".pem");
+        keytool(dir, "-exportcert", "-rfc", "-alias", "ca", "-keystore", name + ".p12", "-file", name + ".pem");
+        return new TestCa(dir, name);
     }
 
     /**
-     * A server certificate for the DNS names {@code hosts} signed by this CA, under {@code leaf} (a file name).
+     * A leaf key pair in {@code file.p12} for {@code san} ({@code dns:mx.example}), signed by this CA, the chain
+     * imported; {@code extra} goes to {@code keytool -gencert} ({@code -startdate -20d -validity 10}).
+     */
+    public Path leaf(String file, String commonName, String san, String... extra) {
+        keytool(dir, "-genkeypair", "-alias", "leaf", "-keyalg", "EC", "-dname", "CN=" + commonName, "-keystore",
+                file + ".p12");
+        keytool(dir, "-certreq", "-alias", "leaf", "-keystore", file + ".p12", "-file", file + ".csr");
+        List<String> gen = new ArrayList<>(List.of("-gencert", "-alias", "ca", "-keystore", name + ".p12", "-infile",
+                file + ".csr", "-outfile", file + ".pem", "-rfc", "-ext", "san=" + san));
+        gen.addAll(List.of(extra));
+        keytool(dir, gen.toArray(String[]::new));
+        keytool(dir, "-importcert", "-noprompt", "-alias", "ca", "-file", name + ".pem", "-keystore", file + ".p12");
+        keytool(dir, "-importcert", "-alias", "leaf", "-file", file + ".pem", "-keystore", file + ".p12");
+        return dir.resolve(file + ".p12");
+    }
+
+    /**
+     * A server's SSL context for the DNS names {@code hosts}, signed by this CA, under {@code leaf} (a file name).
      *
      * @param extra further {@code keytool -gencert} options, e.g. {@code -startdate -20d -validity 10}
      */
     public SSLContext server(String leaf, List<String> hosts, String... extra) {
-        String file = name + "-" + leaf;
-        keytool("-genkeypair", "-alias", "leaf", "-keyalg", "EC", "-dname", "CN=" + hosts.get(0), "-keystore",
-                file + ".p12");
-        keytool("-certreq", "-alias", "leaf", "-keystore", file + ".p12", "-file", file + ".csr");
-        List<String> gen = new ArrayList<>(List.of("-gencert", "-alias", "ca", "-keystore", name + ".p12", "-infile",
-                file + ".csr", "-outfile", file + ".pem", "-rfc", "-ext",
-                "san=" + String.join(",", hosts.stream().map(h -> "dns:" + h).toList())));
-        gen.addAll(List.of(extra));
-        keytool(gen.toArray(String[]::new));
-        keytool("-importcert", "-noprompt", "-alias", "ca", "-file", name + ".pem", "-keystore", file + ".p12");
-        keytool("-importcert", "-alias", "leaf", "-file", file + ".pem", "-keystore", file + ".p12");
-        try (InputStream in = Files.newInputStream(dir.resolve(file + ".p12"))) {
-            KeyStore ks = KeyStore.getInstance("PKCS12");
-            ks.load(in, PASS.toCharArray());
-            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            kmf.init(ks, PASS.toCharArray());
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(kmf.getKeyManagers(), null, null);
-            return context;
-        } catch (IOException | GeneralSecurityException e) {
-            throw new IllegalStateException("cannot load " + file + ".p12", e);
+        String san = String.join(",", hosts.stream().map(h -> "dns:" + h).toList());
+        return serverContext(leaf(name + "-" + leaf, hosts.get(0), san, extra));
+    }
+
+    /** The CA's certificate ({@code name.pem}). */
+    public Path pem() {
+        return dir.resolve(name + ".pem");
+    }
+
+    /** The CA's own certificate. */
+    public X509Certificate certificate() {
+        return (X509Certificate) certificate(dir.resolve(name + ".p12"), "ca");
+    }
+
+    /** The certificate under {@code alias} in a key store made here. */
+    public static java.security.cert.Certificate certificate(Path p12, String alias) {
+        try {
+            return load(p12).getCertificate(alias);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(p12 + ": " + e.getMessage(), e);
         }
     }
 
-    private void keytool(String... args) {
+    /** A key store made here, loaded. */
+    public static KeyStore load(Path p12) {
+        try (InputStream in = Files.newInputStream(p12)) {
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(in, PASSWORD.toCharArray());
+            return ks;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalStateException(p12 + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A server's SSL context presenting the key and chain in {@code p12}. */
+    public static SSLContext serverContext(Path p12) {
+        try {
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(load(p12), PASSWORD.toCharArray());
+            SSLContext server = SSLContext.getInstance("TLS");
+            server.init(kmf.getKeyManagers(), null, null);
+            return server;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(p12 + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The JDK's keytool in {@code dir} with these arguments and the PKCS12 store type and password. */
+    public static void keytool(Path dir, String... args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool").toString()));
         cmd.addAll(List.of(args));
-        cmd.addAll(List.of("-storetype", "PKCS12", "-storepass", PASS));
+        cmd.addAll(List.of("-storetype", "PKCS12", "-storepass", PASSWORD));
         try {
             Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -87,7 +123,7 @@ public final class TestCa {
             throw new IllegalStateException("cannot run keytool", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
+            throw new IllegalStateException("interrupted: keytool", e);
         }
     }
 }

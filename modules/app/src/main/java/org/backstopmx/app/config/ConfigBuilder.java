@@ -66,7 +66,9 @@ final class ConfigBuilder {
                 delivery(d.delivery()),
                 new DnsConfig(
                         r.optional("dns.server", d.dns().server(), ValueParsers::destination),
-                        r.get("dns.timeout", d.dns().timeout(), ValueParsers::positiveDuration)),
+                        r.get("dns.timeout", d.dns().timeout(), ValueParsers::positiveDuration),
+                        r.optional("dns.trust-anchor-file", d.dns().trustAnchorFile(), ValueParsers::path),
+                        r.get("dns.trust-ad", d.dns().trustAd(), ValueParsers::bool)),
                 new MetricsConfig(r.get("metrics.listen", d.metrics().listen(), ValueParsers::listenAddress)),
                 new AdminConfig(
                         r.get("admin.listen", d.admin().listen(), ValueParsers::listenAddress),

@@ -61,6 +61,8 @@ public final class ConfigKeys {
             "delivery.tls-ca-file",
             "dns.server",
             "dns.timeout",
+            "dns.trust-anchor-file",
+            "dns.trust-ad",
             "metrics.listen",
             "admin.listen",
             "admin.token",

@@ -10,6 +10,7 @@ import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
 import org.backstopmx.core.config.ProxyProtocol;
 import org.backstopmx.core.config.SmtpConfig;
+import org.backstopmx.core.config.TlsMode;
 
 /**
  * The rules between keys, checked on the finished records, and the files the configuration names. A rule stays quiet
@@ -162,12 +163,42 @@ final class ConfigValidator {
 
     /** A delay notice at or after the expiry would never be sent: the message has bounced by then. */
     private void delivery(BackstopConfig config) {
+        dane(config);
 
         String warning = "delivery.delay-warning";
         if (!problems.anyOf(warning, "queue.lifetime") && config.delivery().warnsOfDelay()
                 && config.delivery().delayWarning().compareTo(config.queue().lifetime()) >= 0) {
             problems.add(warning, "must be shorter than queue.lifetime (" + config.queue().lifetime() + "), or off, got "
                     + config.delivery().delayWarning());
+        }
+    }
+
+    /**
+     * {@code tls: dane} needs DNSSEC's verdict: validated here from {@code dns.trust-anchor-file}, or taken from the
+     * resolver with {@code dns.trust-ad}; one of the two, since they disagree on whom to trust.
+     */
+    private void dane(BackstopConfig config) {
+        var dns = config.dns();
+        if (dns.trustAnchorFile() != null) {
+            file("dns.trust-anchor-file", dns.trustAnchorFile());
+            if (dns.trustAd() && !problems.has("dns.trust-ad")) {
+                problems.add("dns.trust-ad", "set dns.trust-anchor-file (validate here) or dns.trust-ad: true (trust"
+                        + " the resolver's AD bit), not both");
+            }
+        }
+        if (dns.validates() || problems.anyOf("dns.trust-anchor-file", "dns.trust-ad")) {
+            return;
+        }
+        if (config.delivery().tls() == TlsMode.DANE && !problems.has("delivery.tls")) {
+            problems.add("delivery.tls", "dane needs DNSSEC: set dns.trust-anchor-file, or dns.trust-ad: true with"
+                    + " dns.server a validating resolver on this host");
+        }
+        for (DomainConfig d : config.domains().values()) {
+            String key = ConfigKeys.DOMAINS + "." + d.name() + ".tls";
+            if (d.tls() == TlsMode.DANE && !problems.has(key)) {
+                problems.add(key, "dane needs DNSSEC: set dns.trust-anchor-file, or dns.trust-ad: true with"
+                        + " dns.server a validating resolver on this host");
+            }
         }
     }
 

@@ -188,6 +188,15 @@ final class ValueParsers {
         throw new IllegalArgumentException("must be tempfail or accept, got " + quote(text));
     }
 
+    /** {@code true} or {@code false}, in any case. */
+    static boolean bool(String text) {
+        String t = text.trim();
+        if (t.equalsIgnoreCase("true") || t.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(t);
+        }
+        throw new IllegalArgumentException("must be true or false, got " + quote(text));
+    }
+
     /** {@code off}, {@code v1}, {@code v2} or {@code any}, in any case; YAML reads a bare {@code off} as false. */
     static AcceptMode acceptMode(String text) {
         return oneOf(text, AcceptMode.values(), AcceptMode::configName);

@@ -93,6 +93,9 @@ class EnvironmentOverridesTest {
                 row(Map.of("BACKSTOP_DELIVERY_BOUNCE_SIZE_LIMIT", "64KB"), c -> c.delivery().bounceSizeLimit(),
                         64L << 10),
                 row(Map.of("BACKSTOP_DNS_SERVER", "[::1]:53"), c -> c.dns().server(), new HostPort("::1", 53)),
+                row(Map.of("BACKSTOP_DNS_TRUST_ANCHOR_FILE", "/usr/share/dns/root.key"), c -> c.dns().trustAnchorFile(),
+                        Path.of("/usr/share/dns/root.key")),
+                row(Map.of("BACKSTOP_DNS_TRUST_AD", "true"), c -> c.dns().trustAd(), true),
                 row(Map.of("BACKSTOP_SCREEN_DNSBL", "zone=zen.spamhaus.org weight=2 match=127.0.0.[2..11], bl.example"),
                         c -> c.screen().dnsbl(), List.of(
                                 new DnsList("zen.spamhaus.org", 2, DnsListMatch.parse("127.0.0.[2..11]")),
@@ -285,7 +288,7 @@ class EnvironmentOverridesTest {
                 "BACKSTOP_DELIVERY_DELAY_WARNING", "6d")))
                 .containsExactlyInAnyOrder(
                         "delivery.concurrency: must be a number from 1 to 1000, got \"0\" (from BACKSTOP_DELIVERY_CONCURRENCY)",
-                        "delivery.tls: must be one of none, opportunistic, required, verify, fingerprint, mta-sts, got \"always\" (from BACKSTOP_DELIVERY_TLS)",
+                        "delivery.tls: must be one of none, opportunistic, required, verify, fingerprint, mta-sts, dane, got \"always\" (from BACKSTOP_DELIVERY_TLS)",
                         "delivery.delay-warning: must be shorter than queue.lifetime (PT120H), or off, got PT144H");
     }
 

@@ -78,11 +78,20 @@ class ValidationTest {
                 rule("delivery: { data-timeout: 25d }", "delivery.data-timeout: must be at most 24d, got \"25d\""),
                 rule("delivery: { data-timeout: PT-10M }", "delivery.data-timeout: must be a positive duration"),
                 rule("delivery: { tls: always }",
-                        "delivery.tls: must be one of none, opportunistic, required, verify, fingerprint, mta-sts, got \"always\""),
-                rule("delivery: { tls: true }", "delivery.tls: must be one of none, opportunistic, required, verify, fingerprint, mta-sts, got \"true\""),
+                        "delivery.tls: must be one of none, opportunistic, required, verify, fingerprint, mta-sts, dane, got \"always\""),
+                rule("delivery: { tls: true }", "delivery.tls: must be one of none, opportunistic, required, verify, fingerprint, mta-sts, dane, got \"true\""),
                 rule("delivery: { tls: }", "delivery.tls: must not be empty"),
+                rule("delivery: { tls: dane }", "delivery.tls: dane needs DNSSEC: set dns.trust-anchor-file, or"
+                        + " dns.trust-ad: true with dns.server a validating resolver on this host"),
+                rule("domains: { example.org: { tls: dane } }", "domains.example.org.tls: dane needs DNSSEC: set"
+                        + " dns.trust-anchor-file, or dns.trust-ad: true with dns.server a validating resolver on this host"),
+                rule("dns: { trust-ad: yes-please }", "dns.trust-ad: must be true or false, got \"yes-please\""),
+                rule("dns: { trust-anchor-file: /etc/hosts, trust-ad: true }", "dns.trust-ad: set"
+                        + " dns.trust-anchor-file (validate here) or dns.trust-ad: true (trust the resolver's AD bit), not both"),
+                rule("dns: { trust-anchor-file: /nonexistent/root.key }",
+                        "dns.trust-anchor-file: file not found: /nonexistent/root.key"),
                 rule("domains: { example.org: { tls: yes-please } }",
-                        "domains.example.org.tls: must be one of none, opportunistic, required, verify, fingerprint, mta-sts, got \"yes-please\""),
+                        "domains.example.org.tls: must be one of none, opportunistic, required, verify, fingerprint, mta-sts, dane, got \"yes-please\""),
                 rule("domains: { example.org: { tls: [none] } }", "domains.example.org.tls: expected a single value"),
                 rule("domains: { example.org: { accept: sometimes } }", "domains.example.org.accept: must be one of"
                         + " always, when-primary-down, got \"sometimes\""),

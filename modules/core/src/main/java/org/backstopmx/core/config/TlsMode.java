@@ -5,7 +5,7 @@ import java.util.Locale;
 /**
  * Whether STARTTLS is used when delivering to a primary: {@code delivery.tls}, and per served domain
  * {@code domains.<name>.tls}. Written in the configuration in lower case ({@code none}, {@code opportunistic},
- * {@code required}, {@code verify}, {@code fingerprint}, {@code mta-sts}).
+ * {@code required}, {@code verify}, {@code fingerprint}, {@code mta-sts}, {@code dane}).
  */
 public enum TlsMode {
     /** Never STARTTLS, even when the primary offers it. */
@@ -31,7 +31,7 @@ public enum TlsMode {
     /**
      * STARTTLS with the leaf's public key (SHA-256 of its SubjectPublicKeyInfo) among
      * {@code domains.<name>.tls-fingerprints}; no chain or name check (Postfix {@code fingerprint}). Any failure
-     * defers. XXX: {@code dane} is planned as a further level.
+     * defers.
      */
     FINGERPRINT,
     /**
@@ -41,7 +41,14 @@ public enum TlsMode {
      * defers. In {@code testing} mode failures are counted and the mail goes anyway; without a policy (or mode
      * {@code none}) it is {@link #OPPORTUNISTIC}.
      */
-    MTA_STS;
+    MTA_STS,
+    /**
+     * DANE (RFC 7672): the primary's TLSA records, looked up with DNSSEC validation ({@code dns.trust-anchor-file} or
+     * {@code dns.trust-ad}), authenticate its certificate (DANE-EE, or DANE-TA with the MX host name checked). Where
+     * the MX or TLSA answer is not signed, or the host publishes no TLSA records, the session is opportunistic; a
+     * bogus answer or records that match nothing defer.
+     */
+    DANE;
 
     /** The name as written in the configuration: {@code none}, {@code opportunistic}, ..., {@code mta-sts}. */
     public String configName() {

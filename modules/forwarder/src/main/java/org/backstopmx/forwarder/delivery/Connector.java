@@ -5,13 +5,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.backstopmx.core.DeliveryOutcome;
+import org.backstopmx.core.SmtpStage;
 import org.backstopmx.forwarder.AddressAnswer;
+import org.backstopmx.forwarder.DaneGate;
 import org.backstopmx.forwarder.FailurePolicy;
 import org.backstopmx.forwarder.MxResolver;
 import org.backstopmx.forwarder.Route;
 import org.backstopmx.forwarder.RouteResolver;
 import org.backstopmx.forwarder.smtp.RelayClient;
 import org.backstopmx.forwarder.smtp.RelaySettings;
+import org.backstopmx.forwarder.smtp.SessionFailure;
 import org.backstopmx.forwarder.smtp.TlsPolicy;
 import org.backstopmx.forwarder.sts.MtaSts;
 
@@ -19,7 +22,8 @@ import org.backstopmx.forwarder.sts.MtaSts;
  * Opens an SMTP session to a domain's destination: resolves the route, then tries its hosts in order and each host's
  * addresses in turn (at most {@value #MAX_ADDRESSES} addresses in all, like Postfix's {@code smtp_mx_address_limit}),
  * until one greets and answers EHLO; what a served domain's primary offered is noted ({@link LearnedCapabilities}).
- * Also the health probe: the same, then QUIT.
+ * At {@code tls: dane} each host's session level comes from its DNSSEC-validated TLSA records ({@link DaneGate}); a
+ * host DANE refuses is not contacted. Also the health probe: the same, then QUIT.
  */
 final class Connector {
     /** Addresses tried at most per session attempt, over all hosts of the route. */
@@ -92,19 +96,34 @@ final class Connector {
         boolean contacted = false;
         int tried = 0;
         List<String> dnsProblems = new ArrayList<>();
+        ForwarderSettings now = settings;
+        TlsPolicy level = now.relaySettings(domain).tlsPolicy();
+        DaneGate dane = level == TlsPolicy.DANE ? new DaneGate(now.dnssec()) : null;
+        DaneGate.Plan danePlan = dane == null ? null : dane.plan(domain, routes.hasConfiguredRoute(domain));
         for (Route.Destination d : destinations) {
+            RelaySettings relay = now.relaySettings(domain);
+            if (dane != null) {
+                DaneGate.ForHost verdict = dane.forHost(danePlan, d);
+                if (verdict instanceof DaneGate.Refuse r) {
+                    // RFC 7672 §2.1.1: the host is treated as unreachable; the next one may still do
+                    tlsSeen.seen(domain, level, r.failure().label());
+                    last = FailurePolicy.sessionFailed(d.host(), new SessionFailure(null, SmtpStage.STARTTLS,
+                            "TLS " + r.failure().label() + ": " + r.detail()));
+                    continue;
+                }
+                relay = verdict.apply(relay);
+            }
             List<InetAddress> addresses = addresses(d, dnsProblems);
             for (InetAddress address : addresses) {
                 if (tried++ >= MAX_ADDRESSES) {
                     break;
                 }
-                RelaySettings relay = settings.relaySettings(domain);
                 RelayClient client = relay.tlsPolicy() == TlsPolicy.MTA_STS
                         ? mtaSts.open(domain, d.host(), address, d.port(), relay,
                                 result -> tlsSeen.seen(domain, TlsPolicy.MTA_STS, result))
                         : RelayClient.open(d.host(), address, d.port(), relay);
                 if (client.isOpen() || client.tlsFailure().isPresent()) {
-                    tlsSeen.seen(domain, relay.tlsPolicy(), client.tlsResult());
+                    tlsSeen.seen(domain, level, client.tlsResult());
                 }
                 if (client.isOpen()) {
                     if (routes.isServed(domain)) {

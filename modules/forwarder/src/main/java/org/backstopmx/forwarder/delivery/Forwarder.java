@@ -31,6 +31,7 @@ import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.BackstopConfig;
 import org.backstopmx.core.config.AcceptConfig;
 import org.backstopmx.core.config.DnsConfig;
+import org.backstopmx.forwarder.DnsjavaDnssecLookup;
 import org.backstopmx.forwarder.DomainNames;
 import org.backstopmx.forwarder.MxResolver;
 import org.backstopmx.forwarder.RouteResolver;
@@ -153,6 +154,9 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         CalloutSetup callout = cache == null ? null
                 : new CalloutSetup(config.callout(), config.calloutDomains(), cache, registry);
         ForwarderSettings settings = ForwarderSettings.from(config);
+        if (config.dns().validates()) {
+            settings = settings.withDnssec(new DnsjavaDnssecLookup(config.dns(), clock));
+        }
         return new Forwarder(settings, queue, new RouteResolver(config, dns, random), dns,
                 new RetryPolicy(config.retry(), config.queue().lifetime(), random, config.queue().atExpiry()),
                 new ForwarderMetrics(registry, config.servedDomains()), clock, config.domains(),

@@ -9,6 +9,7 @@ import java.util.Objects;
 import org.backstopmx.core.config.BackstopConfig;
 import org.backstopmx.core.config.DeliveryConfig;
 import org.backstopmx.core.config.TlsMode;
+import org.backstopmx.forwarder.DnssecLookup;
 import org.backstopmx.forwarder.smtp.RelaySettings;
 import org.backstopmx.forwarder.smtp.SmtpTimeouts;
 import org.backstopmx.forwarder.smtp.TlsPolicy;
@@ -32,6 +33,8 @@ import org.backstopmx.forwarder.smtp.TlsTrust;
  * @param leaseBatch          recipients claimed at most per queue round trip
  * @param tlsTrust            the CAs for {@code verify} ({@code delivery.tls-ca-file} or the JDK's) without pins
  * @param domainPins          per-domain {@code tls-fingerprints}, keyed by lower-case domain
+ * @param dnssec              the validated lookups of {@code tls: dane} ({@link DnssecLookup#NONE} without
+ *                            {@code dns.trust-anchor-file} or {@code dns.trust-ad})
  */
 public record ForwarderSettings(
         String hostname,
@@ -47,14 +50,15 @@ public record ForwarderSettings(
         int maxInFlight,
         int leaseBatch,
         TlsTrust tlsTrust,
-        Map<String, List<String>> domainPins) {
+        Map<String, List<String>> domainPins,
+        DnssecLookup dnssec) {
 
     /** The JDK's trust store and no pins. */
     public ForwarderSettings(String hostname, int concurrency, Duration connectionReuseTime, SmtpTimeouts timeouts,
             TlsPolicy tls, Map<String, TlsPolicy> domainTls, Duration delayWarning, long bounceSizeLimit,
             Duration probeInterval, Duration leaseTime, int maxInFlight, int leaseBatch) {
         this(hostname, concurrency, connectionReuseTime, timeouts, tls, domainTls, delayWarning, bounceSizeLimit,
-                probeInterval, leaseTime, maxInFlight, leaseBatch, TlsTrust.DEFAULT, Map.of());
+                probeInterval, leaseTime, maxInFlight, leaseBatch, TlsTrust.DEFAULT, Map.of(), DnssecLookup.NONE);
     }
 
     /** Postfix's {@code default_destination_concurrency_limit}. */
@@ -70,6 +74,7 @@ public record ForwarderSettings(
         domainTls = Map.copyOf(domainTls);
         Objects.requireNonNull(tlsTrust, "tlsTrust");
         domainPins = Map.copyOf(domainPins);
+        Objects.requireNonNull(dnssec, "dnssec");
         Objects.requireNonNull(delayWarning, "delayWarning");
         Objects.requireNonNull(probeInterval, "probeInterval");
         Objects.requireNonNull(leaseTime, "leaseTime");
@@ -109,7 +114,7 @@ public record ForwarderSettings(
         });
         return new ForwarderSettings(config.hostname(), d.concurrency(), d.connectionReuseTime(), t,
                 policy(d.tls()), perDomain, d.delayWarning(), d.bounceSizeLimit(), config.probe().interval(),
-                leaseTimeFor(t), 1000, 200, trust(d.tlsCaFile()), pins);
+                leaseTimeFor(t), 1000, 200, trust(d.tlsCaFile()), pins, DnssecLookup.NONE);
     }
 
     private static TlsTrust trust(Path caFile) {
@@ -131,6 +136,7 @@ public record ForwarderSettings(
             case VERIFY -> TlsPolicy.VERIFY;
             case FINGERPRINT -> TlsPolicy.FINGERPRINT;
             case MTA_STS -> TlsPolicy.MTA_STS;
+            case DANE -> TlsPolicy.DANE;
         };
     }
 
@@ -144,24 +150,32 @@ public record ForwarderSettings(
     public ForwarderSettings withTimeouts(SmtpTimeouts newTimeouts) {
         return new ForwarderSettings(hostname, concurrency, connectionReuseTime, newTimeouts, tls, domainTls,
                 delayWarning, bounceSizeLimit, probeInterval, leaseTimeFor(newTimeouts), maxInFlight, leaseBatch,
-                tlsTrust, domainPins);
+                tlsTrust, domainPins, dnssec);
     }
 
     public ForwarderSettings withConcurrency(int newConcurrency) {
         return new ForwarderSettings(hostname, newConcurrency, connectionReuseTime, timeouts, tls, domainTls,
                 delayWarning, bounceSizeLimit, probeInterval, leaseTime, maxInFlight, leaseBatch,
-                tlsTrust, domainPins);
+                tlsTrust, domainPins, dnssec);
     }
 
     public ForwarderSettings withDelayWarning(Duration newDelayWarning) {
         return new ForwarderSettings(hostname, concurrency, connectionReuseTime, timeouts, tls, domainTls,
                 newDelayWarning, bounceSizeLimit, probeInterval, leaseTime, maxInFlight, leaseBatch,
-                tlsTrust, domainPins);
+                tlsTrust, domainPins, dnssec);
     }
 
     public ForwarderSettings withDomainTls(Map<String, TlsPolicy> newDomainTls) {
         return new ForwarderSettings(hostname, concurrency, connectionReuseTime, timeouts, tls, newDomainTls,
-                delayWarning, bounceSizeLimit, probeInterval, leaseTime, maxInFlight, leaseBatch, tlsTrust, domainPins);
+                delayWarning, bounceSizeLimit, probeInterval, leaseTime, maxInFlight, leaseBatch, tlsTrust, domainPins,
+                dnssec);
+    }
+
+    /** The same, with these validated lookups for {@code tls: dane}. */
+    public ForwarderSettings withDnssec(DnssecLookup newDnssec) {
+        return new ForwarderSettings(hostname, concurrency, connectionReuseTime, timeouts, tls, domainTls,
+                delayWarning, bounceSizeLimit, probeInterval, leaseTime, maxInFlight, leaseBatch, tlsTrust, domainPins,
+                newDnssec);
     }
 
     /** The relay client's settings for mail to {@code domain}. */

@@ -63,7 +63,7 @@ public final class RelayClient implements AutoCloseable {
         this.peerName = hostName;
         TlsPolicy policy = settings.tlsPolicy();
         this.smtp = policy.authenticates()
-                ? new SmtpTransport(settings.tlsTrust().context(policy), hostName, policy == TlsPolicy.VERIFY)
+                ? new SmtpTransport(settings.tlsTrust().context(policy, hostName), hostName, policy == TlsPolicy.VERIFY)
                 : new SmtpTransport();
     }
 

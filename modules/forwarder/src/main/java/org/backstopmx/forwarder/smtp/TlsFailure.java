@@ -6,9 +6,8 @@ import java.security.cert.CertificateNotYetValidException;
 import java.util.Locale;
 
 /**
- * Why an authenticated STARTTLS ({@link TlsPolicy#VERIFY}, {@link TlsPolicy#FINGERPRINT}, {@link TlsPolicy#MTA_STS})
- * did not happen: a closed set,
- * used in the deferral text, the delivery log line and the {@code result} label of the TLS metric.
+ * Why an authenticated STARTTLS ({@link TlsPolicy#VERIFY}, {@link TlsPolicy#FINGERPRINT}, {@link TlsPolicy#MTA_STS},
+ * {@link TlsPolicy#DANE}) did not happen: a closed set, used in the deferral text, the delivery log line and the {@code result} label of the TLS metric.
  */
 public enum TlsFailure {
     /** The server did not offer STARTTLS, or refused it. */
@@ -29,7 +28,16 @@ public enum TlsFailure {
      * The domain publishes an MTA-STS TXT record but its policy could not be fetched and none is cached; RFC 8461
      * §3.3 has the mail go as though the domain had no policy, so this is counted, never a deferral.
      */
-    STS_POLICY_UNAVAILABLE;
+    STS_POLICY_UNAVAILABLE,
+    /** DANE: the MX or TLSA answer failed DNSSEC validation (bogus, RFC 4033 §5); no connection is made. */
+    DANE_BOGUS,
+    /**
+     * DANE: the MX or TLSA lookup did not complete (SERVFAIL, timeout), so whether the host has TLSA records is not
+     * known; RFC 7672 §2.1.1 treats the host as unreachable. No connection is made.
+     */
+    DANE_LOOKUP_FAILED,
+    /** DANE: the host has usable TLSA records and none matches its certificates (RFC 7672 §3). */
+    DANE_MISMATCH;
 
     /** {@code starttls-not-offered}, {@code pin-mismatch}, ... */
     public String label() {
@@ -41,6 +49,9 @@ public enum TlsFailure {
         for (Throwable t = handshake; t != null; t = t.getCause()) {
             if (t instanceof TlsPins.Mismatch) {
                 return PIN_MISMATCH;
+            }
+            if (t instanceof DaneTrust.Mismatch) {
+                return DANE_MISMATCH;
             }
             if (t instanceof CertificateExpiredException || t instanceof CertificateNotYetValidException) {
                 return EXPIRED;

@@ -24,7 +24,7 @@ public enum TlsPolicy {
     VERIFY,
     /**
      * STARTTLS with the leaf's public key matching a pin ({@link TlsTrust#pins()}); no chain or name check. Any
-     * failure defers; never plain text. XXX: DANE is a further level not implemented yet.
+     * failure defers; never plain text.
      */
     FINGERPRINT,
     /**
@@ -33,7 +33,13 @@ public enum TlsPolicy {
      * names, no session at all for one an {@code enforce} policy does not name, {@link #OPPORTUNISTIC} without a
      * policy. The relay client never sees this level itself.
      */
-    MTA_STS;
+    MTA_STS,
+    /**
+     * STARTTLS with the chain checked against the host's TLSA records ({@link DaneTrust}, RFC 7672), which DNSSEC
+     * vouched for ({@link TlsTrust#tlsa()}). A session opened at this level has usable records: where DNSSEC does
+     * not vouch for any, the connector opens it at a lower level instead (RFC 7672 §2.2). Any failure defers.
+     */
+    DANE;
 
     /** {@code none}, {@code opportunistic}, ..., {@code mta-sts}: the configuration's word and the metric's label. */
     public String label() {
@@ -42,7 +48,7 @@ public enum TlsPolicy {
 
     /** Whether this level checks who the server is (and so never falls back to plain text). */
     public boolean authenticates() {
-        return this == VERIFY || this == FINGERPRINT;
+        return this == VERIFY || this == FINGERPRINT || this == DANE;
     }
 
     /** Whether a server without STARTTLS gets a failure instead of the mail. */

@@ -16,20 +16,23 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * What an authenticated STARTTLS trusts: the CAs for {@link TlsPolicy#VERIFY} and the pins for
- * {@link TlsPolicy#FINGERPRINT}. Immutable; the SSL contexts are made once.
+ * What an authenticated STARTTLS trusts: the CAs for {@link TlsPolicy#VERIFY}, the pins for
+ * {@link TlsPolicy#FINGERPRINT} and one host's TLSA records for {@link TlsPolicy#DANE}. Immutable; the SSL contexts
+ * are made once.
  */
 public final class TlsTrust {
     /** The JDK's default trust store and no pins. */
-    public static final TlsTrust DEFAULT = new TlsTrust(null, List.of());
+    public static final TlsTrust DEFAULT = new TlsTrust(null, List.of(), List.of());
 
     private final KeyStore cas;
     private final List<String> pins;
+    private final List<TlsaRecord> tlsa;
     private volatile SSLContext verifying;
 
-    private TlsTrust(KeyStore cas, List<String> pins) {
+    private TlsTrust(KeyStore cas, List<String> pins, List<TlsaRecord> tlsa) {
         this.cas = cas;
         this.pins = pins.stream().map(TlsPins::normalize).toList();
+        this.tlsa = List.copyOf(tlsa);
     }
 
     /** Chains must end at one of the CA certificates in this PEM file ({@code delivery.tls-ca-file}). */
@@ -44,7 +47,7 @@ public final class TlsTrust {
             if (i == 0) {
                 throw new IOException(pem + ": no certificate");
             }
-            return new TlsTrust(ks, List.of());
+            return new TlsTrust(ks, List.of(), List.of());
         } catch (GeneralSecurityException e) {
             throw new IOException(pem + ": " + e.getMessage(), e);
         }
@@ -52,7 +55,12 @@ public final class TlsTrust {
 
     /** The same CAs, with these pins (SHA-256 of the SPKI, hex with or without colons). */
     public TlsTrust withPins(List<String> newPins) {
-        return new TlsTrust(cas, newPins);
+        return new TlsTrust(cas, newPins, tlsa);
+    }
+
+    /** The same CAs and pins, with the TLSA records (validated by DNSSEC) of the host about to be contacted. */
+    public TlsTrust withTlsa(List<TlsaRecord> records) {
+        return new TlsTrust(cas, pins, records);
     }
 
     public List<String> pins() {
@@ -61,11 +69,21 @@ public final class TlsTrust {
 
     /** The {@link TlsPolicy#VERIFY} context: its CAs, for other verified connections (the MTA-STS policy fetch). */
     public SSLContext verifying() {
-        return context(TlsPolicy.VERIFY);
+        return context(TlsPolicy.VERIFY, null);
     }
 
-    /** The context for a policy; {@code null} for those that do not authenticate (the caller trusts all). */
-    SSLContext context(TlsPolicy policy) {
+    public List<TlsaRecord> tlsa() {
+        return tlsa;
+    }
+
+    /**
+     * The context for a policy and the host name connected to; {@code null} for those that do not authenticate
+     * (the caller trusts all).
+     */
+    SSLContext context(TlsPolicy policy, String hostName) {
+        if (policy == TlsPolicy.DANE) {
+            return DaneTrust.context(tlsa, hostName);
+        }
         try {
             if (policy == TlsPolicy.FINGERPRINT) {
                 return init(new TrustManager[] {new TlsPins(pins)});
@@ -94,11 +112,11 @@ public final class TlsTrust {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof TlsTrust t && Objects.equals(cas, t.cas) && pins.equals(t.pins);
+        return o instanceof TlsTrust t && Objects.equals(cas, t.cas) && pins.equals(t.pins) && tlsa.equals(t.tlsa);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(cas, pins);
+        return Objects.hash(cas, pins, tlsa);
     }
 }

@@ -18,8 +18,9 @@
  *       reply that cannot be parsed, an error reading the stored body: the connection ends, every recipient not
  *       yet settled is reported unsettled with the session's failure (the policy makes that transient), and the
  *       client reports the same for any later message;</li>
- *   <li>at the authenticating levels ({@code verify}, {@code fingerprint}) STARTTLS not offered or refused, a failed
- *       handshake, an untrusted chain, a wrong name, an expired certificate or an unpinned key end the connection
+ *   <li>at the authenticating levels ({@code verify}, {@code fingerprint}, {@code dane}) STARTTLS not offered or
+ *       refused, a failed handshake, an untrusted chain, a wrong name, an expired certificate, an unpinned key or a
+ *       certificate no TLSA record matches end the connection
  *       the same way, never falling back to plain text; the detail names the reason ({@link
  *       org.backstopmx.forwarder.smtp.TlsFailure}), which the deferral text and the delivery log line carry;</li>
  *   <li>a message larger than the SIZE the server advertised is not sent (RFC 1870 §6.1); the policy fails its

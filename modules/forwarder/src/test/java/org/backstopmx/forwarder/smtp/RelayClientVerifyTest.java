@@ -3,26 +3,20 @@ package org.backstopmx.forwarder.smtp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
 import org.backstopmx.core.DeliveryOutcome;
 import org.backstopmx.core.EnvelopeRecipient;
 import org.backstopmx.forwarder.FailurePolicy;
 import org.backstopmx.testkit.FakePrimaryMx;
+import org.backstopmx.testkit.TestCa;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,7 +31,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class RelayClientVerifyTest {
     private static final String NAME = "mx.primary.test";
-    private static final String PASS = "changeit";
     private static final Map<String, FakePrimaryMx> primaries = new HashMap<>();
     private static final Map<String, String> pins = new HashMap<>();
     private static Path dir;
@@ -46,54 +39,21 @@ class RelayClientVerifyTest {
     @BeforeAll
     static void certificates(@TempDir Path tmp) throws Exception {
         dir = tmp;
-        keytool("-genkeypair", "-alias", "ca", "-keyalg", "EC", "-dname", "CN=Test CA", "-ext", "bc:c",
-                "-validity", "30", "-keystore", "ca.p12");
-        keytool("-exportcert", "-rfc", "-alias", "ca", "-keystore", "ca.p12", "-file", "ca.pem");
-        keytool("-genkeypair", "-alias", "ca", "-keyalg", "EC", "-dname", "CN=Other CA", "-ext", "bc:c",
-                "-validity", "30", "-keystore", "other.p12");
-        keytool("-exportcert", "-rfc", "-alias", "ca", "-keystore", "other.p12", "-file", "other.pem");
-        signed("good", "ca", "dns:" + NAME);
-        signed("wrongname", "ca", "dns:mx.elsewhere.test");
-        signed("expired", "ca", "dns:" + NAME, "-startdate", "-20d", "-validity", "10");
-        signed("otherca", "other", "dns:" + NAME);
-        keytool("-genkeypair", "-alias", "leaf", "-keyalg", "EC", "-dname", "CN=" + NAME, "-ext", "san=dns:" + NAME,
-                "-validity", "30", "-keystore", "selfsigned.p12");
-        trust = TlsTrust.caFile(dir.resolve("ca.pem"));
+        TestCa ca = TestCa.create(dir, "ca");
+        TestCa other = TestCa.create(dir, "other");
+        ca.leaf("good", NAME, "dns:" + NAME);
+        ca.leaf("wrongname", NAME, "dns:mx.elsewhere.test");
+        ca.leaf("expired", NAME, "dns:" + NAME, "-startdate", "-20d", "-validity", "10");
+        other.leaf("otherca", NAME, "dns:" + NAME);
+        TestCa.keytool(dir, "-genkeypair", "-alias", "leaf", "-keyalg", "EC", "-dname", "CN=" + NAME, "-ext",
+                "san=dns:" + NAME, "-validity", "30", "-keystore", "selfsigned.p12");
+        trust = TlsTrust.caFile(ca.pem());
         for (String c : List.of("good", "wrongname", "expired", "otherca", "selfsigned")) {
-            KeyStore ks = KeyStore.getInstance("PKCS12");
-            try (InputStream in = Files.newInputStream(dir.resolve(c + ".p12"))) {
-                ks.load(in, PASS.toCharArray());
-            }
-            pins.put(c, TlsPins.of((X509Certificate) ks.getCertificate("leaf")));
-            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            kmf.init(ks, PASS.toCharArray());
-            SSLContext server = SSLContext.getInstance("TLS");
-            server.init(kmf.getKeyManagers(), null, null);
-            primaries.put(c, FakePrimaryMx.start().capabilities("PIPELINING").offerStartTls(server));
+            Path p12 = dir.resolve(c + ".p12");
+            pins.put(c, TlsPins.of((X509Certificate) TestCa.certificate(p12, "leaf")));
+            primaries.put(c, FakePrimaryMx.start().capabilities("PIPELINING").offerStartTls(TestCa.serverContext(p12)));
         }
         primaries.put("plain", FakePrimaryMx.start().capabilities("PIPELINING"));
-    }
-
-    /** A leaf key pair in {@code name.p12}, its certificate signed by the CA in {@code ca.p12}, chain imported. */
-    private static void signed(String name, String ca, String san, String... extra) throws Exception {
-        keytool("-genkeypair", "-alias", "leaf", "-keyalg", "EC", "-dname", "CN=" + NAME, "-keystore", name + ".p12");
-        keytool("-certreq", "-alias", "leaf", "-keystore", name + ".p12", "-file", name + ".csr");
-        List<String> gen = new ArrayList<>(List.of("-gencert", "-alias", "ca", "-keystore", ca + ".p12", "-infile",
-                name + ".csr", "-outfile", name + ".pem", "-rfc", "-ext", "san=" + san));
-        gen.addAll(List.of(extra));
-        keytool(gen.toArray(String[]::new));
-        keytool("-importcert", "-noprompt", "-alias", "ca", "-file", ca + ".pem", "-keystore", name + ".p12");
-        keytool("-importcert", "-alias", "leaf", "-file", name + ".pem", "-keystore", name + ".p12");
-    }
-
-    private static void keytool(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool").toString()));
-        cmd.addAll(List.of(args));
-        cmd.addAll(List.of("-storetype", "PKCS12", "-storepass", PASS));
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(String.join(" ", cmd) + "\n" + out).isZero();
     }
 
     @AfterAll
