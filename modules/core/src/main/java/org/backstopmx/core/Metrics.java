@@ -74,6 +74,11 @@ public final class Metrics {
     public static final String DELIVERY_DURATION = "backstop.delivery.duration";
     /** Counter: DSNs queued, tag {@code reason}: {@code failed}, {@code expired}, {@code delayed}. */
     public static final String BOUNCES = "backstop.bounces";
+    /**
+     * Counter: DSNs not sent because their sender may be forged (backscatter), tag {@code reason} (see
+     * {@link BounceSuppression}).
+     */
+    public static final String BOUNCES_SUPPRESSED = "backstop.bounces.suppressed";
     /** Gauge: 1 when the destination (tag {@code destination}) is up, 0 while it is marked down. */
     public static final String DESTINATION_UP = "backstop.destination.up";
     /**
@@ -149,7 +154,9 @@ public final class Metrics {
         /** A client's summed score against {@code screen.threshold}: refused or passed, once a screened session. */
         SCORE,
         /** Whether a client waited for the delayed greeting: refused or passed, once a session. */
-        PREGREET;
+        PREGREET,
+        /** The SPF check of a MAIL FROM (RFC 7208): its result, once a checked transaction. */
+        SPF;
 
         public String tag() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -157,6 +164,10 @@ public final class Metrics {
 
         /** The results this check can have. */
         public java.util.List<ScreenResult> results() {
+            if (this == SPF) {
+                return java.util.List.of(ScreenResult.PASS, ScreenResult.FAIL, ScreenResult.SOFTFAIL,
+                        ScreenResult.NEUTRAL, ScreenResult.NONE, ScreenResult.TEMPERROR, ScreenResult.PERMERROR);
+            }
             return this == DNSBL || this == DNSWL
                     ? java.util.List.of(ScreenResult.LISTED, ScreenResult.CLEAN, ScreenResult.TIMEOUT, ScreenResult.ERROR)
                     : java.util.List.of(ScreenResult.REFUSED, ScreenResult.PASSED);
@@ -176,7 +187,26 @@ public final class Metrics {
         /** The client is refused (its score reached the threshold; it talked before the greeting). */
         REFUSED,
         /** The client goes on. */
-        PASSED;
+        PASSED,
+        /** SPF results (RFC 7208 §2.6), named as {@link SpfResult#keyword()}. */
+        PASS, FAIL, SOFTFAIL, NEUTRAL, NONE, TEMPERROR, PERMERROR;
+
+        /** The SPF result as a {@code result} tag of the {@code spf} check. */
+        public static ScreenResult of(SpfResult spf) {
+            return valueOf(spf.name());
+        }
+
+        public String tag() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** Why a DSN was not sent: the {@code reason} tag of {@link #BOUNCES_SUPPRESSED}. */
+    public enum BounceSuppression {
+        /** The sender failed SPF at intake. */
+        SPF_FAIL,
+        /** The sender did not pass SPF at intake, with {@code screen.bounce-only-spf-pass: true}. */
+        SPF_NOT_PASS;
 
         public String tag() {
             return name().toLowerCase(java.util.Locale.ROOT);

@@ -17,9 +17,11 @@ import java.util.Objects;
  * @param trusted    {@code screen.trusted}: addresses and prefixes never screened (default none)
  * @param greetDelay {@code screen.greet-delay}: how long the 220 greeting waits; a client that talks before it is
  *                   refused (default 0s: off)
+ * @param spf        {@code screen.spf} and {@code screen.bounce-only-spf-pass}: the SPF check at MAIL FROM and what
+ *                   it means for bounces ({@link SpfConfig})
  */
 public record ScreenConfig(List<DnsList> dnsbl, List<DnsList> dnswl, int threshold, Action action,
-        List<AddressRange> trusted, Duration greetDelay) {
+        List<AddressRange> trusted, Duration greetDelay, SpfConfig spf) {
 
     public ScreenConfig {
         dnsbl = List.copyOf(dnsbl);
@@ -27,11 +29,18 @@ public record ScreenConfig(List<DnsList> dnsbl, List<DnsList> dnswl, int thresho
         Objects.requireNonNull(action, "action");
         trusted = List.copyOf(trusted);
         Objects.requireNonNull(greetDelay, "greetDelay");
+        Objects.requireNonNull(spf, "spf");
+    }
+
+    /** The screen of an earlier release: SPF at its defaults. */
+    public ScreenConfig(List<DnsList> dnsbl, List<DnsList> dnswl, int threshold, Action action,
+            List<AddressRange> trusted, Duration greetDelay) {
+        this(dnsbl, dnswl, threshold, action, trusted, greetDelay, SpfConfig.defaults());
     }
 
     /** Nothing screened, no greeting delay. */
     public static ScreenConfig defaults() {
-        return new ScreenConfig(List.of(), List.of(), 2, Action.REJECT, List.of(), Duration.ZERO);
+        return new ScreenConfig(List.of(), List.of(), 2, Action.REJECT, List.of(), Duration.ZERO, SpfConfig.defaults());
     }
 
     /** Whether any DNS list is configured. */
@@ -40,19 +49,23 @@ public record ScreenConfig(List<DnsList> dnsbl, List<DnsList> dnswl, int thresho
     }
 
     public ScreenConfig withLists(List<DnsList> newDnsbl, List<DnsList> newDnswl, int newThreshold) {
-        return new ScreenConfig(newDnsbl, newDnswl, newThreshold, action, trusted, greetDelay);
+        return new ScreenConfig(newDnsbl, newDnswl, newThreshold, action, trusted, greetDelay, spf);
     }
 
     public ScreenConfig withAction(Action newAction) {
-        return new ScreenConfig(dnsbl, dnswl, threshold, newAction, trusted, greetDelay);
+        return new ScreenConfig(dnsbl, dnswl, threshold, newAction, trusted, greetDelay, spf);
     }
 
     public ScreenConfig withTrusted(List<AddressRange> newTrusted) {
-        return new ScreenConfig(dnsbl, dnswl, threshold, action, newTrusted, greetDelay);
+        return new ScreenConfig(dnsbl, dnswl, threshold, action, newTrusted, greetDelay, spf);
     }
 
     public ScreenConfig withGreetDelay(Duration newGreetDelay) {
-        return new ScreenConfig(dnsbl, dnswl, threshold, action, trusted, newGreetDelay);
+        return new ScreenConfig(dnsbl, dnswl, threshold, action, trusted, newGreetDelay, spf);
+    }
+
+    public ScreenConfig withSpf(SpfConfig newSpf) {
+        return new ScreenConfig(dnsbl, dnswl, threshold, action, trusted, greetDelay, newSpf);
     }
 
     /**
