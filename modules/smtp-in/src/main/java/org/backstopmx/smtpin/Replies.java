@@ -54,6 +54,10 @@ public final class Replies {
     /** RFC 6531 §3.4: UTF-8 in an address without the SMTPUTF8 parameter on MAIL; Postfix's wording. */
     public static final SmtpReply SMTPUTF8_UNDECLARED = SmtpReply.of(553, "5.6.7", "Must declare SMTPUTF8 to send unicode address");
     public static final SmtpReply SENDER_SYNTAX = SmtpReply.of(501, "5.1.7", "Bad sender address syntax");
+    /** {@code screen.spf: enforce}, RFC 7372 §3.2: SPF fail; %s are the domain and the client's address. */
+    public static final SmtpReply SPF_FAIL = SmtpReply.of(550, "5.7.23", "SPF: %s does not designate %s as a permitted sender");
+    /** {@code screen.spf: enforce}, RFC 7372 §3.2: the SPF record could not be fetched now (temperror). */
+    public static final SmtpReply SPF_TEMPERROR = SmtpReply.of(451, "4.7.24", "SPF: cannot check %s for %s now (DNS error), try again later");
 
     // RCPT
     public static final SmtpReply RELAY_DENIED = SmtpReply.of(550, "5.7.1", "Relay access denied");

@@ -34,6 +34,8 @@ import org.backstopmx.core.config.DnsConfig;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.ProxyProtocol;
 import org.backstopmx.core.config.ScreenConfig;
+import org.backstopmx.core.config.SpfConfig;
+import org.backstopmx.smtpin.spf.SpfCheck;
 import org.backstopmx.core.config.SmtpConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -94,7 +96,8 @@ public final class SmtpServer implements AutoCloseable {
     public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
             EtrnService etrn, Clock clock, MeterRegistry registry) {
         this(hostname, config, domains, queue, etrn, clock, registry, PrimaryCapabilities.UNKNOWN, Standby.NEVER,
-                RecipientVerifier.NONE, ScreenConfig.defaults(), DnsConfig.defaults());
+                RecipientVerifier.NONE, ScreenConfig.defaults().withSpf(new SpfConfig(SpfConfig.Policy.OFF, false)),
+                DnsConfig.defaults());
     }
 
     /**
@@ -104,7 +107,7 @@ public final class SmtpServer implements AutoCloseable {
      *                 {@code 450 4.7.1}
      * @param verifier asks about the recipients of the domains with {@code recipient-check: callout}
      * @param screen   client screening at connect ({@link ScreenHandler})
-     * @param dns      the resolver and timeout the DNS lists of {@code screen} are asked through
+     * @param dns      the resolver and timeout the DNS lists and the SPF check of {@code screen} go through
      */
     public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
             EtrnService etrn, Clock clock, MeterRegistry registry, PrimaryCapabilities primaries, Standby standby,
@@ -124,7 +127,8 @@ public final class SmtpServer implements AutoCloseable {
         this.metrics = new SmtpMetrics(registry, directory.domains());
         try {
             this.chain = SmtpChainFactory.create(config, hostname, recipientHook, queue, etrn, clock, metrics,
-                    primaries);
+                    primaries, screen.spf().policy() == SpfConfig.Policy.OFF ? null
+                            : new SpfHook(new SpfCheck(dns), screen.spf().policy(), screen.trusted(), metrics));
         } catch (Exception e) {
             throw new IllegalStateException("cannot assemble the SMTP handler chain", e);
         }

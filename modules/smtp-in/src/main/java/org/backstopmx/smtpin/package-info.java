@@ -10,6 +10,8 @@
  * is decided by the delivering side behind {@link org.backstopmx.core.EtrnService}. Client screening at connect
  * ({@code screen.*}: DNS block and allow lists, the pregreet test) is {@link org.backstopmx.smtpin.ScreenHandler}
  * and {@link org.backstopmx.smtpin.ClientScreen}; a refused client is answered at its commands, never at connect.
+ * SPF at MAIL FROM ({@code screen.spf}) is {@link org.backstopmx.smtpin.SpfHook} and the package
+ * {@link org.backstopmx.smtpin.spf}.
  *
  * <p>What James 3.8.1 gets wrong for this job, and where it is fixed here:
  * <ul>
