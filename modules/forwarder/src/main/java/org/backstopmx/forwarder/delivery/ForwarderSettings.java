@@ -32,6 +32,8 @@ import org.backstopmx.forwarder.smtp.TlsTrust;
  * @param leaseBatch          recipients claimed at most per queue round trip
  * @param tlsTrust            the CAs for {@code verify} ({@code delivery.tls-ca-file} or the JDK's) without pins
  * @param domainPins          per-domain {@code tls-fingerprints}, keyed by lower-case domain
+ * @param bounceOnlySpfPass   {@code screen.bounce-only-spf-pass}: DSNs only to senders that passed SPF at intake
+ *                            ({@link BackscatterGuard}); senders that failed never get one
  */
 public record ForwarderSettings(
         String hostname,
@@ -47,7 +49,17 @@ public record ForwarderSettings(
         int maxInFlight,
         int leaseBatch,
         TlsTrust tlsTrust,
-        Map<String, List<String>> domainPins) {
+        Map<String, List<String>> domainPins,
+        boolean bounceOnlySpfPass) {
+
+    /** DSNs to every sender that did not fail SPF. */
+    public ForwarderSettings(String hostname, int concurrency, Duration connectionReuseTime, SmtpTimeouts timeouts,
+            TlsPolicy tls, Map<String, TlsPolicy> domainTls, Duration delayWarning, long bounceSizeLimit,
+            Duration probeInterval, Duration leaseTime, int maxInFlight, int leaseBatch, TlsTrust tlsTrust,
+            Map<String, List<String>> domainPins) {
+        this(hostname, concurrency, connectionReuseTime, timeouts, tls, domainTls, delayWarning, bounceSizeLimit,
+                probeInterval, leaseTime, maxInFlight, leaseBatch, tlsTrust, domainPins, false);
+    }
 
     /** The JDK's trust store and no pins. */
     public ForwarderSettings(String hostname, int concurrency, Duration connectionReuseTime, SmtpTimeouts timeouts,
@@ -109,7 +121,7 @@ public record ForwarderSettings(
         });
         return new ForwarderSettings(config.hostname(), d.concurrency(), d.connectionReuseTime(), t,
                 policy(d.tls()), perDomain, d.delayWarning(), d.bounceSizeLimit(), config.probe().interval(),
-                leaseTimeFor(t), 1000, 200, trust(d.tlsCaFile()), pins);
+                leaseTimeFor(t), 1000, 200, trust(d.tlsCaFile()), pins, config.screen().spf().bounceOnlySpfPass());
     }
 
     private static TlsTrust trust(Path caFile) {
@@ -143,24 +155,30 @@ public record ForwarderSettings(
     public ForwarderSettings withTimeouts(SmtpTimeouts newTimeouts) {
         return new ForwarderSettings(hostname, concurrency, connectionReuseTime, newTimeouts, tls, domainTls,
                 delayWarning, bounceSizeLimit, probeInterval, leaseTimeFor(newTimeouts), maxInFlight, leaseBatch,
-                tlsTrust, domainPins);
+                tlsTrust, domainPins, bounceOnlySpfPass);
     }
 
     public ForwarderSettings withConcurrency(int newConcurrency) {
         return new ForwarderSettings(hostname, newConcurrency, connectionReuseTime, timeouts, tls, domainTls,
                 delayWarning, bounceSizeLimit, probeInterval, leaseTime, maxInFlight, leaseBatch,
-                tlsTrust, domainPins);
+                tlsTrust, domainPins, bounceOnlySpfPass);
     }
 
     public ForwarderSettings withDelayWarning(Duration newDelayWarning) {
         return new ForwarderSettings(hostname, concurrency, connectionReuseTime, timeouts, tls, domainTls,
                 newDelayWarning, bounceSizeLimit, probeInterval, leaseTime, maxInFlight, leaseBatch,
-                tlsTrust, domainPins);
+                tlsTrust, domainPins, bounceOnlySpfPass);
     }
 
     public ForwarderSettings withDomainTls(Map<String, TlsPolicy> newDomainTls) {
         return new ForwarderSettings(hostname, concurrency, connectionReuseTime, timeouts, tls, newDomainTls,
-                delayWarning, bounceSizeLimit, probeInterval, leaseTime, maxInFlight, leaseBatch, tlsTrust, domainPins);
+                delayWarning, bounceSizeLimit, probeInterval, leaseTime, maxInFlight, leaseBatch, tlsTrust, domainPins, bounceOnlySpfPass);
+    }
+
+    public ForwarderSettings withBounceOnlySpfPass(boolean onlyPass) {
+        return new ForwarderSettings(hostname, concurrency, connectionReuseTime, timeouts, tls, domainTls,
+                delayWarning, bounceSizeLimit, probeInterval, leaseTime, maxInFlight, leaseBatch, tlsTrust, domainPins,
+                onlyPass);
     }
 
     /** The relay client's settings for mail to {@code domain}. */
