@@ -34,7 +34,7 @@ import org.backstopmx.core.config.DnsConfig;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.ProxyProtocol;
 import org.backstopmx.core.config.ScreenConfig;
-import org.backstopmx.core.config.SpfConfig;
+import org.backstopmx.core.config.SpfPolicy;
 import org.backstopmx.smtpin.spf.SpfCheck;
 import org.backstopmx.core.config.SmtpConfig;
 import org.slf4j.Logger;
@@ -96,7 +96,7 @@ public final class SmtpServer implements AutoCloseable {
     public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
             EtrnService etrn, Clock clock, MeterRegistry registry) {
         this(hostname, config, domains, queue, etrn, clock, registry, PrimaryCapabilities.UNKNOWN, Standby.NEVER,
-                RecipientVerifier.NONE, ScreenConfig.defaults().withSpf(new SpfConfig(SpfConfig.Policy.OFF, false)),
+                RecipientVerifier.NONE, ScreenConfig.defaults().withSpf(SpfPolicy.OFF, false),
                 DnsConfig.defaults());
     }
 
@@ -127,8 +127,8 @@ public final class SmtpServer implements AutoCloseable {
         this.metrics = new SmtpMetrics(registry, directory.domains());
         try {
             this.chain = SmtpChainFactory.create(config, hostname, recipientHook, queue, etrn, clock, metrics,
-                    primaries, screen.spf().policy() == SpfConfig.Policy.OFF ? null
-                            : new SpfHook(new SpfCheck(dns), screen.spf().policy(), screen.trusted(), metrics));
+                    primaries, screen.spf() == SpfPolicy.OFF ? null
+                            : new SpfHook(new SpfCheck(dns), screen.spf(), screen.trusted(), metrics));
         } catch (Exception e) {
             throw new IllegalStateException("cannot assemble the SMTP handler chain", e);
         }

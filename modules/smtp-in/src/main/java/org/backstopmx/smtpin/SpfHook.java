@@ -13,7 +13,7 @@ import org.backstopmx.core.Metrics.ScreenResult;
 import org.backstopmx.core.SmtpReply;
 import org.backstopmx.core.SpfResult;
 import org.backstopmx.core.config.AddressRange;
-import org.backstopmx.core.config.SpfConfig;
+import org.backstopmx.core.config.SpfPolicy;
 import org.backstopmx.smtpin.spf.SpfCheck;
 import org.backstopmx.smtpin.spf.SpfVerdict;
 import org.slf4j.Logger;
@@ -37,11 +37,11 @@ final class SpfHook implements MailHook {
     static final AttachmentKey<SpfVerdict> VERDICT = AttachmentKey.of("backstop.spf", SpfVerdict.class);
 
     private final SpfCheck check;
-    private final SpfConfig.Policy policy;
+    private final SpfPolicy policy;
     private final List<AddressRange> trusted;
     private final SmtpMetrics metrics;
 
-    SpfHook(SpfCheck check, SpfConfig.Policy policy, List<AddressRange> trusted, SmtpMetrics metrics) {
+    SpfHook(SpfCheck check, SpfPolicy policy, List<AddressRange> trusted, SmtpMetrics metrics) {
         this.check = check;
         this.policy = policy;
         this.trusted = List.copyOf(trusted);
@@ -60,7 +60,7 @@ final class SpfHook implements MailHook {
         String helo = session.getAttachment(SMTPSession.CURRENT_HELO_NAME, State.Connection).orElse("");
         SpfVerdict verdict = check.check(client, sender.asString(""), helo);
         metrics.screened(ScreenCheck.SPF, ScreenResult.of(verdict.result()));
-        SmtpReply refusal = policy != SpfConfig.Policy.ENFORCE ? null
+        SmtpReply refusal = policy != SpfPolicy.ENFORCE ? null
                 : verdict.result() == SpfResult.FAIL ? Replies.SPF_FAIL
                 : verdict.result() == SpfResult.TEMPERROR ? Replies.SPF_TEMPERROR : null;
         if (refusal != null) {

@@ -13,7 +13,7 @@ import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
 import org.backstopmx.core.config.ProxyProtocol;
 import org.backstopmx.core.config.ScreenConfig;
-import org.backstopmx.core.config.SpfConfig;
+import org.backstopmx.core.config.SpfPolicy;
 import org.backstopmx.core.config.SmtpConfig;
 import org.backstopmx.testkit.RecordingMailQueue;
 import org.backstopmx.testkit.SmtpTranscript;
@@ -49,7 +49,7 @@ final class ServerFixture implements AutoCloseable {
             Standby standby, RecipientVerifier verifier) throws InterruptedException {
         // no screening, and no SPF check: nothing of these tests goes to the machine's resolver
         this(config, domains, etrn, primaries, standby, verifier,
-                ScreenConfig.defaults().withSpf(new SpfConfig(SpfConfig.Policy.OFF, false)), DnsConfig.defaults());
+                ScreenConfig.defaults().withSpf(SpfPolicy.OFF, false), DnsConfig.defaults());
     }
 
     ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains, EtrnService etrn, PrimaryCapabilities primaries,

@@ -11,7 +11,7 @@ import org.backstopmx.core.SpfResult;
 import org.backstopmx.core.config.AddressRange;
 import org.backstopmx.core.config.DnsConfig;
 import org.backstopmx.core.config.ScreenConfig;
-import org.backstopmx.core.config.SpfConfig;
+import org.backstopmx.core.config.SpfPolicy;
 import org.backstopmx.testkit.Dnsmasq;
 import org.backstopmx.testkit.RecordingMailQueue;
 import org.backstopmx.testkit.SmtpTranscript;
@@ -40,8 +40,8 @@ class SpfScreeningTest {
         blackHole.close();
     }
 
-    private static ServerFixture server(SpfConfig.Policy policy, List<AddressRange> trusted) throws Exception {
-        ScreenConfig screen = ScreenConfig.defaults().withTrusted(trusted).withSpf(new SpfConfig(policy, false));
+    private static ServerFixture server(SpfPolicy policy, List<AddressRange> trusted) throws Exception {
+        ScreenConfig screen = ScreenConfig.defaults().withTrusted(trusted).withSpf(policy, false);
         return ServerFixture.screening(screen, new DnsConfig(dns.address(), Duration.ofMillis(500)));
     }
 
@@ -71,7 +71,7 @@ class SpfScreeningTest {
 
     @Test
     void taggedMailCarriesOurHeadersFirstAndItsResultInTheEnvelope() throws Exception {
-        try (ServerFixture f = server(SpfConfig.Policy.TAG, List.of()); SmtpTranscript t = session(f)) {
+        try (ServerFixture f = server(SpfPolicy.TAG, List.of()); SmtpTranscript t = session(f)) {
             assertThat(send(t, "a@pass.spf.test",
                     "Authentication-Results: mx2.backstop.test; spf=pass smtp.mailfrom=forged.test\r\n"
                             + "Authentication-Results: mx.elsewhere.test; dkim=pass\r\n")).startsWith("250 2.0.0");
@@ -96,7 +96,7 @@ class SpfScreeningTest {
 
     @Test
     void withTagEvenAFailIsTakenAndMarked() throws Exception {
-        try (ServerFixture f = server(SpfConfig.Policy.TAG, List.of()); SmtpTranscript t = session(f)) {
+        try (ServerFixture f = server(SpfPolicy.TAG, List.of()); SmtpTranscript t = session(f)) {
             assertThat(send(t, "a@fail.spf.test", "")).startsWith("250 2.0.0");
             RecordingMailQueue.Stored stored = f.queue.stored().get(0);
             assertThat(text(stored)).startsWith("Authentication-Results: mx2.backstop.test;\r\n\tspf=fail ")
@@ -108,7 +108,7 @@ class SpfScreeningTest {
 
     @Test
     void enforceRefusesFailAndTempfailsTemperrorAndTakesTheRest() throws Exception {
-        try (ServerFixture f = server(SpfConfig.Policy.ENFORCE, List.of()); SmtpTranscript t = session(f)) {
+        try (ServerFixture f = server(SpfPolicy.ENFORCE, List.of()); SmtpTranscript t = session(f)) {
             assertThat(t.command("MAIL FROM:<a@fail.spf.test>"))
                     .isEqualTo("550 5.7.23 SPF: fail.spf.test does not designate 127.0.0.1 as a permitted sender");
             assertThat(t.command("MAIL FROM:<a@x.slow.test>"))
@@ -129,7 +129,7 @@ class SpfScreeningTest {
 
     @Test
     void aTrustedClientIsNotCheckedButForgedHeadersOfOursStillGo() throws Exception {
-        try (ServerFixture f = server(SpfConfig.Policy.ENFORCE, List.of(AddressRange.parse("127.0.0.0/8")));
+        try (ServerFixture f = server(SpfPolicy.ENFORCE, List.of(AddressRange.parse("127.0.0.0/8")));
                 SmtpTranscript t = session(f)) {
             assertThat(send(t, "a@fail.spf.test", "Authentication-Results: mx2.backstop.test; spf=pass\r\n"))
                     .startsWith("250 2.0.0");
@@ -143,7 +143,7 @@ class SpfScreeningTest {
 
     @Test
     void withSpfOffNothingIsCheckedOrChanged() throws Exception {
-        try (ServerFixture f = server(SpfConfig.Policy.OFF, List.of()); SmtpTranscript t = session(f)) {
+        try (ServerFixture f = server(SpfPolicy.OFF, List.of()); SmtpTranscript t = session(f)) {
             assertThat(send(t, "a@fail.spf.test", "Authentication-Results: mx2.backstop.test; spf=pass\r\n"))
                     .startsWith("250 2.0.0");
             RecordingMailQueue.Stored stored = f.queue.stored().get(0);

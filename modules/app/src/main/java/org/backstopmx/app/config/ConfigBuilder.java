@@ -90,7 +90,9 @@ final class ConfigBuilder {
                 r.get("screen.threshold", d.threshold(), ValueParsers::positiveInt),
                 r.get("screen.action", d.action(), ScreenParsers::action),
                 r.list("screen.trusted", d.trusted(), AddressRange::parse),
-                r.get("screen.greet-delay", d.greetDelay(), ValueParsers::nonNegativeDuration));
+                r.get("screen.greet-delay", d.greetDelay(), ValueParsers::nonNegativeDuration),
+                r.get("screen.spf", d.spf(), SpfParsers::policy),
+                r.get("screen.bounce-only-spf-pass", d.bounceOnlySpfPass(), SpfParsers::flag));
     }
 
     private SmtpConfig smtp(SmtpConfig d) {

@@ -73,7 +73,9 @@ public final class ConfigKeys {
             "screen.threshold",
             "screen.action",
             "screen.trusted",
-            "screen.greet-delay");
+            "screen.greet-delay",
+            "screen.spf",
+            "screen.bounce-only-spf-pass");
 
     /** Fixed keys whose value is a list (a YAML sequence, or comma-separated in the environment). */
     static final Set<String> LISTS = Set.of("self-names", "smtp.proxy-trusted", "screen.dnsbl", "screen.dnswl",

@@ -25,6 +25,7 @@ import org.backstopmx.core.config.ProxyProtocol;
 import org.backstopmx.core.config.RecipientCheck;
 import org.backstopmx.core.config.ScreenConfig.DnsList;
 import org.backstopmx.core.config.ScreenConfig;
+import org.backstopmx.core.config.SpfPolicy;
 import org.backstopmx.core.config.TlsConfig;
 import org.backstopmx.core.config.TlsMode;
 import org.junit.jupiter.api.Test;
@@ -100,6 +101,9 @@ class EnvironmentOverridesTest {
                 row(Map.of("BACKSTOP_SCREEN_TRUSTED", "203.0.113.25, 2001:db8::/48"), c -> c.screen().trusted(),
                         List.of(AddressRange.parse("203.0.113.25"), AddressRange.parse("2001:db8::/48"))),
                 row(Map.of("BACKSTOP_SCREEN_GREET_DELAY", "2s"), c -> c.screen().greetDelay(), Duration.ofSeconds(2)),
+                row(Map.of("BACKSTOP_SCREEN_SPF", "enforce"), c -> c.screen().spf(), SpfPolicy.ENFORCE),
+                row(Map.of("BACKSTOP_SCREEN_BOUNCE_ONLY_SPF_PASS", "true"), c -> c.screen().bounceOnlySpfPass(),
+                        true),
                 row(Map.of("BACKSTOP_DNS_TIMEOUT", "500ms"), c -> c.dns().timeout(), Duration.ofMillis(500)),
                 row(Map.of("BACKSTOP_METRICS_LISTEN", "0.0.0.0:9100"), c -> c.metrics().listen(),
                         new HostPort("0.0.0.0", 9100)),

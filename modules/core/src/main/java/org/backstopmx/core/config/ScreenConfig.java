@@ -17,11 +17,12 @@ import java.util.Objects;
  * @param trusted    {@code screen.trusted}: addresses and prefixes never screened (default none)
  * @param greetDelay {@code screen.greet-delay}: how long the 220 greeting waits; a client that talks before it is
  *                   refused (default 0s: off)
- * @param spf        {@code screen.spf} and {@code screen.bounce-only-spf-pass}: the SPF check at MAIL FROM and what
- *                   it means for bounces ({@link SpfConfig})
+ * @param spf        {@code screen.spf}: the SPF check at MAIL FROM (default {@link SpfPolicy#TAG})
+ * @param bounceOnlySpfPass {@code screen.bounce-only-spf-pass}: DSNs only to senders that passed SPF at intake; when
+ *                   false (the default) only those that failed get none
  */
 public record ScreenConfig(List<DnsList> dnsbl, List<DnsList> dnswl, int threshold, Action action,
-        List<AddressRange> trusted, Duration greetDelay, SpfConfig spf) {
+        List<AddressRange> trusted, Duration greetDelay, SpfPolicy spf, boolean bounceOnlySpfPass) {
 
     public ScreenConfig {
         dnsbl = List.copyOf(dnsbl);
@@ -35,12 +36,12 @@ public record ScreenConfig(List<DnsList> dnsbl, List<DnsList> dnswl, int thresho
     /** The screen of an earlier release: SPF at its defaults. */
     public ScreenConfig(List<DnsList> dnsbl, List<DnsList> dnswl, int threshold, Action action,
             List<AddressRange> trusted, Duration greetDelay) {
-        this(dnsbl, dnswl, threshold, action, trusted, greetDelay, SpfConfig.defaults());
+        this(dnsbl, dnswl, threshold, action, trusted, greetDelay, SpfPolicy.TAG, false);
     }
 
     /** Nothing screened, no greeting delay. */
     public static ScreenConfig defaults() {
-        return new ScreenConfig(List.of(), List.of(), 2, Action.REJECT, List.of(), Duration.ZERO, SpfConfig.defaults());
+        return new ScreenConfig(List.of(), List.of(), 2, Action.REJECT, List.of(), Duration.ZERO, SpfPolicy.TAG, false);
     }
 
     /** Whether any DNS list is configured. */
@@ -49,23 +50,23 @@ public record ScreenConfig(List<DnsList> dnsbl, List<DnsList> dnswl, int thresho
     }
 
     public ScreenConfig withLists(List<DnsList> newDnsbl, List<DnsList> newDnswl, int newThreshold) {
-        return new ScreenConfig(newDnsbl, newDnswl, newThreshold, action, trusted, greetDelay, spf);
+        return new ScreenConfig(newDnsbl, newDnswl, newThreshold, action, trusted, greetDelay, spf, bounceOnlySpfPass);
     }
 
     public ScreenConfig withAction(Action newAction) {
-        return new ScreenConfig(dnsbl, dnswl, threshold, newAction, trusted, greetDelay, spf);
+        return new ScreenConfig(dnsbl, dnswl, threshold, newAction, trusted, greetDelay, spf, bounceOnlySpfPass);
     }
 
     public ScreenConfig withTrusted(List<AddressRange> newTrusted) {
-        return new ScreenConfig(dnsbl, dnswl, threshold, action, newTrusted, greetDelay, spf);
+        return new ScreenConfig(dnsbl, dnswl, threshold, action, newTrusted, greetDelay, spf, bounceOnlySpfPass);
     }
 
     public ScreenConfig withGreetDelay(Duration newGreetDelay) {
-        return new ScreenConfig(dnsbl, dnswl, threshold, action, trusted, newGreetDelay, spf);
+        return new ScreenConfig(dnsbl, dnswl, threshold, action, trusted, newGreetDelay, spf, bounceOnlySpfPass);
     }
 
-    public ScreenConfig withSpf(SpfConfig newSpf) {
-        return new ScreenConfig(dnsbl, dnswl, threshold, action, trusted, greetDelay, newSpf);
+    public ScreenConfig withSpf(SpfPolicy newSpf, boolean newBounceOnlySpfPass) {
+        return new ScreenConfig(dnsbl, dnswl, threshold, action, trusted, greetDelay, newSpf, newBounceOnlySpfPass);
     }
 
     /**

@@ -121,7 +121,7 @@ public record ForwarderSettings(
         });
         return new ForwarderSettings(config.hostname(), d.concurrency(), d.connectionReuseTime(), t,
                 policy(d.tls()), perDomain, d.delayWarning(), d.bounceSizeLimit(), config.probe().interval(),
-                leaseTimeFor(t), 1000, 200, trust(d.tlsCaFile()), pins, config.screen().spf().bounceOnlySpfPass());
+                leaseTimeFor(t), 1000, 200, trust(d.tlsCaFile()), pins, config.screen().bounceOnlySpfPass());
     }
 
     private static TlsTrust trust(Path caFile) {
