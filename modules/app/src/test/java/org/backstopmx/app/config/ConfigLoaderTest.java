@@ -32,7 +32,6 @@ import org.backstopmx.core.config.RecipientCheck;
 import org.backstopmx.core.config.RetryConfig;
 import org.backstopmx.core.config.ScreenConfig.DnsList;
 import org.backstopmx.core.config.ScreenConfig;
-import org.backstopmx.core.config.SpfPolicy;
 import org.backstopmx.core.config.SmtpConfig;
 import org.backstopmx.core.config.TlsConfig;
 import org.backstopmx.core.config.TlsMode;
@@ -172,17 +171,6 @@ class ConfigLoaderTest {
         assertThat(screen.action()).isEqualTo(ScreenConfig.Action.TEMPFAIL);
         assertThat(screen.trusted()).containsExactly(AddressRange.parse("203.0.113.25"));
         assertThat(screen.greetDelay()).isEqualTo(java.time.Duration.ofSeconds(2));
-    }
-
-    @Test
-    void spfIsTaggedByDefaultAndABareOffTurnsItOff() throws Exception {
-        assertThat(load(dir, "").screen().spf()).isEqualTo(SpfPolicy.TAG);
-        assertThat(load(dir, "").screen().bounceOnlySpfPass()).isFalse();
-        // YAML 1.1 reads off as false and yes as true
-        ScreenConfig off = load(dir, "screen: { spf: off, bounce-only-spf-pass: yes }\n").screen();
-        assertThat(off.spf()).isEqualTo(SpfPolicy.OFF);
-        assertThat(off.bounceOnlySpfPass()).isTrue();
-        assertThat(load(dir, "screen: { spf: Enforce }\n").screen().spf()).isEqualTo(SpfPolicy.ENFORCE);
     }
 
     @Test
