@@ -35,7 +35,8 @@ import org.backstopmx.core.SmtpReply;
  *   <li>{@code screen.decisions{check,result}} counts what client screening found ({@link ScreenHandler}):
  *       {@code dnsbl} and {@code dnswl} once per list asked ({@code listed}, {@code clean}, {@code timeout},
  *       {@code error}), {@code score} once per screened session and {@code pregreet} once per session with a greeting
- *       delay ({@code refused}, {@code passed});</li>
+ *       delay ({@code refused}, {@code passed}), {@code spf} once per SPF check at MAIL FROM ({@link SpfHook}: the
+ *       seven results of RFC 7208 §2.6);</li>
  *   <li>{@code proxy.refused{reason}} counts connections closed before their session by the PROXY protocol
  *       ({@link ProxyHeaderHandler}); they are not sessions and not in {@code connections.active}.</li>
  * </ul>

@@ -8,6 +8,7 @@ import java.util.List;
  * <pre>
  *   pass.spf.test         v=spf1 ip4:127.0.0.0/8 -all
  *   include.spf.test      v=spf1 include:pass.spf.test -all        (pass through an include)
+ *   xn--bcher-kva.spf.test  (bücher.spf.test) as pass.spf.test
  *   fail.spf.test         v=spf1 ip4:192.0.2.1 -all
  *   softfail.spf.test     v=spf1 ip4:192.0.2.1 ~all
  *   neutral.spf.test      v=spf1 ?all
@@ -28,6 +29,7 @@ public final class SpfRecords {
         return List.of(
                 "--txt-record=pass.spf.test,v=spf1 ip4:127.0.0.0/8 -all",
                 "--txt-record=include.spf.test,v=spf1 include:pass.spf.test -all",
+                "--txt-record=xn--bcher-kva.spf.test,v=spf1 ip4:127.0.0.0/8 -all",
                 "--txt-record=fail.spf.test,v=spf1 ip4:192.0.2.1 -all",
                 "--txt-record=softfail.spf.test,v=spf1 ip4:192.0.2.1 ~all",
                 "--txt-record=neutral.spf.test,v=spf1 ?all",

@@ -1,5 +1,6 @@
 package org.backstopmx.smtpin.spf;
 
+import java.net.IDN;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.Locale;
@@ -63,13 +64,16 @@ public final class SpfCheck {
     public SpfVerdict check(InetAddress client, String sender, String helo) {
         boolean nullSender = sender.isEmpty();
         String identity = nullSender ? SpfVerdict.HELO : SpfVerdict.MAILFROM;
-        String domain = nullSender ? helo : sender.substring(sender.lastIndexOf('@') + 1);
+        String domain = ascii(nullSender ? helo : sender.substring(sender.lastIndexOf('@') + 1));
         if (domain == null || !DOMAIN.matcher(domain).matches()) {
-            return new SpfVerdict(SpfResult.NONE, identity, client, sender, helo, domain, "no domain to check");
+            return new SpfVerdict(SpfResult.NONE, identity, client, sender, helo,
+                    domain == null ? (nullSender ? helo : sender) : domain, "no domain to check");
         }
         SpfDns.Check used = dns.begin(System.nanoTime() + TIME_LIMIT.toNanos());
         try {
-            SPFResult r = spf.checkSPF(client.getHostAddress(), sender, helo == null || helo.isEmpty() ? domain : helo);
+            String mailFrom = nullSender ? "" : sender.substring(0, sender.lastIndexOf('@') + 1) + domain;
+            SPFResult r = spf.checkSPF(client.getHostAddress(), mailFrom,
+                    nullSender || helo == null || helo.isEmpty() ? domain : helo);
             SpfResult result = used.overVoidLimit() ? SpfResult.PERMERROR : parse(r.getResult());
             String why = used.overVoidLimit() ? "more than " + SpfDns.VOID_LOOKUP_LIMIT + " void lookups"
                     : r.getExplanation();
@@ -80,6 +84,21 @@ public final class SpfCheck {
             return new SpfVerdict(SpfResult.TEMPERROR, identity, client, sender, helo, domain, "check failed");
         } finally {
             dns.end();
+        }
+    }
+
+    /**
+     * An internationalized domain as its A-labels (RFC 5890), which is how DNS knows it; null when it has none.
+     * XXX: the local part of a UTF-8 sender reaches the macros as James's ASCII stand-in.
+     */
+    private static String ascii(String domain) {
+        if (domain == null) {
+            return null;
+        }
+        try {
+            return IDN.toASCII(domain, IDN.ALLOW_UNASSIGNED);
+        } catch (IllegalArgumentException e) {
+            return null;
         }
     }
 

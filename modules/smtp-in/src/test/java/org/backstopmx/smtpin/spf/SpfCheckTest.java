@@ -43,6 +43,7 @@ class SpfCheckTest {
         return Stream.of(
                 Arguments.of("a@pass.spf.test", SpfResult.PASS),
                 Arguments.of("a@include.spf.test", SpfResult.PASS),
+                Arguments.of("j\u00f6rg@b\u00fccher.spf.test", SpfResult.PASS),
                 Arguments.of("a@FAIL.spf.test", SpfResult.FAIL),
                 Arguments.of("a@softfail.spf.test", SpfResult.SOFTFAIL),
                 Arguments.of("a@neutral.spf.test", SpfResult.NEUTRAL),
