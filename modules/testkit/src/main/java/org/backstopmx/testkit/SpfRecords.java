@@ -17,6 +17,7 @@ import java.util.List;
  *   permerror.spf.test    v=spf1 ip4:127.0.0.1/99 -all             (a prefix out of range)
  *   twice.spf.test        two SPF records: permerror
  *   voids.spf.test        v=spf1 a:v1.spf.test a:v2.spf.test a:v3.spf.test -all   (three void lookups: permerror)
+ *   lookups.spf.test      v=spf1 a:h1.spf.test ... a:h11.spf.test -all (eleven DNS-querying terms: permerror)
  * </pre>
  * A temperror needs a resolver that fails: {@link Dnsmasq#servfailInFrontOf}, or {@link Dnsmasq#withSilentZone}.
  */
@@ -26,7 +27,7 @@ public final class SpfRecords {
 
     /** The dnsmasq options that serve the records above. */
     public static List<String> options() {
-        return List.of(
+        List<String> options = new java.util.ArrayList<>(List.of(
                 "--txt-record=pass.spf.test,v=spf1 ip4:127.0.0.0/8 -all",
                 "--txt-record=include.spf.test,v=spf1 include:pass.spf.test -all",
                 "--txt-record=xn--bcher-kva.spf.test,v=spf1 ip4:127.0.0.0/8 -all",
@@ -37,7 +38,21 @@ public final class SpfRecords {
                 "--txt-record=permerror.spf.test,v=spf1 ip4:127.0.0.1/99 -all",
                 "--txt-record=twice.spf.test,v=spf1 -all",
                 "--txt-record=twice.spf.test,v=spf1 +all",
-                "--txt-record=voids.spf.test,v=spf1 a:v1.spf.test a:v2.spf.test a:v3.spf.test -all");
+                "--txt-record=voids.spf.test,v=spf1 a:v1.spf.test a:v2.spf.test a:v3.spf.test -all",
+                "--txt-record=lookups.spf.test,v=spf1 " + lookups() + "-all"));
+        for (int i = 1; i <= 11; i++) {
+            options.add("--host-record=h" + i + ".spf.test,192.0.2." + (100 + i));
+        }
+        return List.copyOf(options);
+    }
+
+    /** Eleven {@code a:} terms, each a name that exists (so none is a void lookup), none matching 127.0.0.1. */
+    private static String lookups() {
+        StringBuilder b = new StringBuilder();
+        for (int i = 1; i <= 11; i++) {
+            b.append("a:h").append(i).append(".spf.test ");
+        }
+        return b.toString();
     }
 
     /** Starts dnsmasq with these records (and {@code more} options). */

@@ -52,6 +52,7 @@ class SpfCheckTest {
                 Arguments.of("a@permerror.spf.test", SpfResult.PERMERROR),
                 Arguments.of("a@twice.spf.test", SpfResult.PERMERROR),
                 Arguments.of("a@voids.spf.test", SpfResult.PERMERROR),
+                Arguments.of("a@lookups.spf.test", SpfResult.PERMERROR),
                 Arguments.of("a@x.slow.test", SpfResult.TEMPERROR),
                 Arguments.of("a@localhost", SpfResult.NONE));
     }
