@@ -37,8 +37,9 @@ import org.backstopmx.smtpin.spf.AuthResultsFilter;
 final class MessageSpool {
     private static final byte[] RECEIVED = "received:".getBytes(StandardCharsets.US_ASCII);
 
-    /** What the message needs from the session, gathered when its first content command arrived. */
     /**
+     * What the message needs from the session, gathered when its first content command arrived.
+     *
      * @param spf            what the SPF check of the sender found, or null when none was made
      * @param ourAuthservId  our hostname, whose {@code Authentication-Results:} fields are dropped from the content
      *                       ({@link AuthResultsFilter}); null to keep the content as it is (SPF off)

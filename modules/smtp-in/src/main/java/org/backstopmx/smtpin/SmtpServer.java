@@ -34,9 +34,9 @@ import org.backstopmx.core.config.DnsConfig;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.ProxyProtocol;
 import org.backstopmx.core.config.ScreenConfig;
+import org.backstopmx.core.config.SmtpConfig;
 import org.backstopmx.core.config.SpfPolicy;
 import org.backstopmx.smtpin.spf.SpfCheck;
-import org.backstopmx.core.config.SmtpConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,6 +89,8 @@ public final class SmtpServer implements AutoCloseable {
     private Channel listener;
 
     /**
+     * A server without client screening and without the SPF check.
+     *
      * @param etrn answers {@code ETRN <domain>}; called on a worker thread, so it may block briefly
      * @param registry receives the SMTP meters ({@link SmtpMetrics}); one server per registry
      * @throws IllegalArgumentException naming the configuration key when the TLS files or recipient files are unusable
@@ -125,10 +127,11 @@ public final class SmtpServer implements AutoCloseable {
         this.recipientHook = new RecipientHook(policy(directory), config.maxRecipients(),
                 config.recipientOvershootLimit(), primaries, config.maxMessageSize(), standby, verifier);
         this.metrics = new SmtpMetrics(registry, directory.domains());
+        SpfHook spf = screen.spf() == SpfPolicy.OFF ? null
+                : new SpfHook(new SpfCheck(dns), screen.spf(), screen.trusted(), metrics);
         try {
             this.chain = SmtpChainFactory.create(config, hostname, recipientHook, queue, etrn, clock, metrics,
-                    primaries, screen.spf() == SpfPolicy.OFF ? null
-                            : new SpfHook(new SpfCheck(dns), screen.spf(), screen.trusted(), metrics));
+                    primaries, spf);
         } catch (Exception e) {
             throw new IllegalStateException("cannot assemble the SMTP handler chain", e);
         }
