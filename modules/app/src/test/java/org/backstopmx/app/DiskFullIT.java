@@ -343,6 +343,7 @@ class DiskFullIT {
             int adminPort) throws IOException {
         Path config = dir.resolve(name);
         Files.writeString(config, "hostname: backstop.it.test\n"
+                + "screen:\n  spf: off\n" // no SPF lookups through the machine's resolver
                 + "smtp:\n  listen: 127.0.0.1:0\n  max-message-size: " + maxMessageSize + "\n"
                 + "domains:\n  example.test:\n    route: 127.0.0.1:" + primaryPort + "\n"
                 + "queue:\n  path: " + queue + "\n  min-free-space: " + minFreeSpace + "\n"

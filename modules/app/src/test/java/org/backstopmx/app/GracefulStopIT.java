@@ -101,6 +101,7 @@ class GracefulStopIT {
     private Path writeConfig(int primaryPort) throws Exception {
         Path config = dir.resolve("backstop.yaml");
         Files.writeString(config, "hostname: backstop.it.test\n"
+                + "screen:\n  spf: off\n" // no SPF lookups through the machine's resolver
                 + "smtp:\n  listen: 127.0.0.1:0\n"
                 + "domains:\n  example.test:\n    route: 127.0.0.1:" + primaryPort + "\n"
                 + "queue:\n  path: " + dir.resolve("queue") + "\n"

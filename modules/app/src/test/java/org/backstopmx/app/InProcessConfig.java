@@ -10,10 +10,12 @@ import org.backstopmx.core.config.HostPort;
 import org.backstopmx.core.config.MetricsConfig;
 import org.backstopmx.core.config.ProbeConfig;
 import org.backstopmx.core.config.QueueConfig;
+import org.backstopmx.core.config.SpfPolicy;
 
 /**
  * The configuration of an appliance run inside a test: SMTP and metrics on free ports of 127.0.0.1, the queue in the
- * test's directory, the admin API on a free port, {@code example.test} served with its primary at {@code 127.0.0.1:primaryPort}.
+ * test's directory, the admin API on a free port, {@code example.test} served with its primary at {@code 127.0.0.1:primaryPort},
+ * no SPF check.
  */
 final class InProcessConfig {
     private InProcessConfig() {
@@ -28,6 +30,8 @@ final class InProcessConfig {
                         new HostPort("127.0.0.1", primaryPort), null, null)))
                 .withProbe(new ProbeConfig(probeInterval))
                 .withMetrics(new MetricsConfig(new HostPort("127.0.0.1", 0)))
-                .withAdmin(new AdminConfig(new HostPort("127.0.0.1", 0), null, null));
+                .withAdmin(new AdminConfig(new HostPort("127.0.0.1", 0), null, null))
+                // no SPF check: it would ask the machine's resolver about the test senders' domains
+                .withScreen(defaults.screen().withSpf(SpfPolicy.OFF, false));
     }
 }

@@ -35,7 +35,7 @@ class ObservabilityArtefactsTest {
     /** Counters: Prometheus adds {@code _total}. */
     private static final Set<String> COUNTERS = Set.of(Metrics.DELIVERY_TLS, Metrics.SMTP_SESSIONS, Metrics.SMTP_MESSAGES_RECEIVED,
             Metrics.SMTP_BYTES_RECEIVED, Metrics.SMTP_REJECTIONS, Metrics.SMTP_PROXY_REFUSED, Metrics.DELIVERY_ATTEMPTS,
-            Metrics.BOUNCES, Metrics.SCREEN_DECISIONS,
+            Metrics.BOUNCES, Metrics.BOUNCES_SUPPRESSED, Metrics.SCREEN_DECISIONS,
             Metrics.DNS_LOOKUPS);
     /** Timers published as histograms: {@code _seconds} and the histogram's series. */
     private static final Set<String> HISTOGRAMS = Set.of(Metrics.QUEUE_RESIDENCE, Metrics.DELIVERY_DURATION);

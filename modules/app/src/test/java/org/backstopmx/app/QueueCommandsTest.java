@@ -66,6 +66,7 @@ class QueueCommandsTest {
     private Path writeConfig(String name, String adminLine) throws Exception {
         Path file = dir.resolve(name);
         Files.writeString(file, "hostname: backstop.it.test\n"
+                + "screen:\n  spf: off\n" // no SPF lookups through the machine's resolver
                 + "smtp:\n  listen: 127.0.0.1:0\n"
                 + "domains:\n  example.test:\n    route: 127.0.0.1:" + primary.port() + "\n"
                 + "routes:\n  sender.test: 127.0.0.1:" + senderMx.port() + "\n"

@@ -21,6 +21,8 @@ import java.util.Set;
  * @param size          the body size in bytes as stored (our {@code Received:} header included)
  * @param recipients    the accepted recipients, at least one
  * @param extensions    the SMTP extensions every server it goes to must offer (SMTPUTF8, 8BITMIME), often none
+ * @param spf           what the SPF check of the sender found at intake, or null when none was made (SPF off, a
+ *                      trusted client, a message of ours, one received before the check existed)
  */
 public record Envelope(
         QueueId id,
@@ -32,12 +34,25 @@ public record Envelope(
         DsnRet ret,
         long size,
         List<EnvelopeRecipient> recipients,
-        Set<MailExtension> extensions) {
+        Set<MailExtension> extensions,
+        SpfResult spf) {
 
     /** A message that needs no extension. */
     public Envelope(QueueId id, Instant receivedAt, String clientAddress, String clientHelo, String sender,
             String envId, DsnRet ret, long size, List<EnvelopeRecipient> recipients) {
-        this(id, receivedAt, clientAddress, clientHelo, sender, envId, ret, size, recipients, Set.of());
+        this(id, receivedAt, clientAddress, clientHelo, sender, envId, ret, size, recipients, Set.of(), null);
+    }
+
+    /** A message whose sender was not checked with SPF. */
+    public Envelope(QueueId id, Instant receivedAt, String clientAddress, String clientHelo, String sender,
+            String envId, DsnRet ret, long size, List<EnvelopeRecipient> recipients, Set<MailExtension> extensions) {
+        this(id, receivedAt, clientAddress, clientHelo, sender, envId, ret, size, recipients, extensions, null);
+    }
+
+    /** This envelope with {@code newSize} as the body size. */
+    public Envelope withSize(long newSize) {
+        return new Envelope(id, receivedAt, clientAddress, clientHelo, sender, envId, ret, newSize, recipients,
+                extensions, spf);
     }
 
     public Envelope {
@@ -60,6 +75,11 @@ public record Envelope(
 
     public boolean needs(MailExtension extension) {
         return extensions.contains(extension);
+    }
+
+    /** What the SPF check at intake found, if one was made. */
+    public Optional<SpfResult> spfResult() {
+        return Optional.ofNullable(spf);
     }
 
     public Optional<DsnRet> dsnRet() {

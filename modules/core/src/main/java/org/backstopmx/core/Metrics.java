@@ -79,6 +79,11 @@ public final class Metrics {
     public static final String DELIVERY_DURATION = "backstop.delivery.duration";
     /** Counter: DSNs queued, tag {@code reason}: {@code failed}, {@code expired}, {@code delayed}. */
     public static final String BOUNCES = "backstop.bounces";
+    /**
+     * Counter: DSNs not sent because their sender may be forged (backscatter), tag {@code reason} (see
+     * {@link BounceSuppression}).
+     */
+    public static final String BOUNCES_SUPPRESSED = "backstop.bounces.suppressed";
     /** Gauge: 1 when the destination (tag {@code destination}) is up, 0 while it is marked down. */
     public static final String DESTINATION_UP = "backstop.destination.up";
     /**
@@ -165,7 +170,9 @@ public final class Metrics {
          * Greylisting ({@code screen.greylist}): once per RCPT of a client neither trusted nor allow-listed, passed,
          * deferred, or error (the greylist could not be read or written: passed).
          */
-        GREYLIST;
+        GREYLIST,
+        /** The SPF check of a MAIL FROM (RFC 7208): its result, once a checked transaction. */
+        SPF;
 
         public String tag() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -179,6 +186,8 @@ public final class Metrics {
                 case SCORE, PREGREET -> java.util.List.of(ScreenResult.REFUSED, ScreenResult.PASSED);
                 case RATE -> java.util.List.of(ScreenResult.PASSED, ScreenResult.CONNECTIONS, ScreenResult.MESSAGES);
                 case GREYLIST -> java.util.List.of(ScreenResult.PASSED, ScreenResult.DEFERRED, ScreenResult.ERROR);
+                case SPF -> java.util.List.of(ScreenResult.PASS, ScreenResult.FAIL, ScreenResult.SOFTFAIL,
+                        ScreenResult.NEUTRAL, ScreenResult.NONE, ScreenResult.TEMPERROR, ScreenResult.PERMERROR);
             };
         }
     }
@@ -202,7 +211,26 @@ public final class Metrics {
         /** Over a message limit: the MAIL is answered {@code 452 4.7.1}. */
         MESSAGES,
         /** A first try, or a retry before the greylist delay: the RCPT is answered {@code 450 4.7.1}. */
-        DEFERRED;
+        DEFERRED,
+        /** SPF results (RFC 7208 §2.6), named as {@link SpfResult#keyword()}. */
+        PASS, FAIL, SOFTFAIL, NEUTRAL, NONE, TEMPERROR, PERMERROR;
+
+        /** The SPF result as a {@code result} tag of the {@code spf} check. */
+        public static ScreenResult of(SpfResult spf) {
+            return valueOf(spf.name());
+        }
+
+        public String tag() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** Why a DSN was not sent: the {@code reason} tag of {@link #BOUNCES_SUPPRESSED}. */
+    public enum BounceSuppression {
+        /** The sender failed SPF at intake. */
+        SPF_FAIL,
+        /** The sender did not pass SPF at intake, with {@code screen.bounce-only-spf-pass: true}. */
+        SPF_NOT_PASS;
 
         public String tag() {
             return name().toLowerCase(java.util.Locale.ROOT);

@@ -106,10 +106,7 @@ final class IncomingSpoolMessage implements IncomingMessage {
     Envelope seal(Envelope envelope) throws IOException {
         body.flush();
         long bodySize = channel.size() - SpoolFile.HEADER.length;
-        Envelope stored = bodySize == envelope.size() ? envelope
-                : new Envelope(envelope.id(), envelope.receivedAt(), envelope.clientAddress(), envelope.clientHelo(),
-                        envelope.sender(), envelope.envId(), envelope.ret(), bodySize, envelope.recipients(),
-                        envelope.extensions());
+        Envelope stored = bodySize == envelope.size() ? envelope : envelope.withSize(bodySize);
         body.write(SpoolFile.trailer(stored));
         body.flush();
         channel.force(true);

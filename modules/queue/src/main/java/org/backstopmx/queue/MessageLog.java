@@ -21,8 +21,9 @@ final class MessageLog {
 
     static void received(Envelope e, long size) {
         if (LOG.isInfoEnabled()) {
-            LOG.info("{}: received from=<{}> size={} nrcpt={} client={} helo={}", e.id(), clean(e.sender()), size,
-                    e.recipients().size(), clean(e.clientAddress()), clean(e.clientHelo()));
+            LOG.info("{}: received from=<{}> size={} nrcpt={} client={} helo={}{}", e.id(), clean(e.sender()), size,
+                    e.recipients().size(), clean(e.clientAddress()), clean(e.clientHelo()),
+                    e.spf() == null ? "" : " spf=" + e.spf().keyword());
         }
     }
 

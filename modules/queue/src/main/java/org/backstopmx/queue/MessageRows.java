@@ -16,6 +16,7 @@ import org.backstopmx.core.QueueId;
 import org.backstopmx.core.QueuedMessage;
 import org.backstopmx.core.QueuedRecipient;
 import org.backstopmx.core.RecipientState;
+import org.backstopmx.core.SpfResult;
 
 /**
  * The SQL for message and recipient rows. Stateless: every method works on the connection (and transaction) it is
@@ -44,8 +45,8 @@ final class MessageRows {
             java.util.function.BiFunction<String, Instant, Instant> firstAttempt) throws SQLException {
         java.util.Map<String, Instant> due = new java.util.HashMap<>();
         try (PreparedStatement p = c.prepareStatement("INSERT INTO message"
-                + " (id, received_at, client_address, client_helo, sender, env_id, ret, size, extensions)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                + " (id, received_at, client_address, client_helo, sender, env_id, ret, size, extensions, spf)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
             p.setString(1, e.id().value());
             p.setObject(2, e.receivedAt());
             p.setString(3, e.clientAddress());
@@ -55,6 +56,7 @@ final class MessageRows {
             p.setString(7, e.ret() == null ? null : e.ret().name());
             p.setLong(8, size);
             p.setString(9, e.extensions().isEmpty() ? null : MailExtension.format(e.extensions()));
+            p.setString(10, e.spf() == null ? null : e.spf().name());
             p.executeUpdate();
         }
         try (PreparedStatement p = c.prepareStatement("INSERT INTO recipient"
@@ -113,16 +115,17 @@ final class MessageRows {
             }
         }
         try (PreparedStatement p = c.prepareStatement("SELECT received_at, client_address, client_helo, sender, env_id,"
-                + " ret, size, extensions FROM message WHERE id = ?")) {
+                + " ret, size, extensions, spf FROM message WHERE id = ?")) {
             p.setString(1, id.value());
             try (ResultSet rs = p.executeQuery()) {
                 if (!rs.next() || recipients.isEmpty()) {
                     return Optional.empty();
                 }
                 String ret = rs.getString(6);
+                String spf = rs.getString(9);
                 return Optional.of(new Envelope(id, rs.getObject(1, Instant.class), rs.getString(2), rs.getString(3),
                         rs.getString(4), rs.getString(5), ret == null ? null : DsnRet.valueOf(ret), rs.getLong(7),
-                        recipients, MailExtension.parse(rs.getString(8))));
+                        recipients, MailExtension.parse(rs.getString(8)), spf == null ? null : SpfResult.valueOf(spf)));
             }
         }
     }

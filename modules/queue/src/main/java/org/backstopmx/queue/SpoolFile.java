@@ -23,6 +23,7 @@ import org.backstopmx.core.Envelope;
 import org.backstopmx.core.EnvelopeRecipient;
 import org.backstopmx.core.MailExtension;
 import org.backstopmx.core.QueueId;
+import org.backstopmx.core.SpfResult;
 
 /**
  * The format of a spool file, the record of a message's acceptance (as Postfix's queue file is): the body and the
@@ -92,6 +93,7 @@ final class SpoolFile {
         line(b, "ret", envelope.ret() == null ? null : envelope.ret().name());
         line(b, "size", Long.toString(envelope.size()));
         line(b, "extensions", envelope.extensions().isEmpty() ? null : MailExtension.format(envelope.extensions()));
+        line(b, "spf", envelope.spf() == null ? null : envelope.spf().name());
         for (EnvelopeRecipient r : envelope.recipients()) {
             line(b, "rcpt", r.address());
             line(b, "notify", r.dsnNotify());
@@ -231,6 +233,7 @@ final class SpoolFile {
         DsnRet ret = null;
         long size = -1;
         Set<MailExtension> extensions = Set.of();
+        SpfResult spf = null; // absent in files written before the SPF check, and for unchecked senders
         List<String[]> recipients = new ArrayList<>(); // address, notify, orcpt
         for (String line : text.split("\n", -1)) {
             if (line.isEmpty()) {
@@ -252,6 +255,7 @@ final class SpoolFile {
                 case "ret" -> ret = DsnRet.valueOf(value);
                 case "size" -> size = Long.parseLong(value);
                 case "extensions" -> extensions = MailExtension.parse(value);
+                case "spf" -> spf = SpfResult.valueOf(value);
                 case "rcpt" -> recipients.add(new String[] {value, null, null});
                 case "notify", "orcpt" -> {
                     if (recipients.isEmpty()) {
@@ -269,7 +273,7 @@ final class SpoolFile {
         for (String[] r : recipients) {
             rcpts.add(new EnvelopeRecipient(r[0], r[1], r[2]));
         }
-        return new Envelope(id, received, client, helo, sender, envId, ret, size, rcpts, extensions);
+        return new Envelope(id, received, client, helo, sender, envId, ret, size, rcpts, extensions, spf);
     }
 
     private static void line(StringBuilder b, String key, String value) {

@@ -17,6 +17,7 @@ import org.backstopmx.core.IncomingMessage;
 import org.backstopmx.core.MailExtension;
 import org.backstopmx.core.QueueException;
 import org.backstopmx.core.QueueId;
+import org.backstopmx.core.SpfResult;
 import org.backstopmx.core.QueueStats;
 import org.backstopmx.core.QueuedMessage;
 import org.backstopmx.core.QueuedRecipient;
@@ -80,12 +81,12 @@ class H2MailQueueTest extends H2QueueFixture {
     }
 
     @Test
-    void theExtensionsAMessageNeedsSurviveWithItsUtf8Addresses() throws Exception {
+    void theExtensionsAMessageNeedsAndItsSpfResultSurviveWithItsUtf8Addresses() throws Exception {
         QueueId id = QueueId.next(clock);
         byte[] body = TestMessages.body(id, 100);
         Envelope envelope = new Envelope(id, clock.instant(), "192.0.2.7", "client.example", "j\u00f6rg@example.net",
                 null, null, body.length, List.of(EnvelopeRecipient.of("\u7528\u6237@example.org")),
-                Set.of(MailExtension.SMTPUTF8, MailExtension.EIGHTBITMIME));
+                Set.of(MailExtension.SMTPUTF8, MailExtension.EIGHTBITMIME), SpfResult.FAIL);
         try (IncomingMessage m = queue.receive(id)) {
             m.body().write(body);
             m.commit(envelope);
@@ -93,6 +94,7 @@ class H2MailQueueTest extends H2QueueFixture {
 
         assertThat(queue.envelope(id)).contains(envelope);
         assertThat(queue.envelope(id).orElseThrow().needs(MailExtension.SMTPUTF8)).isTrue();
+        assertThat(queue.envelope(id).orElseThrow().spf()).isEqualTo(SpfResult.FAIL);
     }
 
     @Test

@@ -15,6 +15,7 @@ import org.backstopmx.core.Envelope;
 import org.backstopmx.core.EnvelopeRecipient;
 import org.backstopmx.core.MailExtension;
 import org.backstopmx.core.QueueId;
+import org.backstopmx.core.SpfResult;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,7 +44,7 @@ class SpoolFileTest {
                 List.of(new EnvelopeRecipient("j\u00f6rg@example.org", "SUCCESS,DELAY", "utf-8;j\u00f6rg@example.org"),
                         new EnvelopeRecipient("bob@example.org", "NEVER", null),
                         EnvelopeRecipient.of("carol@example.org")),
-                Set.of(MailExtension.SMTPUTF8, MailExtension.EIGHTBITMIME));
+                Set.of(MailExtension.SMTPUTF8, MailExtension.EIGHTBITMIME), SpfResult.SOFTFAIL);
     }
 
     @Test
@@ -61,6 +62,21 @@ class SpoolFileTest {
                 3, List.of(EnvelopeRecipient.of("b@example.org")));
         Path file = write("x\r\n".getBytes(StandardCharsets.US_ASCII), e);
         assertThat(SpoolFile.read(file)).isEqualTo(new SpoolFile.Complete(e));
+    }
+
+    @Test
+    void anEnvelopeWrittenBeforeTheSpfCheckReadsWithoutAResult() throws IOException {
+        Envelope e = envelope(3);
+        Path file = write("x\r\n".getBytes(StandardCharsets.US_ASCII), e);
+        String trailer = new String(SpoolFile.trailer(e), StandardCharsets.US_ASCII);
+        assertThat(trailer).contains("\nspf SOFTFAIL\n");
+        // the same envelope as an earlier release wrote it: no spf line, and a checksum over what is left
+        Envelope old = new Envelope(e.id(), e.receivedAt(), e.clientAddress(), e.clientHelo(), e.sender(), e.envId(),
+                e.ret(), e.size(), e.recipients(), e.extensions());
+        write("x\r\n".getBytes(StandardCharsets.US_ASCII), old);
+        assertThat(new String(Files.readAllBytes(file), StandardCharsets.US_ASCII)).doesNotContain("\nspf ");
+        assertThat(SpoolFile.read(file)).isEqualTo(new SpoolFile.Complete(old));
+        assertThat(((SpoolFile.Complete) SpoolFile.read(file)).envelope().spf()).isNull();
     }
 
     @Test

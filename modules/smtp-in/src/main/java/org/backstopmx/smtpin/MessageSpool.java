@@ -15,11 +15,14 @@ import org.backstopmx.core.MailExtension;
 import org.backstopmx.core.PrimaryCapabilities;
 import org.backstopmx.core.QueueException;
 import org.backstopmx.core.SmtpReply;
+import org.backstopmx.core.SpfResult;
+import org.backstopmx.smtpin.spf.AuthResultsFilter;
 
 /**
  * The content of one message on its way into its spool file, whichever command carries it: DATA hands it the lines
  * it has un-dot-stuffed ({@link DataTransaction}), BDAT the chunk octets as they arrive ({@link ChunkedTransaction}).
- * The octets are written unchanged after our {@code Received:} header, and checked as a stream (so a line or a
+ * The octets are written unchanged after our {@code Received:} header (less the {@code Authentication-Results:}
+ * fields that claim to be ours, when SPF is checked), and checked as a stream (so a line or a
  * header may span any number of writes):
  * <ul>
  *   <li>more than {@code smtp.max-message-size} octets refuses the message (552 5.3.4); writing stops at the limit;</li>
@@ -34,14 +37,23 @@ import org.backstopmx.core.SmtpReply;
 final class MessageSpool {
     private static final byte[] RECEIVED = "received:".getBytes(StandardCharsets.US_ASCII);
 
-    /** What the message needs from the session, gathered when its first content command arrived. */
+    /**
+     * What the message needs from the session, gathered when its first content command arrived.
+     *
+     * @param spf            what the SPF check of the sender found, or null when none was made
+     * @param ourAuthservId  our hostname, whose {@code Authentication-Results:} fields are dropped from the content
+     *                       ({@link AuthResultsFilter}); null to keep the content as it is (SPF off)
+     */
     record Context(String sender, List<EnvelopeRecipient> recipients, DsnRet ret, String envId, boolean smtpUtf8,
             String clientAddress, String helo, long maxMessageSize, int maxLineLength, int maxReceivedHeaders,
-            PrimaryCapabilities primaries) {
+            PrimaryCapabilities primaries, SpfResult spf, String ourAuthservId) {
     }
 
     private final IncomingMessage message;
     private final OutputStream out;
+    /** Between {@link #out} and the body when forged headers of ours are dropped, else null. */
+    private final AuthResultsFilter filter;
+    private final long traceBytes;
     private final Context ctx;
     private long clientBytes;
     private long storedBytes;
@@ -61,11 +73,13 @@ final class MessageSpool {
 
     MessageSpool(IncomingMessage message, Context ctx, String receivedHeader) throws IOException {
         this.message = message;
-        this.out = message.body();
         this.ctx = ctx;
         byte[] trace = receivedHeader.getBytes(StandardCharsets.UTF_8); // UTF-8 only in a "for" with SMTPUTF8
-        out.write(trace);
+        message.body().write(trace);
+        traceBytes = trace.length;
         storedBytes = trace.length;
+        this.filter = ctx.ourAuthservId() == null ? null : new AuthResultsFilter(message.body(), ctx.ourAuthservId());
+        this.out = filter == null ? message.body() : filter;
     }
 
     IncomingMessage message() {
@@ -100,7 +114,7 @@ final class MessageSpool {
         if (!failed()) {
             try {
                 out.write(b, off, len);
-                storedBytes += len;
+                storedBytes = filter == null ? storedBytes + len : traceBytes + filter.written();
             } catch (IOException e) {
                 writeFailure = e;
             }
@@ -222,6 +236,14 @@ final class MessageSpool {
      */
     SmtpReply finish(Instant now, SmtpReply carrierRefusal) {
         finished = true;
+        if (filter != null && writeFailure == null) {
+            try {
+                filter.finish(); // a field held at the end of a message without a body
+                storedBytes = traceBytes + filter.written();
+            } catch (IOException e) {
+                writeFailure = e;
+            }
+        }
         SmtpReply refusal = carrierRefusal != null ? carrierRefusal : refusal();
         Set<MailExtension> needs = extensions();
         if (refusal == null) {
@@ -232,7 +254,7 @@ final class MessageSpool {
             return refusal;
         }
         Envelope envelope = new Envelope(message.id(), now, ctx.clientAddress(), ctx.helo(), ctx.sender(), ctx.envId(),
-                ctx.ret(), storedBytes, ctx.recipients(), needs);
+                ctx.ret(), storedBytes, ctx.recipients(), needs, ctx.spf());
         try {
             message.commit(envelope);
         } catch (QueueException e) {

@@ -17,12 +17,14 @@ import org.backstopmx.core.QueueException;
 import org.backstopmx.core.QueueId;
 import org.backstopmx.core.SmtpReply;
 import org.backstopmx.core.config.SmtpConfig;
+import org.backstopmx.smtpin.spf.SpfVerdict;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The beginning and the end of receiving a message, the same for DATA and BDAT: the transaction must have a sender
- * and an accepted recipient; the spool file is opened in the queue with our {@code Received:} header first; at the
+ * and an accepted recipient; the spool file is opened in the queue with our {@code Received:} header first (after
+ * the SPF headers, when the sender was checked: {@link SpfHook}); at the
  * end the session's transaction is reset and the outcome counted or logged.
  */
 final class Reception {
@@ -45,9 +47,12 @@ final class Reception {
     private final String hostname;
     private final SmtpMetrics metrics;
     private final PrimaryCapabilities primaries;
+    /** Whether SPF is checked ({@code screen.spf} not off): our headers go in, forged ones of ours come out. */
+    private final boolean spf;
 
     Reception(MailQueue queue, Clock clock, SmtpConfig config, String hostname, SmtpMetrics metrics,
-            PrimaryCapabilities primaries) {
+            PrimaryCapabilities primaries, boolean spf) {
+        this.spf = spf;
         this.queue = queue;
         this.clock = clock;
         this.config = config;
@@ -90,11 +95,16 @@ final class Reception {
         MailParameters.Values params = session.getAttachment(SessionKeys.MAIL_PARAMETERS, State.Transaction)
                 .orElseGet(MailParameters.Values::new);
         String helo = session.getAttachment(SMTPSession.CURRENT_HELO_NAME, State.Connection).orElse("");
+        SpfVerdict verdict = session.getAttachment(SpfHook.VERDICT, State.Transaction).orElse(null);
         MessageSpool.Context ctx = new MessageSpool.Context(Smtputf8.sender(session, sender), recipients, params.ret,
                 params.envId, params.smtpUtf8, clientAddress(session), helo, config.maxMessageSize(),
-                config.maxLineLength(), config.maxReceivedHeaders(), primaries);
+                config.maxLineLength(), config.maxReceivedHeaders(), primaries,
+                verdict == null ? null : verdict.result(), spf ? hostname : null);
+        // RFC 7208 §9.1: Received-SPF above our Received:, RFC 8601 §5: Authentication-Results at the very top
+        String trace = (verdict == null ? "" : verdict.headers(hostname))
+                + received(session, helo, id, recipients, params.smtpUtf8);
         try {
-            return new MessageSpool(message, ctx, received(session, helo, id, recipients, params.smtpUtf8));
+            return new MessageSpool(message, ctx, trace);
         } catch (IOException e) {
             message.abort();
             LOG.warn("{}: cannot write queue file: {}", id, e.getMessage());

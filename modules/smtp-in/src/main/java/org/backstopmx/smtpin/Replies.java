@@ -61,6 +61,10 @@ public final class Replies {
     /** A MAIL from a client or network over a message limit of {@code screen.rate.*} ({@link ClientRates}). */
     public static final SmtpReply RATE_MESSAGES = SmtpReply.of(452, "4.7.1", "Too many messages from your address or network this minute, try again later");
     public static final SmtpReply SENDER_SYNTAX = SmtpReply.of(501, "5.1.7", "Bad sender address syntax");
+    /** {@code screen.spf: enforce}, RFC 7372 §3.2: SPF fail; %s are the domain and the client's address. */
+    public static final SmtpReply SPF_FAIL = SmtpReply.of(550, "5.7.23", "SPF: %s does not designate %s as a permitted sender");
+    /** {@code screen.spf: enforce}, RFC 7372 §3.2: the SPF record could not be fetched now (temperror). */
+    public static final SmtpReply SPF_TEMPERROR = SmtpReply.of(451, "4.7.24", "SPF: cannot check %s for %s now (DNS error), try again later");
 
     // RCPT
     /** The first try of a triplet, or a retry before {@code screen.greylist-delay} ({@link Greylisting}). */

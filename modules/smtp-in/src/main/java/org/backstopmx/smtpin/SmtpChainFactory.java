@@ -35,12 +35,12 @@ final class SmtpChainFactory {
 
     static SMTPProtocolHandlerChain create(SmtpConfig config, String hostname, RecipientHook recipients,
             MailQueue queue, EtrnService etrn, Clock clock, SmtpMetrics smtpMetrics, PrimaryCapabilities primaries,
-            ClientRates rates) throws WiringException {
+            ClientRates rates, SpfHook spf) throws WiringException {
         MetricFactory metrics = new QuietMetrics();
         SMTPProtocolHandlerChain chain = new SMTPProtocolHandlerChain(metrics, false);
         MailParameters mailParameters = new MailParameters(recipients.sizes(), queue);
-        Reception reception = new Reception(queue, clock, config, hostname, smtpMetrics, primaries);
-        List<ProtocolHandler> handlers = List.of(
+        Reception reception = new Reception(queue, clock, config, hostname, smtpMetrics, primaries, spf != null);
+        List<ProtocolHandler> handlers = new java.util.ArrayList<>(List.of(
                 new CommandDispatcher<SMTPSession>(),
                 new BackstopEhloCmdHandler(metrics),
                 mailParameters,
@@ -57,7 +57,10 @@ final class SmtpChainFactory {
                 new QuitCmdHandler(metrics),
                 new SimpleCommands(),
                 new UnknownCommand(metrics),
-                new WelcomeMessageHandler());
+                new WelcomeMessageHandler()));
+        if (spf != null) {
+            handlers.add(handlers.indexOf(recipients), spf); // MAIL's only hook
+        }
         chain.addAll(handlers);
         chain.wireExtensibleHandlers();
         return chain;

@@ -38,7 +38,9 @@ import org.backstopmx.core.SmtpReply;
  *       delay ({@code refused}, {@code passed}), {@code rate} once per connection and per MAIL of a client the rate
  *       limits apply to ({@code passed}, {@code connections}, {@code messages}: over a limit, {@link ClientRates}),
  *       {@code greylist} once per RCPT greylisting looked at ({@code passed}, {@code deferred}, {@code error},
- *       {@link Greylisting});</li>
+ *       {@link Greylisting}),
+ *       {@code spf} once per SPF check at MAIL FROM ({@link SpfHook}: the
+ *       seven results of RFC 7208 §2.6);</li>
  *   <li>{@code proxy.refused{reason}} counts connections closed before their session by the PROXY protocol
  *       ({@link ProxyHeaderHandler}); they are not sessions and not in {@code connections.active}.</li>
  * </ul>

@@ -36,6 +36,8 @@ import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.ProxyProtocol;
 import org.backstopmx.core.config.ScreenConfig;
 import org.backstopmx.core.config.SmtpConfig;
+import org.backstopmx.core.config.SpfPolicy;
+import org.backstopmx.smtpin.spf.SpfCheck;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,6 +95,8 @@ public final class SmtpServer implements AutoCloseable {
     private Channel listener;
 
     /**
+     * A server without client screening and without the SPF check.
+     *
      * @param etrn answers {@code ETRN <domain>}; called on a worker thread, so it may block briefly
      * @param registry receives the SMTP meters ({@link SmtpMetrics}); one server per registry
      * @throws IllegalArgumentException naming the configuration key when the TLS files or recipient files are unusable
@@ -100,7 +104,8 @@ public final class SmtpServer implements AutoCloseable {
     public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
             EtrnService etrn, Clock clock, MeterRegistry registry) {
         this(hostname, config, domains, queue, etrn, clock, registry, PrimaryCapabilities.UNKNOWN, Standby.NEVER,
-                RecipientVerifier.NONE, ScreenConfig.defaults(), DnsConfig.defaults());
+                RecipientVerifier.NONE, ScreenConfig.defaults().withSpf(SpfPolicy.OFF, false),
+                DnsConfig.defaults());
     }
 
     /** As the full constructor, without a greylist: {@code screen.greylist} must be off. */
@@ -118,7 +123,7 @@ public final class SmtpServer implements AutoCloseable {
      * @param verifier asks about the recipients of the domains with {@code recipient-check: callout}
      * @param screen   client screening at connect ({@link ScreenHandler}) and the rate limits ({@link ClientRates},
      *                 counted by {@code clock})
-     * @param dns      the resolver and timeout the DNS lists of {@code screen} are asked through
+     * @param dns      the resolver and timeout the DNS lists and the SPF check of {@code screen} go through
      * @param greylist where greylisting keeps its triplets; needed with {@code screen.greylist: on}, else may be null
      */
     public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
@@ -142,9 +147,11 @@ public final class SmtpServer implements AutoCloseable {
         this.rates = ClientRates.create(screen, clock, metrics);
         this.rateLimit = rates != null && rates.limitsConnections() ? new RateLimitHandler(rates, hostname, metrics)
                 : null;
+        SpfHook spf = screen.spf() == SpfPolicy.OFF ? null
+                : new SpfHook(new SpfCheck(dns), screen.spf(), screen.trusted(), metrics);
         try {
             this.chain = SmtpChainFactory.create(config, hostname, recipientHook, queue, etrn, clock, metrics,
-                    primaries, rates);
+                    primaries, rates, spf);
         } catch (Exception e) {
             throw new IllegalStateException("cannot assemble the SMTP handler chain", e);
         }

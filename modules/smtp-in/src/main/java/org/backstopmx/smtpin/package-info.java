@@ -13,6 +13,8 @@
  * rate limits of {@code screen.rate.*} ({@link org.backstopmx.smtpin.ClientRates}) close a connection over them with
  * 421 4.7.0 ({@link org.backstopmx.smtpin.RateLimitHandler}) and refuse a MAIL over them with 452 4.7.1; their counts
  * are in memory, bounded, and start again with a restart.
+ * SPF at MAIL FROM ({@code screen.spf}) is {@link org.backstopmx.smtpin.SpfHook} and the package
+ * {@link org.backstopmx.smtpin.spf}.
  *
  * <p>What James 3.8.1 gets wrong for this job, and where it is fixed here:
  * <ul>

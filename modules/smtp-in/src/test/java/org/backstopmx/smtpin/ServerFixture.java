@@ -14,6 +14,7 @@ import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.HostPort;
 import org.backstopmx.core.config.ProxyProtocol;
 import org.backstopmx.core.config.ScreenConfig;
+import org.backstopmx.core.config.SpfPolicy;
 import org.backstopmx.core.config.SmtpConfig;
 import org.backstopmx.testkit.RecordingMailQueue;
 import org.backstopmx.testkit.SmtpTranscript;
@@ -47,7 +48,9 @@ final class ServerFixture implements AutoCloseable {
 
     ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains, EtrnService etrn, PrimaryCapabilities primaries,
             Standby standby, RecipientVerifier verifier) throws InterruptedException {
-        this(config, domains, etrn, primaries, standby, verifier, ScreenConfig.defaults(), DnsConfig.defaults());
+        // no screening, and no SPF check: nothing of these tests goes to the machine's resolver
+        this(config, domains, etrn, primaries, standby, verifier,
+                ScreenConfig.defaults().withSpf(SpfPolicy.OFF, false), DnsConfig.defaults());
     }
 
     ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains, EtrnService etrn, PrimaryCapabilities primaries,

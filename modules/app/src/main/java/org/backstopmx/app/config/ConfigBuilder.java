@@ -98,7 +98,9 @@ final class ConfigBuilder {
                 r.get("screen.greylist", d.greylist(), ScreenParsers::greylist),
                 r.get("screen.greylist-delay", d.greylistDelay(), ValueParsers::positiveDuration),
                 r.get("screen.greylist-retry-window", d.greylistRetryWindow(), ValueParsers::positiveDuration),
-                r.get("screen.greylist-lifetime", d.greylistLifetime(), ValueParsers::positiveDuration));
+                r.get("screen.greylist-lifetime", d.greylistLifetime(), ValueParsers::positiveDuration),
+                r.get("screen.spf", d.spf(), SpfParsers::policy),
+                r.get("screen.bounce-only-spf-pass", d.bounceOnlySpfPass(), SpfParsers::flag));
     }
 
     private RateConfig rate(RateConfig d) {

@@ -85,7 +85,9 @@ public final class ConfigKeys {
             "screen.greylist",
             "screen.greylist-delay",
             "screen.greylist-retry-window",
-            "screen.greylist-lifetime");
+            "screen.greylist-lifetime",
+            "screen.spf",
+            "screen.bounce-only-spf-pass");
 
     /** Fixed keys whose value is a list (a YAML sequence, or comma-separated in the environment). */
     static final Set<String> LISTS = Set.of("self-names", "smtp.proxy-trusted", "screen.dnsbl", "screen.dnswl",

@@ -26,6 +26,7 @@ import org.backstopmx.core.config.RecipientCheck;
 import org.backstopmx.core.config.GreylistMode;
 import org.backstopmx.core.config.ScreenConfig.DnsList;
 import org.backstopmx.core.config.ScreenConfig;
+import org.backstopmx.core.config.SpfPolicy;
 import org.backstopmx.core.config.TlsConfig;
 import org.backstopmx.core.config.TlsMode;
 import org.junit.jupiter.api.Test;
@@ -122,6 +123,9 @@ class EnvironmentOverridesTest {
                         Duration.ofDays(2)),
                 row(Map.of("BACKSTOP_SCREEN_GREYLIST_LIFETIME", "60d"), c -> c.screen().greylistLifetime(),
                         Duration.ofDays(60)),
+                row(Map.of("BACKSTOP_SCREEN_SPF", "enforce"), c -> c.screen().spf(), SpfPolicy.ENFORCE),
+                row(Map.of("BACKSTOP_SCREEN_BOUNCE_ONLY_SPF_PASS", "true"), c -> c.screen().bounceOnlySpfPass(),
+                        true),
                 row(Map.of("BACKSTOP_DNS_TIMEOUT", "500ms"), c -> c.dns().timeout(), Duration.ofMillis(500)),
                 row(Map.of("BACKSTOP_METRICS_LISTEN", "0.0.0.0:9100"), c -> c.metrics().listen(),
                         new HostPort("0.0.0.0", 9100)),

@@ -27,10 +27,13 @@ import java.util.Objects;
  *                            has passed; a retry after it starts over (default 4h)
  * @param greylistLifetime    {@code screen.greylist-lifetime}: how long a triplet that passed is remembered after its
  *                            last pass; its mail is not delayed again meanwhile (default 35d)
+ * @param spf        {@code screen.spf}: the SPF check at MAIL FROM (default {@link SpfPolicy#TAG})
+ * @param bounceOnlySpfPass {@code screen.bounce-only-spf-pass}: DSNs only to senders that passed SPF at intake; when
+ *                   false (the default) only those that failed get none
  */
 public record ScreenConfig(List<DnsList> dnsbl, List<DnsList> dnswl, int threshold, Action action,
         List<AddressRange> trusted, Duration greetDelay, RateConfig rate, GreylistMode greylist, Duration greylistDelay,
-        Duration greylistRetryWindow, Duration greylistLifetime) {
+        Duration greylistRetryWindow, Duration greylistLifetime, SpfPolicy spf, boolean bounceOnlySpfPass) {
 
     public ScreenConfig {
         dnsbl = List.copyOf(dnsbl);
@@ -43,12 +46,18 @@ public record ScreenConfig(List<DnsList> dnsbl, List<DnsList> dnswl, int thresho
         Objects.requireNonNull(greylistDelay, "greylistDelay");
         Objects.requireNonNull(greylistRetryWindow, "greylistRetryWindow");
         Objects.requireNonNull(greylistLifetime, "greylistLifetime");
+        Objects.requireNonNull(spf, "spf");
     }
 
-    /** Nothing looked up, no greeting delay, the default rate limits, no greylisting. */
+    /** Nothing looked up, no greeting delay, the default rate limits, no greylisting, SPF tagged. */
     public static ScreenConfig defaults() {
         return new ScreenConfig(List.of(), List.of(), 2, Action.REJECT, List.of(), Duration.ZERO, RateConfig.defaults(),
-                GreylistMode.OFF, Duration.ofMinutes(5), Duration.ofHours(4), Duration.ofDays(35));
+                GreylistMode.OFF, Duration.ofMinutes(5), Duration.ofHours(4), Duration.ofDays(35), SpfPolicy.TAG, false);
+    }
+
+    public ScreenConfig withSpf(SpfPolicy newSpf, boolean newBounceOnlySpfPass) {
+        return new ScreenConfig(dnsbl, dnswl, threshold, action, trusted, greetDelay, rate, greylist, greylistDelay,
+                greylistRetryWindow, greylistLifetime, newSpf, newBounceOnlySpfPass);
     }
 
     /** Whether {@code client} is in {@code screen.trusted}. */
@@ -68,34 +77,34 @@ public record ScreenConfig(List<DnsList> dnsbl, List<DnsList> dnswl, int thresho
 
     public ScreenConfig withLists(List<DnsList> newDnsbl, List<DnsList> newDnswl, int newThreshold) {
         return new ScreenConfig(newDnsbl, newDnswl, newThreshold, action, trusted, greetDelay, rate, greylist,
-                greylistDelay, greylistRetryWindow, greylistLifetime);
+                greylistDelay, greylistRetryWindow, greylistLifetime, spf, bounceOnlySpfPass);
     }
 
     public ScreenConfig withAction(Action newAction) {
         return new ScreenConfig(dnsbl, dnswl, threshold, newAction, trusted, greetDelay, rate, greylist,
-                greylistDelay, greylistRetryWindow, greylistLifetime);
+                greylistDelay, greylistRetryWindow, greylistLifetime, spf, bounceOnlySpfPass);
     }
 
     public ScreenConfig withTrusted(List<AddressRange> newTrusted) {
         return new ScreenConfig(dnsbl, dnswl, threshold, action, newTrusted, greetDelay, rate, greylist, greylistDelay,
-                greylistRetryWindow, greylistLifetime);
+                greylistRetryWindow, greylistLifetime, spf, bounceOnlySpfPass);
     }
 
     public ScreenConfig withGreetDelay(Duration newGreetDelay) {
         return new ScreenConfig(dnsbl, dnswl, threshold, action, trusted, newGreetDelay, rate, greylist, greylistDelay,
-                greylistRetryWindow, greylistLifetime);
+                greylistRetryWindow, greylistLifetime, spf, bounceOnlySpfPass);
     }
 
     public ScreenConfig withRate(RateConfig newRate) {
         return new ScreenConfig(dnsbl, dnswl, threshold, action, trusted, greetDelay, newRate, greylist, greylistDelay,
-                greylistRetryWindow, greylistLifetime);
+                greylistRetryWindow, greylistLifetime, spf, bounceOnlySpfPass);
     }
 
     /** Greylisting on or off, with the delay, retry window and lifetime. */
     public ScreenConfig withGreylist(GreylistMode newGreylist, Duration newDelay, Duration newRetryWindow,
             Duration newLifetime) {
         return new ScreenConfig(dnsbl, dnswl, threshold, action, trusted, greetDelay, rate, newGreylist, newDelay,
-                newRetryWindow, newLifetime);
+                newRetryWindow, newLifetime, spf, bounceOnlySpfPass);
     }
 
     /**

@@ -127,7 +127,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
                 settings.hostname(), clock);
         this.callouts = callout == null ? null : callout.build(routes, dns, settings, learned, down, mtaSts, clock);
         OutcomeRecorder recorder = new OutcomeRecorder(queue, policy, bouncer, metrics, settings.delayWarning(), clock,
-                callouts);
+                callouts, new BackscatterGuard(settings.bounceOnlySpfPass()));
         DeliveryAttempt attempt = new DeliveryAttempt(queue, connector, cache, down, recorder, metrics, clock);
         Liveness.Loop unwatched = new Liveness(clock).register("backstop-delivery", null);
         this.lanes = new Lanes(settings, pool, attempt, cache, inFlight::finished, unwatched);

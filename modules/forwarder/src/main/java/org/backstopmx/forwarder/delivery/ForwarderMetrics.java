@@ -27,6 +27,7 @@ public final class ForwarderMetrics {
     private final Map<String, AtomicInteger> up = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> accepting = new ConcurrentHashMap<>();
     private final Map<String, Counter> bounces = new ConcurrentHashMap<>();
+    private final Map<Metrics.BounceSuppression, Counter> suppressed = new EnumMap<>(Metrics.BounceSuppression.class);
     private final Timer deliveryDuration;
     private final Timer residence;
     private final MeterRegistry registry;
@@ -47,6 +48,11 @@ public final class ForwarderMetrics {
         for (String reason : new String[] {"failed", "expired", "delayed"}) {
             bounces.put(reason, Counter.builder(Metrics.BOUNCES).tag("reason", reason)
                     .description("Delivery status notifications queued to senders").register(registry));
+        }
+        for (Metrics.BounceSuppression reason : Metrics.BounceSuppression.values()) {
+            suppressed.put(reason, Counter.builder(Metrics.BOUNCES_SUPPRESSED).tag("reason", reason.tag())
+                    .description("Delivery status notifications not sent because the sender may be forged (SPF)")
+                    .register(registry));
         }
         deliveryDuration = Timer.builder(Metrics.DELIVERY_DURATION)
                 .description("One message over SMTP to its destination, from MAIL to the reply to the final dot")
@@ -108,6 +114,11 @@ public final class ForwarderMetrics {
 
     void bounce(DsnAction action, boolean expired) {
         bounces.get(action == DsnAction.DELAYED ? "delayed" : expired ? "expired" : "failed").increment();
+    }
+
+    /** A DSN was not sent, for {@code reason} ({@link BackscatterGuard}). */
+    void bounceSuppressed(Metrics.BounceSuppression reason) {
+        suppressed.get(reason).increment();
     }
 
     /** A served domain's mail is taken now, or left to its primary (standby mode). */

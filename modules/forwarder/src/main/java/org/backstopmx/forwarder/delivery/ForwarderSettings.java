@@ -35,6 +35,8 @@ import org.backstopmx.forwarder.smtp.TlsTrust;
  * @param domainPins          per-domain {@code tls-fingerprints}, keyed by lower-case domain
  * @param dnssec              the validated lookups of {@code tls: dane} ({@link DnssecLookup#NONE} without
  *                            {@code dns.trust-anchor-file} or {@code dns.trust-ad})
+ * @param bounceOnlySpfPass   {@code screen.bounce-only-spf-pass}: DSNs only to senders that passed SPF at intake
+ *                            ({@link BackscatterGuard}); senders that failed never get one
  */
 public record ForwarderSettings(
         String hostname,
@@ -51,14 +53,15 @@ public record ForwarderSettings(
         int leaseBatch,
         TlsTrust tlsTrust,
         Map<String, List<String>> domainPins,
-        DnssecLookup dnssec) {
+        DnssecLookup dnssec,
+        boolean bounceOnlySpfPass) {
 
     /** The JDK's trust store and no pins. */
     public ForwarderSettings(String hostname, int concurrency, Duration connectionReuseTime, SmtpTimeouts timeouts,
             TlsPolicy tls, Map<String, TlsPolicy> domainTls, Duration delayWarning, long bounceSizeLimit,
             Duration probeInterval, Duration leaseTime, int maxInFlight, int leaseBatch) {
         this(hostname, concurrency, connectionReuseTime, timeouts, tls, domainTls, delayWarning, bounceSizeLimit,
-                probeInterval, leaseTime, maxInFlight, leaseBatch, TlsTrust.DEFAULT, Map.of(), DnssecLookup.NONE);
+                probeInterval, leaseTime, maxInFlight, leaseBatch, TlsTrust.DEFAULT, Map.of(), DnssecLookup.NONE, false);
     }
 
     /** Postfix's {@code default_destination_concurrency_limit}. */
@@ -114,7 +117,8 @@ public record ForwarderSettings(
         });
         return new ForwarderSettings(config.hostname(), d.concurrency(), d.connectionReuseTime(), t,
                 policy(d.tls()), perDomain, d.delayWarning(), d.bounceSizeLimit(), config.probe().interval(),
-                leaseTimeFor(t), 1000, 200, trust(d.tlsCaFile()), pins, DnssecLookup.NONE);
+                leaseTimeFor(t), 1000, 200, trust(d.tlsCaFile()), pins, DnssecLookup.NONE,
+                config.screen().bounceOnlySpfPass());
     }
 
     private static TlsTrust trust(Path caFile) {
@@ -150,32 +154,38 @@ public record ForwarderSettings(
     public ForwarderSettings withTimeouts(SmtpTimeouts newTimeouts) {
         return new ForwarderSettings(hostname, concurrency, connectionReuseTime, newTimeouts, tls, domainTls,
                 delayWarning, bounceSizeLimit, probeInterval, leaseTimeFor(newTimeouts), maxInFlight, leaseBatch,
-                tlsTrust, domainPins, dnssec);
+                tlsTrust, domainPins, dnssec, bounceOnlySpfPass);
     }
 
     public ForwarderSettings withConcurrency(int newConcurrency) {
         return new ForwarderSettings(hostname, newConcurrency, connectionReuseTime, timeouts, tls, domainTls,
                 delayWarning, bounceSizeLimit, probeInterval, leaseTime, maxInFlight, leaseBatch,
-                tlsTrust, domainPins, dnssec);
+                tlsTrust, domainPins, dnssec, bounceOnlySpfPass);
     }
 
     public ForwarderSettings withDelayWarning(Duration newDelayWarning) {
         return new ForwarderSettings(hostname, concurrency, connectionReuseTime, timeouts, tls, domainTls,
                 newDelayWarning, bounceSizeLimit, probeInterval, leaseTime, maxInFlight, leaseBatch,
-                tlsTrust, domainPins, dnssec);
+                tlsTrust, domainPins, dnssec, bounceOnlySpfPass);
     }
 
     public ForwarderSettings withDomainTls(Map<String, TlsPolicy> newDomainTls) {
         return new ForwarderSettings(hostname, concurrency, connectionReuseTime, timeouts, tls, newDomainTls,
                 delayWarning, bounceSizeLimit, probeInterval, leaseTime, maxInFlight, leaseBatch, tlsTrust, domainPins,
-                dnssec);
+                dnssec, bounceOnlySpfPass);
     }
 
     /** The same, with these validated lookups for {@code tls: dane}. */
     public ForwarderSettings withDnssec(DnssecLookup newDnssec) {
         return new ForwarderSettings(hostname, concurrency, connectionReuseTime, timeouts, tls, domainTls,
                 delayWarning, bounceSizeLimit, probeInterval, leaseTime, maxInFlight, leaseBatch, tlsTrust, domainPins,
-                newDnssec);
+                newDnssec, bounceOnlySpfPass);
+    }
+
+    public ForwarderSettings withBounceOnlySpfPass(boolean onlyPass) {
+        return new ForwarderSettings(hostname, concurrency, connectionReuseTime, timeouts, tls, domainTls,
+                delayWarning, bounceSizeLimit, probeInterval, leaseTime, maxInFlight, leaseBatch, tlsTrust, domainPins,
+                dnssec, onlyPass);
     }
 
     /** The relay client's settings for mail to {@code domain}. */

@@ -5,10 +5,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.backstopmx.core.DeliveryOutcome;
 import org.backstopmx.core.Envelope;
 import org.backstopmx.core.Lease;
 import org.backstopmx.core.MailQueue;
+import org.backstopmx.core.Metrics.BounceSuppression;
 import org.backstopmx.core.QueueException;
 import org.backstopmx.core.RecipientState;
 import org.backstopmx.core.RetryPolicy;
@@ -24,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * The one place an outcome becomes a state change and a DSN (like Postfix's {@code qmgr_defer} and
  * {@code qmgr_bounce}): each recipient's next state comes from {@link RetryPolicy}; failed and expired recipients
  * (and, when {@code delivery.delay-warning} is set, those crossing it) get one DSN per message, queued durably
- * <em>before</em> their outcome is recorded, so a crash can repeat a DSN but never lose one.
+ * <em>before</em> their outcome is recorded, so a crash can repeat a DSN but never lose one. A sender who may be
+ * forged gets none ({@link BackscatterGuard}): the DSN is counted and logged as suppressed instead.
  *
  * <p>Moves leased recipients to DELIVERED, DEFERRED, FAILED or EXPIRED (or HELD at the end of their lifetime, with
  * {@code queue.at-expiry: hold}: no DSN then, and a WARN line says how to hand the mail over), each as a compare-and-set in the queue. A DSN
@@ -35,6 +38,8 @@ import org.slf4j.LoggerFactory;
  */
 final class OutcomeRecorder {
     private static final Logger LOG = LoggerFactory.getLogger(OutcomeRecorder.class);
+    /** One line per message event, keyed by queue id, beside {@link Bouncer}'s. */
+    private static final Logger MESSAGE_LOG = LoggerFactory.getLogger("org.backstopmx.queue.MessageLog");
 
     private final MailQueue queue;
     private final RetryPolicy policy;
@@ -43,10 +48,15 @@ final class OutcomeRecorder {
     private final Duration delayWarning;
     private final Clock clock;
     private final Callouts callouts;
+    private final BackscatterGuard guard;
 
-    /** @param callouts told what the primary said of each recipient (the recipient cache), or null */
+    /**
+     * @param callouts told what the primary said of each recipient (the recipient cache), or null
+     * @param guard    which senders get no DSN (SPF at intake)
+     */
     OutcomeRecorder(MailQueue queue, RetryPolicy policy, Bouncer bouncer, ForwarderMetrics metrics,
-            Duration delayWarning, Clock clock, Callouts callouts) {
+            Duration delayWarning, Clock clock, Callouts callouts, BackscatterGuard guard) {
+        this.guard = guard;
         this.callouts = callouts;
         this.queue = queue;
         this.policy = policy;
@@ -85,6 +95,16 @@ final class OutcomeRecorder {
             }
         }
         boolean failedNotified = true;
+        Optional<BounceSuppression> suppressed = guard.suppression(envelope);
+        if (suppressed.isPresent() && (!failed.isEmpty() || !delayed.isEmpty())) {
+            // the failures are recorded as always; only the notice to a sender who may be forged is left out
+            metrics.bounceSuppressed(suppressed.get());
+            MESSAGE_LOG.info("{}: sender {} notification suppressed: from=<{}> spf={} at intake ({})", job.id(),
+                    failed.isEmpty() ? "delay" : "non-delivery", envelope.sender(), envelope.spf().keyword(),
+                    suppressed.get().tag());
+            failed.clear();
+            delayed.clear();
+        }
         if (!failed.isEmpty()) {
             try {
                 bouncer.send(envelope, failed);

@@ -12,7 +12,8 @@
  * <li>{@code ConnectionCache}: idle sessions parked for {@code delivery.connection-reuse-time}.
  * <li>{@code DeliveryAttempt}: one job over one session.
  * <li>{@code OutcomeRecorder}: the one place an outcome becomes a state change (through {@code RetryPolicy}) and a DSN
- *     ({@code Bouncer}), the DSN durable before the failure it reports.
+ *     ({@code Bouncer}), the DSN durable before the failure it reports; {@code BackscatterGuard} says which senders get
+ *     none (those that failed SPF at intake).
  * <li>{@code DownDestinations}: which destinations are down, their probes, and the flush when one answers.
  * <li>{@code PrimaryWatch}: standby mode ({@code accept: when-primary-down}): probes those domains' primaries, up or
  *     down, and decides with its own hysteresis (probes only) whether SMTP in takes their mail.
