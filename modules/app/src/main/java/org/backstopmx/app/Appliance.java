@@ -96,7 +96,7 @@ public final class Appliance implements AutoCloseable {
             forwarder.start(liveness);
             smtp = new SmtpServer(config.hostname(), config.smtp(), config.domains(), queue, forwarder, clock,
                     registry, forwarder.primaryCapabilities(), forwarder.standby(), forwarder.recipientVerifier(),
-                    config.screen(), config.dns(), queue.greylist());
+                    config.screen(), config.dns(), queue.greylist(), forwarder.primaryAddresses());
             smtp.start();
             metricsServer = startMetrics(config, registry, liveness, queue, smtp);
             AdminServer admin = startAdmin(config, queue, forwarder, clock);

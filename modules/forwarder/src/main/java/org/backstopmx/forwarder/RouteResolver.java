@@ -101,6 +101,11 @@ public final class RouteResolver {
                 .anyMatch(range -> range.contains(client));
     }
 
+    /** Whether {@code client} is in any served domain's {@code etrn-from} list. */
+    public boolean inAnyEtrnFrom(java.net.InetAddress client) {
+        return table.etrnFrom().values().stream().flatMap(java.util.List::stream).anyMatch(range -> range.contains(client));
+    }
+
     /**
      * Whether mail for {@code domain} goes to a configured route ({@code domains.<name>.route}, {@code routes}) rather
      * than to its MX hosts: DANE then trusts the route's host name without an MX answer ({@link DaneGate}).

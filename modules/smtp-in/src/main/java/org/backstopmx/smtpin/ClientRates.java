@@ -38,7 +38,7 @@ final class ClientRates {
     static final int CAPACITY = 65_536;
 
     private final RateConfig limits;
-    private final ScreenConfig screen;
+    private final ClientTrust trust;
     private final Clock clock;
     private final SmtpMetrics metrics;
     private final int capacity;
@@ -70,18 +70,24 @@ final class ClientRates {
     }
 
     /** @return null when {@code screen.rate.*} limits nothing */
-    static ClientRates create(ScreenConfig screen, Clock clock, SmtpMetrics metrics) {
-        return create(screen, clock, metrics, CAPACITY);
+    static ClientRates create(ScreenConfig screen, ClientTrust trust, Clock clock, SmtpMetrics metrics) {
+        return create(screen, trust, clock, metrics, CAPACITY);
     }
 
     static ClientRates create(ScreenConfig screen, Clock clock, SmtpMetrics metrics, int capacity) {
-        RateConfig r = screen.rate();
-        return r.limitsConnections() || r.limitsMessages() ? new ClientRates(screen, clock, metrics, capacity) : null;
+        return create(screen, ClientTrust.of(screen), clock, metrics, capacity);
     }
 
-    private ClientRates(ScreenConfig screen, Clock clock, SmtpMetrics metrics, int capacity) {
+    /** @param trust who is neither limited nor counted */
+    static ClientRates create(ScreenConfig screen, ClientTrust trust, Clock clock, SmtpMetrics metrics, int capacity) {
+        RateConfig r = screen.rate();
+        return r.limitsConnections() || r.limitsMessages() ? new ClientRates(screen, trust, clock, metrics, capacity)
+                : null;
+    }
+
+    private ClientRates(ScreenConfig screen, ClientTrust trust, Clock clock, SmtpMetrics metrics, int capacity) {
         this.limits = screen.rate();
-        this.screen = screen;
+        this.trust = trust;
         this.clock = clock;
         this.metrics = metrics;
         this.capacity = capacity;
@@ -100,7 +106,7 @@ final class ClientRates {
 
     /** Counts a connection from {@code client}: null when it may go on, else the {@code 421 4.7.0} to close it with. */
     SmtpReply connection(InetAddress client) {
-        if (!limits.limitsConnections() || screen.trusts(client)) {
+        if (!limits.limitsConnections() || trust.trusts(client)) {
             return null;
         }
         Kind over = count(client, Kind.CONNECTIONS_PER_CLIENT, limits.connectionsPerClient(),
@@ -111,7 +117,7 @@ final class ClientRates {
 
     /** Counts a message (a MAIL) from {@code client}: null when it may go on, else the {@code 452 4.7.1} for it. */
     SmtpReply message(InetAddress client) {
-        if (!limits.limitsMessages() || screen.trusts(client)) {
+        if (!limits.limitsMessages() || trust.trusts(client)) {
             return null;
         }
         Kind over = count(client, Kind.MESSAGES_PER_CLIENT, limits.messagesPerClient(),

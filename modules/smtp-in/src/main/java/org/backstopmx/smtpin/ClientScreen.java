@@ -28,6 +28,7 @@ final class ClientScreen {
     private static final Logger LOG = LoggerFactory.getLogger(ClientScreen.class);
 
     private final ScreenConfig config;
+    private final ClientTrust trust;
     private final DnsLists lists;
     private final SmtpMetrics metrics;
 
@@ -44,19 +45,21 @@ final class ClientScreen {
     }
 
     /** @return null when there is nothing to look up ({@code screen.dnsbl} and {@code screen.dnswl} empty) */
-    static ClientScreen create(ScreenConfig config, DnsConfig dns, SmtpMetrics metrics) {
-        return config.hasLists() ? new ClientScreen(config, new DnsLists(dns), metrics) : null;
+    /** @param trust who is never screened */
+    static ClientScreen create(ScreenConfig config, ClientTrust trust, DnsConfig dns, SmtpMetrics metrics) {
+        return config.hasLists() ? new ClientScreen(config, trust, new DnsLists(dns), metrics) : null;
     }
 
-    private ClientScreen(ScreenConfig config, DnsLists lists, SmtpMetrics metrics) {
+    private ClientScreen(ScreenConfig config, ClientTrust trust, DnsLists lists, SmtpMetrics metrics) {
         this.config = config;
+        this.trust = trust;
         this.lists = lists;
         this.metrics = metrics;
     }
 
     /** Starts the lookups for {@code client}; the future completes within {@code dns.timeout}, never exceptionally. */
     CompletableFuture<Verdict> screen(InetAddress client) {
-        if (config.trusts(client)) {
+        if (trust.trusts(client)) {
             return CompletableFuture.completedFuture(Verdict.PASS);
         }
         List<CompletableFuture<ScreenResult>> block = ask(config.dnsbl(), client);

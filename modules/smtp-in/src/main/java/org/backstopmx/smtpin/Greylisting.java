@@ -39,24 +39,28 @@ final class Greylisting {
     static final Duration PRUNE_EVERY = Duration.ofHours(1);
 
     private final ScreenConfig config;
+    private final ClientTrust trust;
     private final Greylist greylist;
     private final Clock clock;
     private final SmtpMetrics metrics;
     private volatile Instant nextPrune;
 
     /** @return null when {@code screen.greylist} is off */
-    static Greylisting create(ScreenConfig config, Greylist greylist, Clock clock, SmtpMetrics metrics) {
+    /** @param trust who is never greylisted */
+    static Greylisting create(ScreenConfig config, ClientTrust trust, Greylist greylist, Clock clock,
+            SmtpMetrics metrics) {
         if (config.greylist() == GreylistMode.OFF) {
             return null;
         }
         if (greylist == null) {
             throw new IllegalArgumentException("screen.greylist: on needs the queue's greylist");
         }
-        return new Greylisting(config, greylist, clock, metrics);
+        return new Greylisting(config, trust, greylist, clock, metrics);
     }
 
-    private Greylisting(ScreenConfig config, Greylist greylist, Clock clock, SmtpMetrics metrics) {
+    private Greylisting(ScreenConfig config, ClientTrust trust, Greylist greylist, Clock clock, SmtpMetrics metrics) {
         this.config = config;
+        this.trust = trust;
         this.greylist = greylist;
         this.clock = clock;
         this.metrics = metrics;
@@ -72,7 +76,7 @@ final class Greylisting {
      * @return null when it may be accepted, else the {@code 450 4.7.1} for it
      */
     SmtpReply check(InetAddress client, boolean allowListed, String sender, String recipient) {
-        if (allowListed || config.trusts(client)) {
+        if (allowListed || trust.trusts(client)) {
             return null;
         }
         Instant now = clock.instant();

@@ -28,6 +28,7 @@ import org.apache.james.protocols.smtp.SMTPProtocolHandlerChain;
 import org.backstopmx.core.EtrnService;
 import org.backstopmx.core.Greylist;
 import org.backstopmx.core.MailQueue;
+import org.backstopmx.core.PrimaryAddresses;
 import org.backstopmx.core.PrimaryCapabilities;
 import org.backstopmx.core.RecipientVerifier;
 import org.backstopmx.core.Standby;
@@ -129,6 +130,17 @@ public final class SmtpServer implements AutoCloseable {
     public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
             EtrnService etrn, Clock clock, MeterRegistry registry, PrimaryCapabilities primaries, Standby standby,
             RecipientVerifier verifier, ScreenConfig screen, DnsConfig dns, Greylist greylist) {
+        this(hostname, config, domains, queue, etrn, clock, registry, primaries, standby, verifier, screen, dns,
+                greylist, PrimaryAddresses.NONE);
+    }
+
+    /**
+     * As above, with the primaries' addresses, which no screen check ever refuses (besides {@code screen.trusted}).
+     */
+    public SmtpServer(String hostname, SmtpConfig config, Map<String, DomainConfig> domains, MailQueue queue,
+            EtrnService etrn, Clock clock, MeterRegistry registry, PrimaryCapabilities primaries, Standby standby,
+            RecipientVerifier verifier, ScreenConfig screen, DnsConfig dns, Greylist greylist,
+            PrimaryAddresses primaryAddresses) {
         Objects.requireNonNull(verifier, "verifier");
         Objects.requireNonNull(etrn, "etrn");
         Objects.requireNonNull(primaries, "primaries");
@@ -140,15 +152,16 @@ public final class SmtpServer implements AutoCloseable {
         this.encryption = config.tls() == null ? null
                 : Encryption.createStartTls(TlsContexts.load(config.tls()), null, TlsContexts.PROTOCOLS, ClientAuth.NONE);
         RecipientDirectory directory = RecipientDirectory.load(domains);
+        ClientTrust trust = new ClientTrust(screen, Objects.requireNonNull(primaryAddresses, "primaryAddresses"));
         this.metrics = new SmtpMetrics(registry, directory.domains());
         this.recipientHook = new RecipientHook(policy(directory), config.maxRecipients(),
                 config.recipientOvershootLimit(), primaries, config.maxMessageSize(), standby, verifier,
-                Greylisting.create(screen, greylist, clock, metrics));
-        this.rates = ClientRates.create(screen, clock, metrics);
+                Greylisting.create(screen, trust, greylist, clock, metrics));
+        this.rates = ClientRates.create(screen, trust, clock, metrics);
         this.rateLimit = rates != null && rates.limitsConnections() ? new RateLimitHandler(rates, hostname, metrics)
                 : null;
         SpfHook spf = screen.spf() == SpfPolicy.OFF ? null
-                : new SpfHook(new SpfCheck(dns), screen.spf(), screen.trusted(), metrics);
+                : new SpfHook(new SpfCheck(dns), screen.spf(), trust, metrics);
         try {
             this.chain = SmtpChainFactory.create(config, hostname, recipientHook, queue, etrn, clock, metrics,
                     primaries, rates, spf);
@@ -158,7 +171,7 @@ public final class SmtpServer implements AutoCloseable {
         this.chunkReceiver = chain.getHandlers(BdatCommand.class).get(0);
         this.protocol = new BackstopSmtpProtocol(chain, new BackstopSmtpConfiguration(hostname));
         this.screen = screen;
-        this.clientScreen = ClientScreen.create(screen, dns, metrics);
+        this.clientScreen = ClientScreen.create(screen, trust, dns, metrics);
         this.limiter = new ConnectionLimiter(config.maxConnections(), config.maxConnectionsPerIp(), hostname, metrics);
         metrics.activeConnections(limiter::active);
     }

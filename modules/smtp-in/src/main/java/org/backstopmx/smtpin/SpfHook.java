@@ -1,7 +1,6 @@
 package org.backstopmx.smtpin;
 
 import java.net.InetAddress;
-import java.util.List;
 import org.apache.james.core.MaybeSender;
 import org.apache.james.protocols.api.ProtocolSession.AttachmentKey;
 import org.apache.james.protocols.api.ProtocolSession.State;
@@ -12,7 +11,6 @@ import org.backstopmx.core.Metrics.ScreenCheck;
 import org.backstopmx.core.Metrics.ScreenResult;
 import org.backstopmx.core.SmtpReply;
 import org.backstopmx.core.SpfResult;
-import org.backstopmx.core.config.AddressRange;
 import org.backstopmx.core.config.SpfPolicy;
 import org.backstopmx.smtpin.spf.SpfCheck;
 import org.backstopmx.smtpin.spf.SpfVerdict;
@@ -38,13 +36,13 @@ final class SpfHook implements MailHook {
 
     private final SpfCheck check;
     private final SpfPolicy policy;
-    private final List<AddressRange> trusted;
+    private final ClientTrust trust;
     private final SmtpMetrics metrics;
 
-    SpfHook(SpfCheck check, SpfPolicy policy, List<AddressRange> trusted, SmtpMetrics metrics) {
+    SpfHook(SpfCheck check, SpfPolicy policy, ClientTrust trust, SmtpMetrics metrics) {
         this.check = check;
         this.policy = policy;
-        this.trusted = List.copyOf(trusted);
+        this.trust = trust;
         this.metrics = metrics;
     }
 
@@ -52,10 +50,8 @@ final class SpfHook implements MailHook {
     public HookResult doMail(SMTPSession session, MaybeSender sender) {
         session.removeAttachment(VERDICT, State.Transaction);
         InetAddress client = session.getRemoteAddress().getAddress();
-        for (AddressRange r : trusted) {
-            if (r.contains(client)) {
-                return HookResult.DECLINED;
-            }
+        if (trust.trusts(client)) {
+            return HookResult.DECLINED;
         }
         String helo = session.getAttachment(SMTPSession.CURRENT_HELO_NAME, State.Connection).orElse("");
         SpfVerdict verdict = check.check(client, sender.asString(""), helo);

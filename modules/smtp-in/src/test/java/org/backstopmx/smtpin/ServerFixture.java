@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.util.Map;
 import org.backstopmx.core.EtrnService;
 import org.backstopmx.core.Greylist;
+import org.backstopmx.core.PrimaryAddresses;
 import org.backstopmx.core.PrimaryCapabilities;
 import org.backstopmx.core.RecipientVerifier;
 import org.backstopmx.core.Standby;
@@ -72,8 +73,14 @@ final class ServerFixture implements AutoCloseable {
     ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains, EtrnService etrn, PrimaryCapabilities primaries,
             Standby standby, RecipientVerifier verifier, ScreenConfig screen, DnsConfig dns, Clock clock,
             Greylist greylist) throws InterruptedException {
+        this(config, domains, etrn, primaries, standby, verifier, screen, dns, clock, greylist, PrimaryAddresses.NONE);
+    }
+
+    ServerFixture(SmtpConfig config, Map<String, DomainConfig> domains, EtrnService etrn, PrimaryCapabilities primaries,
+            Standby standby, RecipientVerifier verifier, ScreenConfig screen, DnsConfig dns, Clock clock,
+            Greylist greylist, PrimaryAddresses primaryAddresses) throws InterruptedException {
         server = new SmtpServer(HOST, config.withListen(new HostPort("127.0.0.1", 0)), domains, queue, etrn,
-                clock, registry, primaries, standby, verifier, screen, dns, greylist);
+                clock, registry, primaries, standby, verifier, screen, dns, greylist, primaryAddresses);
         server.start();
     }
 

@@ -26,6 +26,7 @@ import org.backstopmx.core.QueueId;
 import org.backstopmx.core.RecipientCache;
 import org.backstopmx.core.RecipientVerifier;
 import org.backstopmx.core.RetryPolicy;
+import org.backstopmx.core.PrimaryAddresses;
 import org.backstopmx.core.Standby;
 import org.backstopmx.core.config.DomainConfig;
 import org.backstopmx.core.config.BackstopConfig;
@@ -34,6 +35,7 @@ import org.backstopmx.core.config.DnsConfig;
 import org.backstopmx.forwarder.DnsjavaDnssecLookup;
 import org.backstopmx.forwarder.DomainNames;
 import org.backstopmx.forwarder.MxResolver;
+import org.backstopmx.forwarder.PrimaryAddressBook;
 import org.backstopmx.forwarder.RouteResolver;
 import org.backstopmx.forwarder.dsn.DsnComposer;
 import org.backstopmx.forwarder.sts.MtaSts;
@@ -62,6 +64,8 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
     public static final Duration SCHEDULER_BOUND = DeliveryScheduler.BOUND;
 
     private final RouteResolver routes;
+    /** The primaries' addresses, for the receiving side's screen. */
+    private final PrimaryAddressBook primaryAddresses;
     private final Connector connector;
     private final RetryPolicy policy;
     private final Clock clock;
@@ -113,6 +117,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         Objects.requireNonNull(queue, "queue");
         Objects.requireNonNull(metrics, "metrics");
         this.routes = Objects.requireNonNull(routes, "routes");
+        this.primaryAddresses = new PrimaryAddressBook(routes, dns);
         this.policy = Objects.requireNonNull(policy, "policy");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.connector = new Connector(routes, dns, settings, learned, metrics::tls, mtaSts);
@@ -184,6 +189,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         down.watch(probes);
         standby.watch(probes);
         scheduler.start(named("backstop-scheduler"), loop, delivery);
+        primaryAddresses.start();
     }
 
     /**
@@ -194,6 +200,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         routes.reload(config);
         connector.domainTls(ForwarderSettings.from(config).domainTls());
         standby.domains(config.domains());
+        primaryAddresses.refreshSoon();
         if (callouts != null) {
             callouts.reload(config.calloutDomains(), ForwarderSettings.from(config).domainTls());
         }
@@ -210,6 +217,11 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
      */
     public RecipientVerifier recipientVerifier() {
         return callouts != null ? callouts : RecipientVerifier.NONE;
+    }
+
+    /** The served domains' primaries' addresses, which the receiving side never screens. */
+    public PrimaryAddresses primaryAddresses() {
+        return primaryAddresses;
     }
 
     /** What the served domains' primaries offered when last spoken to, for the capability rule at intake. */
@@ -363,6 +375,7 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         if (callouts != null) {
             callouts.close();
         }
+        primaryAddresses.close();
         cache.closeAll();
         if (interrupted) {
             Thread.currentThread().interrupt();
