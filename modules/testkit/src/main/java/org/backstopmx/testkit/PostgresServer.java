@@ -25,8 +25,8 @@ import java.util.stream.Stream;
  * <p>PostgreSQL refuses to run as root; when the JVM is root (CI is), every command runs as the {@code postgres} user
  * through {@code runuser}, and the data directory is handed to that user. {@link #start()} returns once the server
  * accepts connections; {@link #stop()} and {@link #restart()} stop and start it on the same data (a failover to a
- * server that kept every committed row). Closing it stops the server and removes the directory; a shutdown hook stops
- * it if the JVM dies without closing it.
+ * server that kept every committed row). Closing it stops the server and removes the directory; a shutdown hook does
+ * the same when the JVM exits without closing it (a server shared by the tests of a whole run).
  */
 public final class PostgresServer implements AutoCloseable {
     /** The superuser that {@code initdb} creates and the tests connect as. */
@@ -50,7 +50,7 @@ public final class PostgresServer implements AutoCloseable {
         this.log = root.resolve("postgres.log");
         this.port = port;
         this.asRoot = asRoot;
-        this.stopOnExit = new Thread(this::stopQuietly, "postgres-" + port + "-stop");
+        this.stopOnExit = new Thread(this::stopAndRemove, "postgres-" + port + "-stop");
         Runtime.getRuntime().addShutdownHook(stopOnExit);
     }
 
@@ -132,16 +132,11 @@ public final class PostgresServer implements AutoCloseable {
 
     @Override
     public void close() {
-        stopQuietly();
+        stopAndRemove();
         try {
             Runtime.getRuntime().removeShutdownHook(stopOnExit);
         } catch (IllegalStateException shuttingDown) {
             // already on the way out
-        }
-        try (Stream<Path> files = Files.walk(root)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            // a leftover temporary directory is harmless
         }
     }
 
@@ -155,6 +150,15 @@ public final class PostgresServer implements AutoCloseable {
         run(List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-l", log.toString(), "-w", "-t", "60",
                 "-o", "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200",
                 "start"), true);
+    }
+
+    private void stopAndRemove() {
+        stopQuietly();
+        try (Stream<Path> files = Files.walk(root)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a leftover temporary directory is harmless
+        }
     }
 
     private void stopQuietly() {
