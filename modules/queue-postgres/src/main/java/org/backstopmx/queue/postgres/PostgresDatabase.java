@@ -54,7 +54,8 @@ final class PostgresDatabase implements AutoCloseable {
         config.setPoolName("queue-" + settings.nodeId());
         config.setAutoCommit(false);
         config.setConnectionTimeout(CONNECTION_TIMEOUT_MS);
-        config.setConnectionInitSql("SET synchronous_commit = on");
+        // in the startup packet, not as an init statement: that would leave each new connection inside a transaction
+        config.addDataSourceProperty("options", "-c synchronous_commit=on");
         // a database that stops answering (a partition) must not hang a session for ever
         config.addDataSourceProperty("socketTimeout", "60");
         config.addDataSourceProperty("tcpKeepAlive", "true");
@@ -101,14 +102,7 @@ final class PostgresDatabase implements AutoCloseable {
 
     /** Reads in a transaction of its own (one snapshot for the whole of {@code work}). */
     <T> T read(SqlWork<T> work) throws SQLException {
-        try (Connection c = pool.getConnection()) {
-            c.setReadOnly(true);
-            try {
-                return inTransaction(c, work);
-            } finally {
-                c.setReadOnly(false);
-            }
-        }
+        return transaction(work);
     }
 
     /** A connection in a transaction of the caller's, for a message being received; close it to give it back. */
