@@ -49,6 +49,7 @@ public final class PostgresMailQueue implements MailQueue {
     private final Clock clock;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Receiving receiving;
+    private final PostgresRecipientCache recipients;
     private volatile QueueStats lastStats = new QueueStats(0, 0, java.util.Map.of());
 
     private PostgresMailQueue(PostgresDatabase db, String node, Clock clock) {
@@ -56,6 +57,7 @@ public final class PostgresMailQueue implements MailQueue {
         this.node = node;
         this.clock = clock;
         this.receiving = new Receiving(db, node, clock, closed::get);
+        this.recipients = new PostgresRecipientCache(db, closed::get);
     }
 
     /**
@@ -84,6 +86,11 @@ public final class PostgresMailQueue implements MailQueue {
             db.close();
             throw PostgresDatabase.failure("cannot open the queue on " + settings.url(), e);
         }
+    }
+
+    /** What the primaries said about recipients, shared by every node (see {@link PostgresRecipientCache}). */
+    public org.backstopmx.core.RecipientCache recipientCache() {
+        return recipients;
     }
 
     /** This node's id: the holder named in its leases. */

@@ -6,7 +6,8 @@
  * One database (schema by Flyway, {@code migration/V*__*.sql} beside these classes): {@code message},
  * {@code body_chunk} (the body in rows of 256 KiB, streamed in as DATA arrives and out one chunk per read),
  * {@code recipient} (state, schedule, lease holder and end) and {@code attempt} (history, with the node that made
- * each attempt). Nothing is kept on the node's disk: a node that is lost strands no mail.
+ * each attempt), and {@code recipient_cache} (the callout answers, which every node believes). Nothing is kept on
+ * the node's disk: a node that is lost strands no mail.
  *
  * <h2>States it may move</h2>
  * Those of {@link org.backstopmx.core.RecipientState}, only as the {@code MailQueue} contract says: QUEUED/DEFERRED to
@@ -31,7 +32,6 @@
  * XXX: queue ids are unique per process only (milliseconds and a sequence from 0): two nodes may draw the same id in
  * the same millisecond. The second commit then fails on the primary key and is answered 451 (the client sends again,
  * under a new id): no mail is lost or mixed, but the id needs a node part.
- * XXX: not yet here: the recipient (callout) cache and greylist tables in this database, cluster-wide queue gauges
- * per domain, and retention of finished messages' history (as in the H2 queue, finished messages go at once).
+ * XXX: not yet here: per-domain queue gauges and the admin API for this queue, and retention of finished messages' history (as in the H2 queue, finished messages go at once).
  */
 package org.backstopmx.queue.postgres;
