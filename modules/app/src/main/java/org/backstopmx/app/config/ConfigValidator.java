@@ -33,6 +33,7 @@ final class ConfigValidator {
         v.domains(config);
         v.retry(config);
         v.delivery(config);
+        v.queue(config);
         v.admin(config.admin());
         v.screen(config);
         v.listeners(config);
@@ -141,6 +142,32 @@ final class ConfigValidator {
                 && config.delivery().delayWarning().compareTo(config.queue().lifetime()) >= 0) {
             problems.add(warning, "must be shorter than queue.lifetime (" + config.queue().lifetime() + "), or off, got "
                     + config.delivery().delayWarning());
+        }
+    }
+
+    /**
+     * The shared queue needs its database; and a claim must outlast the longest delivery attempt, or another node
+     * takes a recipient this one is still delivering (and it is delivered twice).
+     */
+    private void queue(BackstopConfig config) {
+        org.backstopmx.core.config.QueueConfig q = config.queue();
+        if (q.type() != org.backstopmx.core.config.QueueType.POSTGRESQL) {
+            return;
+        }
+        if (q.url() == null && !problems.has("queue.url")) {
+            problems.add("queue.url", "must be set when queue.type is postgresql");
+        }
+        if (q.passwordFile() != null) {
+            file("queue.password-file", q.passwordFile());
+        }
+        org.backstopmx.core.config.DeliveryConfig d = config.delivery();
+        java.time.Duration attempt = d.connectTimeout().plus(d.commandTimeout().multipliedBy(4))
+                .plus(d.dataTimeout().multipliedBy(2));
+        if (!problems.anyOf("queue.lease-time", "delivery.connect-timeout", "delivery.command-timeout",
+                "delivery.data-timeout") && q.leaseTime().compareTo(attempt) < 0) {
+            problems.add("queue.lease-time", "must be at least the longest delivery attempt, " + attempt
+                    + " with delivery.connect-timeout + 4 x delivery.command-timeout + 2 x delivery.data-timeout"
+                    + " (else another node takes recipients this one is still delivering), got " + q.leaseTime());
         }
     }
 

@@ -6,7 +6,7 @@ import java.util.Objects;
  * How one node reaches the shared queue.
  *
  * @param url      {@code queue.url}: the JDBC URL, {@code jdbc:postgresql://host:port/database}
- * @param username {@code queue.username}
+ * @param username {@code queue.username}, or null for the driver's default
  * @param password the contents of {@code queue.password-file}, or null for none (trust or certificate login)
  * @param nodeId   {@code queue.node-id}: this node's name in the queue, unique among the nodes (default: the host
  *                 name). Leases, attempts and messages name it; at startup and at close the node gives back the leases
@@ -21,7 +21,6 @@ public record PostgresSettings(String url, String username, String password, Str
 
     public PostgresSettings {
         Objects.requireNonNull(url, "url");
-        Objects.requireNonNull(username, "username");
         Objects.requireNonNull(nodeId, "nodeId");
         if (!url.startsWith("jdbc:postgresql:")) {
             throw new IllegalArgumentException("queue.url must be a jdbc:postgresql: URL: " + url);
