@@ -160,7 +160,10 @@ public abstract class DeliveryContract extends ReceivingContract {
                 Callable<List<Lease>> claimer = () -> {
                     start.await(10, TimeUnit.SECONDS);
                     List<Lease> mine = new ArrayList<>();
-                    for (List<Lease> batch; !(batch = queue.leaseDue(7, LEASE)).isEmpty(); ) {
+                    // a claim that lost every race comes back empty with work left: look again before giving up
+                    for (int empty = 0; empty < 3; ) {
+                        List<Lease> batch = queue.leaseDue(7, LEASE);
+                        empty = batch.isEmpty() ? empty + 1 : 0;
                         mine.addAll(batch);
                     }
                     return mine;
@@ -177,8 +180,41 @@ public abstract class DeliveryContract extends ReceivingContract {
             }
             assertThat(total).isEqualTo(120);
         } finally {
-            pool.shutdownNow();
+            pool.shutdown(); // not shutdownNow: an interrupt inside the H2 queue's database damages it
         }
+        assertThat(queue.leaseDue(1000, LEASE)).isEmpty();
+    }
+
+    @Test
+    void theLastOfConcurrentOutcomesFinishesTheMessage() throws Exception {
+        for (int i = 0; i < 30; i++) {
+            put("a" + i + "@example.org", "b" + i + "@example.org");
+        }
+        List<Lease> leases = queue.leaseDue(1000, LEASE);
+        assertThat(leases).hasSize(60);
+        CyclicBarrier start = new CyclicBarrier(2);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<Integer>> won = new ArrayList<>();
+            for (String half : List.of("a", "b")) {
+                won.add(pool.submit(() -> {
+                    start.await(10, TimeUnit.SECONDS);
+                    int n = 0;
+                    for (Lease l : leases) {
+                        if (l.address().startsWith(half)) {
+                            n += record(l, half.equals("a") ? OK : NO_SUCH_USER) ? 1 : 0;
+                        }
+                    }
+                    return n;
+                }));
+            }
+            assertThat(won.get(0).get(60, TimeUnit.SECONDS) + won.get(1).get(60, TimeUnit.SECONDS)).isEqualTo(60);
+        } finally {
+            pool.shutdown();
+        }
+        // whichever outcome came last saw the other one and finished the message
+        assertThat(queue.list(1000)).isEmpty();
+        assertThat(queue.stats()).isEqualTo(stats(0, 0, Map.of()));
     }
 
     @Test
@@ -192,9 +228,9 @@ public abstract class DeliveryContract extends ReceivingContract {
         assertThat(record(crashed, OK)).isFalse();
         assertThat(queue.find(id)).isPresent();
         assertThat(queue.releaseLeases(List.of(crashed))).isZero();
-        assertThat(record(taken, OK)).isTrue();
-        assertThat(queue.find(id)).isEmpty();
-        assertThat(record(taken, OK)).isFalse(); // the message is gone
+        assertThat(record(taken, TRY_LATER)).isTrue();
+        assertThat(record(taken, TRY_LATER)).as("a lease is used once").isFalse();
+        assertThat(queue.find(id).orElseThrow().recipients().get(0).attempts()).isEqualTo(1);
     }
 
     @Test
