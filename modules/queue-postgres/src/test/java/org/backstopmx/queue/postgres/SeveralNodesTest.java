@@ -40,14 +40,15 @@ class SeveralNodesTest {
             "delivered");
 
     private final MutableClock clock = MutableClock.startingAt("2026-03-01T10:00:00Z");
+    private TestDatabase database;
     private PostgresMailQueue a;
     private PostgresMailQueue b;
 
     @BeforeEach
     void open() throws Exception {
-        TestDatabase db = TestDatabase.create();
-        a = db.open("node-a", clock);
-        b = db.open("node-b", clock);
+        database = TestDatabase.create();
+        a = database.open("node-a", clock);
+        b = database.open("node-b", clock);
     }
 
     @AfterEach
@@ -95,6 +96,22 @@ class SeveralNodesTest {
         a.close(); // a clean stop gives back node-a's leases only
         assertThat(b.recordOutcome(held, OK, DELIVERED)).isTrue();
         assertThat(b.find(id)).isEmpty();
+    }
+
+    @Test
+    void aNodeThatRestartsAfterACrashGetsItsOwnLeasesBackAtOnceButNeverTheOthers() throws Exception {
+        put(a, "x@example.org");
+        put(a, "y@example.org");
+        Lease mine = a.leaseDue(1, LEASE).get(0);
+        Lease theirs = b.leaseDue(1, LEASE).get(0);
+        // node-a crashes (its queue is never closed) and starts again under the same node id
+        try (PostgresMailQueue restarted = database.open("node-a", clock)) {
+            List<Lease> again = restarted.leaseDue(10, LEASE);
+            assertThat(again).extracting(Lease::recipientId).containsExactly(mine.recipientId());
+            assertThat(b.recordOutcome(theirs, OK, DELIVERED)).isTrue();
+            assertThat(restarted.recordOutcome(again.get(0), OK, DELIVERED)).isTrue();
+        }
+        assertThat(b.list(10)).isEmpty();
     }
 
     @Test
