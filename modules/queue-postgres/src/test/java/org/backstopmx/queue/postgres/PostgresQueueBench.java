@@ -50,6 +50,8 @@ public final class PostgresQueueBench {
             drain("one node", List.of(a));
             accept(a, clock, threads, perThread, size);
             drain("two nodes", List.of(a, b));
+        } finally {
+            TestDatabase.stopServer();
         }
     }
 

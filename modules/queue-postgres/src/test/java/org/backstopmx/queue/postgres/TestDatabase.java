@@ -25,6 +25,17 @@ final class TestDatabase {
         return new TestDatabase(server.jdbcUrl(server.createDatabase()));
     }
 
+    /**
+     * Stops and removes the server now: for a {@code main} run inside Maven ({@code exec:java}), whose class loader
+     * may be gone by the time the shutdown hook runs.
+     */
+    static synchronized void stopServer() {
+        if (server != null) {
+            server.close();
+            server = null;
+        }
+    }
+
     static synchronized PostgresServer server() {
         return server;
     }
