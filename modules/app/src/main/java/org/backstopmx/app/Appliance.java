@@ -94,8 +94,9 @@ public final class Appliance implements AutoCloseable {
                 queueMetrics = QueueMetrics.bind(chosen.h2(), registry, config.servedDomains(), clock,
                         QUEUE_METRICS_REFRESH, liveness, config.queue());
             } else {
-                // XXX: the queue gauges and the admin API read the H2 queue's per-domain figures; not yet on PostgreSQL
-                LOG.warn("queue.type postgresql: no queue gauges and no admin API on this node yet");
+                org.backstopmx.queue.postgres.PostgresQueueMetrics.bind(chosen.shared(), registry);
+                // XXX: the per-domain gauges and the admin API read the H2 queue's per-domain figures
+                LOG.warn("queue.type postgresql: no per-domain queue gauges and no admin API on this node yet");
             }
             MxResolver dns = new CountingMxResolver(new DnsjavaMxResolver(config.dns()), registry);
             forwarder = Forwarder.of(config, queue, chosen.recipients(), dns, registry, clock);

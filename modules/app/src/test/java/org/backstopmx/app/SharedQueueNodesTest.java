@@ -64,6 +64,14 @@ class SharedQueueNodesTest {
             t.connect();
             TestMail.send(t, session, raw, "bob@example.test");
         }
+        // the whole queue's gauges, the same on every node
+        java.net.URL scrape = java.net.URI.create("http://127.0.0.1:" + a.metricsAddress().getPort() + "/metrics")
+                .toURL();
+        String metrics;
+        try (java.io.InputStream in = scrape.openStream()) {
+            metrics = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        assertThat(metrics).contains("backstop_queue_messages 1.0").contains("backstop_queue_writable 1.0");
         a.close();
         a = null;
 
