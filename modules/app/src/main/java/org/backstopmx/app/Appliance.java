@@ -45,7 +45,7 @@ public final class Appliance implements AutoCloseable {
     private volatile BackstopConfig config;
     private final Liveness liveness;
     private final BackstopMetrics metrics;
-    private final H2MailQueue queue;
+    private final MailQueue queue;
     private final QueueMetrics queueMetrics;
     private final Forwarder forwarder;
     private final SmtpServer smtp;
@@ -54,7 +54,7 @@ public final class Appliance implements AutoCloseable {
     private final MxConfigWatch mxWatch;
     private final ScheduledExecutorService mxChecks;
 
-    private Appliance(BackstopConfig config, Liveness liveness, BackstopMetrics metrics, H2MailQueue queue,
+    private Appliance(BackstopConfig config, Liveness liveness, BackstopMetrics metrics, MailQueue queue,
             QueueMetrics queueMetrics, Forwarder forwarder, SmtpServer smtp, MetricsServer metricsServer,
             AdminServer admin) {
         this.config = config;
@@ -82,27 +82,34 @@ public final class Appliance implements AutoCloseable {
         BackstopMetrics metrics = new BackstopMetrics();
         Liveness liveness = new Liveness(clock);
         PrometheusMeterRegistry registry = metrics.registry();
-        H2MailQueue queue = null;
+        MailQueue queue = null;
         QueueMetrics queueMetrics = null;
         Forwarder forwarder = null;
         SmtpServer smtp = null;
         MetricsServer metricsServer = null;
         try {
-            queue = H2MailQueue.open(config.queue(), config.smtp().maxMessageSize(), clock, liveness);
-            queueMetrics = QueueMetrics.bind(queue, registry, config.servedDomains(), clock, QUEUE_METRICS_REFRESH,
-                    liveness, config.queue());
+            QueueChoice chosen = QueueChoice.open(config, clock, liveness);
+            queue = chosen.queue();
+            if (chosen.h2() != null) {
+                queueMetrics = QueueMetrics.bind(chosen.h2(), registry, config.servedDomains(), clock,
+                        QUEUE_METRICS_REFRESH, liveness, config.queue());
+            } else {
+                org.backstopmx.queue.postgres.PostgresQueueMetrics.bind(chosen.shared(), registry);
+                // XXX: the per-domain gauges and the admin API read the H2 queue's per-domain figures
+                LOG.warn("queue.type postgresql: no per-domain queue gauges and no admin API on this node yet");
+            }
             MxResolver dns = new CountingMxResolver(new DnsjavaMxResolver(config.dns()), registry);
-            forwarder = Forwarder.of(config, queue, queue.recipientCache(), dns, registry, clock);
+            forwarder = Forwarder.of(config, queue, chosen.recipients(), dns, registry, clock);
             forwarder.start(liveness);
             smtp = new SmtpServer(config.hostname(), config.smtp(), config.domains(), queue, forwarder, clock,
                     registry, forwarder.primaryCapabilities(), forwarder.standby(), forwarder.recipientVerifier(),
-                    config.screen(), config.dns(), queue.greylist(), forwarder.primaryAddresses());
+                    config.screen(), config.dns(), chosen.greylist(), forwarder.primaryAddresses());
             smtp.start();
-            metricsServer = startMetrics(config, registry, liveness, queue, smtp);
-            AdminServer admin = startAdmin(config, queue, forwarder, clock);
+            metricsServer = startMetrics(config, registry, liveness, chosen.whyNotWritable(), smtp);
+            AdminServer admin = chosen.h2() == null ? null : startAdmin(config, chosen.h2(), forwarder, clock);
             LOG.info("Backstop MX started: {} serving {} on {}, queue {}", config.hostname(),
                     String.join(",", config.domains().keySet().stream().sorted().toList()), smtp.localAddress(),
-                    config.queue().path().toAbsolutePath());
+                    chosen.where());
             return new Appliance(config, liveness, metrics, queue, queueMetrics, forwarder, smtp, metricsServer, admin);
         } catch (Exception | Error e) {
             if (metricsServer != null) {
@@ -126,11 +133,11 @@ public final class Appliance implements AutoCloseable {
     }
 
     private static MetricsServer startMetrics(BackstopConfig config, PrometheusMeterRegistry registry,
-            Liveness liveness, H2MailQueue queue, SmtpServer smtp) {
+            Liveness liveness, java.util.function.Supplier<Optional<String>> whyNotWritable, SmtpServer smtp) {
         HostPort listen = config.metrics().listen();
         try {
             return MetricsServer.start(listen, registry, liveness::problem, () -> {
-                Optional<String> queueProblem = queue.whyNotWritable();
+                Optional<String> queueProblem = whyNotWritable.get();
                 if (queueProblem.isPresent()) {
                     return Optional.of("the queue does not take mail: " + queueProblem.get());
                 }
@@ -171,9 +178,9 @@ public final class Appliance implements AutoCloseable {
         return metricsServer.address();
     }
 
-    /** Where the admin API is served. */
+    /** Where the admin API is served; null on the PostgreSQL queue, which has none yet. */
     public InetSocketAddress adminAddress() {
-        return admin.address();
+        return admin == null ? null : admin.address();
     }
 
     public MailQueue queue() {
@@ -218,10 +225,14 @@ public final class Appliance implements AutoCloseable {
         LOG.info("Backstop MX stopping");
         mxWatch.close();
         mxChecks.shutdownNow();
-        admin.close();
+        if (admin != null) {
+            admin.close();
+        }
         smtp.close();
         forwarder.close();
-        queueMetrics.close();
+        if (queueMetrics != null) {
+            queueMetrics.close();
+        }
         queue.close();
         metricsServer.close();
         metrics.close();

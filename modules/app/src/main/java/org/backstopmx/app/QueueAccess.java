@@ -48,6 +48,11 @@ final class QueueAccess {
     }
 
     private QueueAdmin open(BackstopConfig cfg) throws IOException, QueueException {
+        if (cfg.queue().type() == org.backstopmx.core.config.QueueType.POSTGRESQL) {
+            // XXX: neither the admin API nor the offline reader knows the shared queue yet
+            throw new QueueException(QueueException.Kind.UNAVAILABLE, "queue.type is postgresql: the queue commands"
+                    + " do not work on the shared queue yet");
+        }
         if (!offline) {
             Optional<AdminClient> client = AdminClient.connect(cfg.admin().listen(), "");
             if (client.isPresent()) {

@@ -71,14 +71,6 @@ class AdminOperationsTest extends H2QueueFixture {
     }
 
     @Test
-    void unknownMessagesAreReportedAsMissing() throws Exception {
-        QueueId nobody = QueueId.next(clock);
-        assertThat(queue.hold(nobody)).isEmpty();
-        assertThat(queue.release(nobody)).isEmpty();
-        assertThat(queue.leaseMessage(nobody, LEASE)).isEmpty();
-    }
-
-    @Test
     void leasingAMessageTakesHeldAndDueRecipientsButNotThoseBeingTried() throws Exception {
         QueueId id = put("a@example.org", "b@example.org", "c@example.net");
         Lease running = queue.leaseDue(1, LEASE).get(0); // a@example.org

@@ -12,12 +12,10 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -38,7 +36,10 @@ import org.backstopmx.core.SmtpStage;
 import org.backstopmx.core.config.RetryConfig;
 import org.junit.jupiter.api.Test;
 
-/** The delivering side of the H2 queue: leases, outcomes, finished messages, recovery. Real H2, no sleeps. */
+/**
+ * The delivering side of the H2 queue, beyond the {@code MailQueue} contract ({@code H2MailQueueContractTest}): its
+ * spool files, counters, recovery and due index. Real H2, no sleeps.
+ */
 class DeliveryTest extends H2QueueFixture {
     static final Duration LEASE = Duration.ofMinutes(10);
     static final DeliveryOutcome OK = new DeliveryOutcome.Delivered(SmtpReply.of(250, "2.0.0", "Ok: queued as 42"),
@@ -186,85 +187,6 @@ class DeliveryTest extends H2QueueFixture {
         clock.advance(Duration.ofDays(30));
         assertThat(queue.leaseDue(10, LEASE)).extracting(Lease::address).containsExactly("b@example.org");
         reopenAndCompareCounters();
-    }
-
-    @Test
-    void aTransientOutcomePastTheLifetimeExpiresTheRecipient() throws Exception {
-        QueueId id = put("a@example.org");
-        clock.advance(Duration.ofDays(5));
-        Lease lease = queue.leaseDue(1, LEASE).get(0);
-        assertThat(record(lease, TRY_LATER)).isTrue();
-        assertThat(queue.find(id)).isEmpty();
-        assertThat(queue.stats()).isEqualTo(stats(0, 0, Map.of()));
-    }
-
-    @Test
-    void anOutcomeTheStateMayNotTakeIsRefused() throws Exception {
-        put("a@example.org");
-        Lease lease = queue.leaseDue(1, LEASE).get(0);
-        RetryPolicy.Decision released = new RetryPolicy.Decision(RecipientState.QUEUED, clock.instant(), "no");
-        assertThatThrownBy(() -> queue.recordOutcome(lease, OK, released))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("QUEUED");
-    }
-
-    @Test
-    void dueWorkIsOldestFirstAndGroupedByDomain() throws Exception {
-        QueueId first = put("x1@a.example");
-        clock.advance(Duration.ofSeconds(1));
-        QueueId second = put("y1@b.example");
-        clock.advance(Duration.ofSeconds(1));
-        QueueId third = put("x2@a.example", "y2@b.example", "z@c.example");
-        clock.advance(Duration.ofSeconds(1));
-
-        List<Lease> two = queue.leaseDue(2, LEASE);
-        assertThat(two).extracting(Lease::queueId).containsExactly(first, second);
-
-        List<Lease> rest = queue.leaseDue(10, LEASE);
-        assertThat(rest).extracting(Lease::address).containsExactly("x2@a.example", "y2@b.example", "z@c.example");
-        assertThat(rest).extracting(Lease::queueId).containsOnly(third);
-
-        clock.advance(LEASE);
-        List<Lease> all = queue.leaseDue(10, LEASE);
-        assertThat(all).extracting(Lease::address).containsExactly("x1@a.example", "x2@a.example", "y1@b.example",
-                "y2@b.example", "z@c.example");
-    }
-
-    @Test
-    void concurrentLeasersNeverGetTheSameRecipient() throws Exception {
-        int messages = 120;
-        for (int i = 0; i < messages; i++) {
-            put("r" + i + "@d" + (i % 7) + ".example", "s" + i + "@d" + (i % 5) + ".example");
-        }
-        int threads = 6;
-        CyclicBarrier start = new CyclicBarrier(threads);
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
-        try {
-            List<Future<List<Long>>> results = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                Callable<List<Long>> leaser = () -> {
-                    List<Long> mine = new ArrayList<>();
-                    start.await();
-                    int empty = 0;
-                    while (empty < 3) { // others may hold rows this one raced for: look again before giving up
-                        List<Lease> got = queue.leaseDue(9, LEASE);
-                        empty = got.isEmpty() ? empty + 1 : 0;
-                        got.forEach(l -> mine.add(l.recipientId()));
-                    }
-                    return mine;
-                };
-                results.add(pool.submit(leaser));
-            }
-            List<Long> all = new ArrayList<>();
-            for (Future<List<Long>> f : results) {
-                all.addAll(f.get());
-            }
-            Set<Long> distinct = new HashSet<>(all);
-            assertThat(all).hasSameSizeAs(distinct);
-            assertThat(distinct).hasSize(2 * messages);
-        } finally {
-            pool.shutdown(); // not shutdownNow: a thread interrupted inside H2 damages the database
-        }
-        assertThat(queue.leaseDue(1000, LEASE)).isEmpty();
     }
 
     @Test

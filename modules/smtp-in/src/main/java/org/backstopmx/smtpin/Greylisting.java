@@ -45,8 +45,10 @@ final class Greylisting {
     private final SmtpMetrics metrics;
     private volatile Instant nextPrune;
 
-    /** @return null when {@code screen.greylist} is off */
-    /** @param trust who is never greylisted */
+    /**
+     * @param trust who is never greylisted
+     * @return null when {@code screen.greylist} is off
+     */
     static Greylisting create(ScreenConfig config, ClientTrust trust, Greylist greylist, Clock clock,
             SmtpMetrics metrics) {
         if (config.greylist() == GreylistMode.OFF) {

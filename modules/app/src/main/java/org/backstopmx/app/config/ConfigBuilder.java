@@ -156,7 +156,13 @@ final class ConfigBuilder {
                 r.get("queue.compact-ratio", d.compactRatio(), ValueParsers::ratioAboveOne),
                 r.get("queue.compact-min-size", d.compactMinSize(), ValueParsers::size),
                 r.get("queue.expiry-warning", d.expiryWarning(), ValueParsers::positiveDuration),
-                r.get("queue.at-expiry", d.atExpiry(), ValueParsers::atExpiry));
+                r.get("queue.at-expiry", d.atExpiry(), ValueParsers::atExpiry),
+                r.get("queue.type", d.type(), ValueParsers::queueType),
+                r.optional("queue.url", d.url(), ValueParsers::jdbcUrl),
+                r.optional("queue.username", d.username(), ValueParsers::text),
+                r.optional("queue.password-file", d.passwordFile(), ValueParsers::path),
+                r.optional("queue.node-id", d.nodeId(), ValueParsers::nodeId),
+                r.get("queue.lease-time", d.leaseTime(), ValueParsers::positiveDuration));
     }
 
     private DeliveryConfig delivery(DeliveryConfig d) {

@@ -34,6 +34,7 @@ final class ConfigValidator {
         v.domains(config);
         v.retry(config);
         v.delivery(config);
+        v.queue(config);
         v.admin(config.admin());
         v.screen(config);
         v.recordDeadlines(config);
@@ -199,6 +200,36 @@ final class ConfigValidator {
                 problems.add(key, "dane needs DNSSEC: set dns.trust-anchor-file, or dns.trust-ad: true with"
                         + " dns.server a validating resolver on this host");
             }
+        }
+    }
+
+    /**
+     * The shared queue needs its database; and a claim must outlast the longest delivery attempt, or another node
+     * takes a recipient this one is still delivering (and it is delivered twice).
+     */
+    private void queue(BackstopConfig config) {
+        org.backstopmx.core.config.QueueConfig q = config.queue();
+        if (q.type() != org.backstopmx.core.config.QueueType.POSTGRESQL) {
+            return;
+        }
+        if (q.url() == null && !problems.has("queue.url")) {
+            problems.add("queue.url", "must be set when queue.type is postgresql");
+        }
+        if (q.passwordFile() != null) {
+            file("queue.password-file", q.passwordFile());
+        }
+        if (config.screen().greylist() == org.backstopmx.core.config.GreylistMode.ON && !problems.has("screen.greylist")) {
+            // XXX: the greylist table is in the H2 queue only
+            problems.add("screen.greylist", "on is not available with queue.type postgresql yet");
+        }
+        org.backstopmx.core.config.DeliveryConfig d = config.delivery();
+        java.time.Duration attempt = d.connectTimeout().plus(d.commandTimeout().multipliedBy(4))
+                .plus(d.dataTimeout().multipliedBy(2));
+        if (!problems.anyOf("queue.lease-time", "delivery.connect-timeout", "delivery.command-timeout",
+                "delivery.data-timeout") && q.leaseTime().compareTo(attempt) < 0) {
+            problems.add("queue.lease-time", "must be at least the longest delivery attempt, " + attempt
+                    + " with delivery.connect-timeout + 4 x delivery.command-timeout + 2 x delivery.data-timeout"
+                    + " (else another node takes recipients this one is still delivering), got " + q.leaseTime());
         }
     }
 

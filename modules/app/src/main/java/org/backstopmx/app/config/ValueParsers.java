@@ -206,6 +206,31 @@ final class ValueParsers {
         return oneOf(text, AtExpiry.values(), AtExpiry::configName);
     }
 
+    static org.backstopmx.core.config.QueueType queueType(String text) {
+        return oneOf(text, org.backstopmx.core.config.QueueType.values(),
+                org.backstopmx.core.config.QueueType::configName);
+    }
+
+    /** {@code queue.url}: a PostgreSQL JDBC URL. */
+    static String jdbcUrl(String text) {
+        String t = text.trim();
+        if (!t.startsWith("jdbc:postgresql://")) {
+            throw new IllegalArgumentException("must be a URL like jdbc:postgresql://db.example.org:5432/backstop, got "
+                    + quote(text));
+        }
+        return t;
+    }
+
+    /** {@code queue.node-id}: 1 to 64 printable characters without spaces. */
+    static String nodeId(String text) {
+        String t = text.trim();
+        if (t.isEmpty() || t.length() > 64 || t.chars().anyMatch(c -> c <= ' ' || c >= 127)) {
+            throw new IllegalArgumentException("must be 1 to 64 printable ASCII characters without spaces, got "
+                    + quote(text));
+        }
+        return t;
+    }
+
     /** The value among {@code values} whose configuration name is {@code text}, case-insensitive. */
     private static <E> E oneOf(String text, E[] values, java.util.function.Function<E, String> name) {
         String t = text.trim();

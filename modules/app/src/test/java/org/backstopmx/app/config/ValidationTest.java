@@ -165,6 +165,16 @@ class ValidationTest {
                 rule("domains: { example.org: { recipients-file: /nonexistent/example.org } }",
                         "domains.example.org.recipients-file: file not found: /nonexistent/example.org"),
                 rule("admin: { token-file: /nonexistent/token }", "admin.token-file: file not found: /nonexistent/token"),
+                rule("queue: { type: postgresql, lease-time: 1h }", "queue.url: must be set when queue.type is postgresql"),
+                rule("queue: { type: mysql }", "queue.type: must be one of h2, postgresql"),
+                rule("queue: { type: postgresql, url: \"jdbc:mysql://db/mx\", lease-time: 1h }",
+                        "queue.url: must be a URL like jdbc:postgresql://db.example.org:5432/backstop"),
+                rule("queue: { type: postgresql, url: \"jdbc:postgresql://db/mx\" }",
+                        "queue.lease-time: must be at least the longest delivery attempt, PT40M30S"),
+                rule("queue: { type: postgresql, url: \"jdbc:postgresql://db/mx\", node-id: \"a b\", lease-time: 1h }",
+                        "queue.node-id: must be 1 to 64 printable ASCII characters without spaces"),
+                rule("queue: { type: postgresql, url: \"jdbc:postgresql://db/mx\", lease-time: 1h,"
+                        + " password-file: /nonexistent/db }", "queue.password-file: file not found: /nonexistent/db"),
                 rule("smtp: { tls: { certificate: /nonexistent/c, key: /etc/hosts } }",
                         "smtp.tls.certificate: file not found: /nonexistent/c"),
                 // pairs

@@ -17,16 +17,36 @@ import java.util.Objects;
  * @param expiryWarning  {@code queue.expiry-warning}: recipients that expire within this are counted in
  *                       {@code backstop_queue_expiring_recipients} (default 24h)
  * @param atExpiry       {@code queue.at-expiry}: bounce or hold a recipient at the end of its lifetime (default bounce)
+ * @param type           {@code queue.type}: h2 (one node, the default) or postgresql (several nodes share the queue)
+ * @param url            {@code queue.url}: the JDBC URL of the shared queue's database, for postgresql (default none)
+ * @param username       {@code queue.username}: the database user, for postgresql (default none)
+ * @param passwordFile   {@code queue.password-file}: a file holding the database user's password (default none)
+ * @param nodeId         {@code queue.node-id}: this node's name in the shared queue, unique among the nodes; null for
+ *                       the {@code hostname} key's value (default)
+ * @param leaseTime      {@code queue.lease-time}: with postgresql, how long a recipient claimed by this node stays
+ *                       invisible to the others; after it another node takes the recipient of a node that died
+ *                       (default 5m). At least as long as the longest delivery attempt.
  */
 public record QueueConfig(Path path, Duration lifetime, long minFreeSpace, double compactRatio, long compactMinSize,
-        Duration expiryWarning, AtExpiry atExpiry) {
+        Duration expiryWarning, AtExpiry atExpiry, QueueType type, String url, String username, Path passwordFile,
+        String nodeId, Duration leaseTime) {
     public static final Duration DEFAULT_EXPIRY_WARNING = Duration.ofHours(24);
+    public static final Duration DEFAULT_LEASE_TIME = Duration.ofMinutes(5);
 
     public QueueConfig {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(lifetime, "lifetime");
         Objects.requireNonNull(expiryWarning, "expiryWarning");
         Objects.requireNonNull(atExpiry, "atExpiry");
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(leaseTime, "leaseTime");
+    }
+
+    /** The H2 queue, for one node. */
+    public QueueConfig(Path path, Duration lifetime, long minFreeSpace, double compactRatio, long compactMinSize,
+            Duration expiryWarning, AtExpiry atExpiry) {
+        this(path, lifetime, minFreeSpace, compactRatio, compactMinSize, expiryWarning, atExpiry, QueueType.H2, null,
+                null, null, null, DEFAULT_LEASE_TIME);
     }
 
     /** With the default {@code queue.expiry-warning} and {@code queue.at-expiry}. */
@@ -39,10 +59,12 @@ public record QueueConfig(Path path, Duration lifetime, long minFreeSpace, doubl
     }
 
     public QueueConfig withPath(Path newPath) {
-        return new QueueConfig(newPath, lifetime, minFreeSpace, compactRatio, compactMinSize, expiryWarning, atExpiry);
+        return new QueueConfig(newPath, lifetime, minFreeSpace, compactRatio, compactMinSize, expiryWarning, atExpiry,
+                type, url, username, passwordFile, nodeId, leaseTime);
     }
 
     public QueueConfig withAtExpiry(AtExpiry newAtExpiry) {
-        return new QueueConfig(path, lifetime, minFreeSpace, compactRatio, compactMinSize, expiryWarning, newAtExpiry);
+        return new QueueConfig(path, lifetime, minFreeSpace, compactRatio, compactMinSize, expiryWarning, newAtExpiry,
+                type, url, username, passwordFile, nodeId, leaseTime);
     }
 }

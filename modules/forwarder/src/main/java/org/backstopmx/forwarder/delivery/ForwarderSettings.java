@@ -117,8 +117,17 @@ public record ForwarderSettings(
         });
         return new ForwarderSettings(config.hostname(), d.concurrency(), d.connectionReuseTime(), t,
                 policy(d.tls()), perDomain, d.delayWarning(), d.bounceSizeLimit(), config.probe().interval(),
-                leaseTimeFor(t), 1000, 200, trust(d.tlsCaFile()), pins, DnssecLookup.NONE,
+                leaseTime(config, t), 1000, 200, trust(d.tlsCaFile()), pins, DnssecLookup.NONE,
                 config.screen().bounceOnlySpfPass());
+    }
+
+    /**
+     * On the queue shared by several nodes, {@code queue.lease-time}: another node takes a claimed recipient only after
+     * it (validated to outlast an attempt); on the H2 queue, a long lease costs nothing (see {@link #leaseTimeFor}).
+     */
+    private static Duration leaseTime(BackstopConfig config, SmtpTimeouts t) {
+        return config.queue().type() == org.backstopmx.core.config.QueueType.POSTGRESQL ? config.queue().leaseTime()
+                : leaseTimeFor(t);
     }
 
     private static TlsTrust trust(Path caFile) {

@@ -1,0 +1,92 @@
+package org.backstopmx.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import jakarta.mail.Session;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import org.backstopmx.core.config.AtExpiry;
+import org.backstopmx.core.config.BackstopConfig;
+import org.backstopmx.core.config.QueueConfig;
+import org.backstopmx.core.config.QueueType;
+import org.backstopmx.testkit.FakePrimaryMx;
+import org.backstopmx.testkit.PostgresServer;
+import org.eclipse.angus.mail.smtp.SMTPTransport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two appliances on one queue in PostgreSQL ({@code queue.type: postgresql}): mail that one node answered 250 for is
+ * delivered by the other, once the first is gone. A real PostgreSQL, a real SMTP client, a scripted primary.
+ */
+class SharedQueueNodesTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @TempDir
+    Path dir;
+
+    private PostgresServer postgres;
+    private FakePrimaryMx primary;
+    private Appliance a;
+    private Appliance b;
+
+    @AfterEach
+    void stop() {
+        for (AutoCloseable c : new AutoCloseable[] {a, b, primary, postgres}) {
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (Exception e) {
+                // the others still close
+            }
+        }
+    }
+
+    @Test
+    void mailOneNodeAcceptedIsDeliveredByTheOther() throws Exception {
+        postgres = PostgresServer.start();
+        String url = postgres.jdbcUrl(postgres.createDatabase());
+        Path password = Files.writeString(dir.resolve("db-password"), "unused-with-trust\n");
+        primary = FakePrimaryMx.start();
+        primary.stop(); // down: what node-a accepts stays queued
+
+        a = Appliance.start(node(url, password, "node-a"), Clock.systemUTC());
+        assertThat(a.adminAddress()).isNull(); // not yet on the shared queue
+        byte[] raw = TestMail.message("via-node-a", 3);
+        Session session = TestMail.session(a.smtpAddress());
+        try (SMTPTransport t = (SMTPTransport) session.getTransport("smtp")) {
+            t.connect();
+            TestMail.send(t, session, raw, "bob@example.test");
+        }
+        // the whole queue's gauges, the same on every node
+        java.net.URL scrape = java.net.URI.create("http://127.0.0.1:" + a.metricsAddress().getPort() + "/metrics")
+                .toURL();
+        String metrics;
+        try (java.io.InputStream in = scrape.openStream()) {
+            metrics = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        assertThat(metrics).contains("backstop_queue_messages 1.0").contains("backstop_queue_writable 1.0");
+        a.close();
+        a = null;
+
+        primary.restart();
+        b = Appliance.start(node(url, password, "node-b"), Clock.systemUTC());
+        await().atMost(WAIT).until(() -> primary.transactions().size() == 1 && b.queue().list(10).isEmpty());
+        assertThat(new String(primary.transactions().get(0).data(), StandardCharsets.ISO_8859_1))
+                .contains("Subject: test via-node-a");
+    }
+
+    private BackstopConfig node(String url, Path password, String node) {
+        BackstopConfig d = InProcessConfig.serving(dir.resolve(node), primary.port(), Duration.ofSeconds(1));
+        QueueConfig q = d.queue();
+        return d.withQueue(new QueueConfig(q.path(), q.lifetime(), q.minFreeSpace(), q.compactRatio(),
+                q.compactMinSize(), q.expiryWarning(), AtExpiry.BOUNCE, QueueType.POSTGRESQL, url,
+                PostgresServer.USER, password, node, Duration.ofHours(1)));
+    }
+}

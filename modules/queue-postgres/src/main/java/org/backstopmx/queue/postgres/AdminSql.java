@@ -1,0 +1,119 @@
+package org.backstopmx.queue.postgres;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.backstopmx.core.Lease;
+import org.backstopmx.core.QueueId;
+import org.backstopmx.core.RecipientState;
+
+/**
+ * The SQL of the admin commands ({@code queue hold|release|bounce|flush}), from any node. A recipient whose attempt is
+ * running under a lease, on whichever node, is never touched: its outcome is recorded as usual.
+ */
+final class AdminSql {
+    /** Not under a running lease at {@code now}. */
+    private static final String NOT_LEASED = " AND (lease_until IS NULL OR lease_until <= ?)";
+
+    private AdminSql() {
+    }
+
+    /**
+     * Moves the message's recipients in {@code from} to {@code to} (HELD without a next attempt, QUEUED due at
+     * {@code now}). Empty when the message is not queued, otherwise how many moved.
+     */
+    static Optional<Integer> move(Connection c, QueueId id, Set<RecipientState> from, RecipientState to, Instant now)
+            throws SQLException {
+        if (!LeaseSql.lockMessage(c, id)) {
+            return Optional.empty();
+        }
+        try (PreparedStatement p = c.prepareStatement("UPDATE recipient SET state = ?, next_attempt_at = ?,"
+                + " lease_until = NULL, lease_owner = NULL WHERE message_id = ? AND state = ANY (?)" + NOT_LEASED)) {
+            p.setString(1, to.name());
+            Times.set(p, 2, to == RecipientState.HELD ? null : now);
+            p.setString(3, id.value());
+            p.setArray(4, c.createArrayOf("varchar", from.stream().map(Enum::name).toArray()));
+            Times.set(p, 5, now);
+            return Optional.of(p.executeUpdate());
+        }
+    }
+
+    /**
+     * Leases every pending recipient of the message not under a running lease, for {@code owner} until {@code until};
+     * a HELD one keeps no next attempt time, so it stays out of the due index.
+     */
+    static List<Lease> leaseMessage(Connection c, QueueId id, Instant now, Instant until, String owner)
+            throws SQLException {
+        if (!LeaseSql.lockMessage(c, id)) {
+            return List.of();
+        }
+        record Positioned(int position, Lease lease) {
+        }
+        List<Positioned> leased = new ArrayList<>();
+        try (PreparedStatement p = c.prepareStatement("UPDATE recipient r SET lease_until = ?, lease_owner = ?,"
+                + " next_attempt_at = CASE WHEN r.state = 'HELD' THEN NULL ELSE ? END FROM message m"
+                + " WHERE m.id = r.message_id AND r.message_id = ? AND r.state IN " + LeaseSql.PENDING
+                + " AND (r.lease_until IS NULL OR r.lease_until <= ?)"
+                + " RETURNING r.position, r.id, r.address, r.domain, r.dsn_notify, r.orcpt, r.attempts, r.state,"
+                + " m.received_at, r.last_attempt_at")) {
+            Times.set(p, 1, until);
+            p.setString(2, owner);
+            Times.set(p, 3, until);
+            p.setString(4, id.value());
+            Times.set(p, 5, now);
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    leased.add(new Positioned(rs.getInt(1), new Lease(rs.getLong(2), id, rs.getString(3),
+                            rs.getString(4), rs.getString(5), rs.getString(6), rs.getInt(7),
+                            RecipientState.valueOf(rs.getString(8)), Times.get(rs, 9), Times.get(rs, 10),
+                            Times.micros(until), owner)));
+                }
+            }
+        }
+        leased.sort(java.util.Comparator.comparingInt(Positioned::position));
+        return leased.stream().map(Positioned::lease).toList();
+    }
+
+    /**
+     * Makes every due-state recipient of {@code domain} due at {@code now}, except those under a running lease;
+     * returns how many of the domain are in a due state at all.
+     */
+    static int flush(Connection c, String domain, Instant now) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("UPDATE recipient SET next_attempt_at = ?"
+                + " WHERE domain = ? AND state IN " + LeaseSql.SCHEDULED + " AND next_attempt_at > ?" + NOT_LEASED)) {
+            Times.set(p, 1, now);
+            p.setString(2, domain);
+            Times.set(p, 3, now);
+            Times.set(p, 4, now);
+            p.executeUpdate();
+        }
+        try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM recipient WHERE domain = ?"
+                + " AND state IN " + LeaseSql.SCHEDULED)) {
+            p.setString(1, domain);
+            try (ResultSet rs = p.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    /** The domains with a QUEUED or DEFERRED recipient, sorted. */
+    static Set<String> pendingDomains(Connection c) throws SQLException {
+        Set<String> domains = new TreeSet<>();
+        try (PreparedStatement p = c.prepareStatement("SELECT DISTINCT domain FROM recipient WHERE state IN "
+                + LeaseSql.SCHEDULED);
+                ResultSet rs = p.executeQuery()) {
+            while (rs.next()) {
+                domains.add(rs.getString(1));
+            }
+        }
+        return domains;
+    }
+}
