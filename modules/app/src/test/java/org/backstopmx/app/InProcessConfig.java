@@ -10,12 +10,13 @@ import org.backstopmx.core.config.HostPort;
 import org.backstopmx.core.config.MetricsConfig;
 import org.backstopmx.core.config.ProbeConfig;
 import org.backstopmx.core.config.QueueConfig;
+import org.backstopmx.core.config.RateConfig;
 import org.backstopmx.core.config.SpfPolicy;
 
 /**
  * The configuration of an appliance run inside a test: SMTP and metrics on free ports of 127.0.0.1, the queue in the
  * test's directory, the admin API on a free port, {@code example.test} served with its primary at {@code 127.0.0.1:primaryPort},
- * no SPF check.
+ * no SPF check and no rate limits.
  */
 final class InProcessConfig {
     private InProcessConfig() {
@@ -31,7 +32,8 @@ final class InProcessConfig {
                 .withProbe(new ProbeConfig(probeInterval))
                 .withMetrics(new MetricsConfig(new HostPort("127.0.0.1", 0)))
                 .withAdmin(new AdminConfig(new HostPort("127.0.0.1", 0), null, null))
-                // no SPF check: it would ask the machine's resolver about the test senders' domains
-                .withScreen(defaults.screen().withSpf(SpfPolicy.OFF, false));
+                // no SPF check: it would ask the machine's resolver about the test senders' domains; no rate limits:
+                // tests send far more than a real client a minute from 127.0.0.1
+                .withScreen(defaults.screen().withSpf(SpfPolicy.OFF, false).withRate(RateConfig.off()));
     }
 }

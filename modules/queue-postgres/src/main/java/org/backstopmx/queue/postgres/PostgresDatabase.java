@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Failure modes: a connection that cannot be had within {@link #CONNECTION_TIMEOUT_MS} (the database is down or
  * unreachable) and any other SQL error become a {@link QueueException}: {@code STORAGE_FULL} when the database's disk
- * is full (SQLSTATE 53100), {@code UNAVAILABLE} when the connection failed (class 08, or no connection), otherwise
+ * is full (SQLSTATE 53100), {@code UNAVAILABLE} when the connection failed (class 08, 57P01-03, or no connection), otherwise
  * {@code STORAGE_ERROR}; the SMTP side answers 452/451, never 250. The pool reconnects by itself when the database is
  * back, so no restart is needed.
  */
@@ -154,7 +154,8 @@ final class PostgresDatabase implements AutoCloseable {
                 if ("53100".equals(state)) {
                     return QueueException.Kind.STORAGE_FULL;
                 }
-                if (state != null && state.startsWith("08")) {
+                // class 08: the connection failed; 57P01-03: the server is shutting down, crashed or starting up
+                if (state != null && (state.startsWith("08") || state.startsWith("57P"))) {
                     return QueueException.Kind.UNAVAILABLE;
                 }
             }
