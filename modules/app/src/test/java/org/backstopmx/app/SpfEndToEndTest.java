@@ -49,7 +49,8 @@ class SpfEndToEndTest {
                     .withRoutes(Map.of("pass.spf.test", sendersMx, "fail.spf.test", sendersMx));
             try (Appliance appliance = Appliance.start(config, Clock.systemUTC());
                     SmtpTranscript t = new SmtpTranscript(appliance.smtpAddress(),
-                            InetAddress.getByName("127.0.0.1"), 10_000)) {
+                            // not 127.0.0.1: that is the primary's address, which is never screened
+                            InetAddress.getByName("127.0.0.2"), 10_000)) {
                 assertThat(t.reply()).startsWith("220 ");
                 assertThat(t.command("EHLO client.test")).startsWith("250");
                 for (String sender : new String[] {"a@pass.spf.test", "a@fail.spf.test"}) {
@@ -76,7 +77,7 @@ class SpfEndToEndTest {
 
     private static String header(BackstopConfig config, String domain, String verb) {
         return ("Authentication-Results: " + config.hostname() + ";\r\n\tspf=" + domain + " (domain of " + domain
-                + ".spf.test " + verb + " 127.0.0.1 as permitted sender)").substring(0, 90);
+                + ".spf.test " + verb + " 127.0.0.2 as permitted sender)").substring(0, 90);
     }
 
     private static double suppressed(Appliance appliance) throws Exception {
