@@ -11,7 +11,9 @@
 # answers 220 and accepts a message for a served domain; HEALTHCHECK reaches "healthy" and /health/ready says 200;
 # docker stop (SIGTERM) ends it with exit code 0; the queue on the volume survives the container; the compose
 # stack (Backstop and its Postfix primary) comes up, and a message sent while the primary is stopped reaches the
-# primary's mailbox once it starts again.
+# primary's mailbox once it starts again; the compose profile "cluster" (PostgreSQL, two nodes on one queue) comes up,
+# and a message whose node is killed (SIGKILL) mid-delivery is delivered by the other node after the lease, exactly
+# once (deploy/container/smoke-cluster.sh).
 set -euo pipefail
 
 if [ -z "${SMOKE_BOUNDED:-}" ]; then
@@ -65,7 +67,7 @@ cleanup() {
   trap - EXIT TERM INT
   if [ -n "$DOCKERD_PID" ]; then
     say "cleaning up"
-    "${COMPOSE[@]}" down --volumes --remove-orphans --timeout 10 >/dev/null 2>&1
+    "${COMPOSE[@]}" --profile cluster down --volumes --remove-orphans --timeout 10 >/dev/null 2>&1
     "$DOCKER" rm --force "$PROJECT-single" >/dev/null 2>&1
     "$DOCKER" volume rm "$PROJECT-queue" >/dev/null 2>&1
     kill "$DOCKERD_PID" 2>/dev/null
@@ -290,13 +292,20 @@ fi
 # --- the compose stack: Backstop and its primary ---
 export IMAGE BASE_IMAGE=$BASE BUILD_IMAGE=$BASE SMTP_PORT METRICS_PORT
 export PROBE_INTERVAL=2s RETRY_MIN_BACKOFF=2s RETRY_MAX_BACKOFF=4s
+# builds the image of the compose service $1 from deploy/compose/$1 (compose options before the command: $2...)
+build_service() {
+  local service=$1
+  shift
+  if timeout 300 "${COMPOSE[@]}" "$@" build "$service" >"$WORK/$service-build.log" 2>&1; then
+    pass "the image of $service builds from deploy/compose/$service"
+  else
+    tail -n 30 "$WORK/$service-build.log"
+    fail "the image of $service builds from deploy/compose/$service"
+    return 1
+  fi
+}
 say "building the primary (Postfix on $BASE)"
-if timeout 300 "${COMPOSE[@]}" build primary >"$WORK/primary-build.log" 2>&1; then
-  pass "the primary's image builds from deploy/compose/primary"
-else
-  tail -n 30 "$WORK/primary-build.log"
-  fatal "the primary's image builds from deploy/compose/primary"
-fi
+build_service primary || exit 1
 say "compose up: backstop and primary (SMTP on host port $SMTP_PORT)"
 timeout 120 "${COMPOSE[@]}" up --detach --no-build >"$WORK/compose-up.log" 2>&1 \
   || { cat "$WORK/compose-up.log"; fatal "docker-compose up"; }
@@ -358,11 +367,17 @@ else
   fail "the monitoring profile (Prometheus, Grafana) is valid compose"
 fi
 
+# --- the compose profile "cluster": two nodes, one queue on PostgreSQL ---
+# shellcheck source=deploy/container/smoke-cluster.sh
+. "$REPO/deploy/container/smoke-cluster.sh"
+
 cat <<'EOF'
 NOT TESTED HERE: the public base images (eclipse-temurin, maven, debian:bookworm-slim: no registry), image push,
   signing and scanning; Prometheus and Grafana containers (their images cannot be pulled: the monitoring profile is
   checked as configuration only, the artefacts by DeploymentArtefactsTest and PrometheusLiveIT); BuildKit and
-  compose v2; multi-arch; Kubernetes and the systemd unit (checked statically by DeploymentArtefactsTest).
+  compose v2; multi-arch; Kubernetes and the systemd unit (checked statically by DeploymentArtefactsTest); the
+  cluster profile without its database, or across a database failover (tested against a real PostgreSQL by the
+  queue-postgres and app tests, not in containers).
 EOF
 say "done in $(($(date +%s) - STARTED)) s with $failures failure(s)"
 [ "$failures" -eq 0 ]

@@ -154,8 +154,16 @@ final class DeployFiles {
 
     /** A compose service's {@code environment:} as a map (the mapping form), interpolated with the defaults. */
     static Map<String, String> composeEnv(JsonNode service) {
+        return composeEnv(service, Map.of());
+    }
+
+    /** The same, interpolated with these variables set: {@code ${X:-d}} is X's value, or d where X is not set. */
+    static Map<String, String> composeEnv(JsonNode service, Map<String, String> variables) {
         Map<String, String> env = new LinkedHashMap<>();
-        service.path("environment").fields().forEachRemaining(e -> env.put(e.getKey(), composeDefaults(e.getValue().asText())));
+        Matcher m = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?}").matcher("");
+        service.path("environment").fields().forEachRemaining(e -> env.put(e.getKey(), m.reset(e.getValue().asText())
+                .replaceAll(r -> Matcher.quoteReplacement(variables.getOrDefault(r.group(1),
+                        r.group(2) == null ? "" : r.group(2))))));
         return env;
     }
 }

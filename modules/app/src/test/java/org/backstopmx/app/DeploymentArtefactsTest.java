@@ -44,7 +44,8 @@ class DeploymentArtefactsTest {
     static final Path K8S = file("deploy/k8s");
     static final Path UNIT = file("deploy/systemd/backstop.service");
     static final List<Path> ARTEFACTS = List.of(DOCKERFILE, IMAGE_CONFIG, ENTRYPOINT, COMPOSE,
-            file("deploy/compose/backstop.yaml"), file("deploy/container/smoke-test.sh"), K8S.resolve("configmap.yaml"),
+            file("deploy/compose/backstop.yaml"), file("deploy/compose/cluster.yaml"), file("deploy/container/smoke-test.sh"),
+            file("deploy/container/smoke-cluster.sh"), K8S.resolve("configmap.yaml"),
             K8S.resolve("statefulset.yaml"), K8S.resolve("service.yaml"), UNIT);
     private static final Pattern VARIABLE = Pattern.compile("\\bBACKSTOP_[A-Z][A-Z0-9_]*\\b");
 
@@ -69,6 +70,11 @@ class DeploymentArtefactsTest {
         assertThat(String.join("\n", args(DeployFiles.finalStage(all), "RUN")))
                 .contains("command -v java").contains("openjdk-17-jre-headless").contains("command -v curl");
         assertThat(args(all, "RUN")).anySatisfy(r -> assertThat(r).contains("-DskipTests package"));
+        // the dependency layer is built from the poms alone: every module's must be there
+        Matcher module = Pattern.compile("<module>([^<]+)</module>").matcher(DeployFiles.read(file("pom.xml")));
+        while (module.find()) {
+            assertThat(args(all, "COPY")).contains(module.group(1) + "/pom.xml " + module.group(1) + "/");
+        }
     }
 
     @Test
@@ -121,7 +127,8 @@ class DeploymentArtefactsTest {
         JsonNode services = compose.path("services");
 
         assertThat(compose.path("version").asText()).isEqualTo("2.4");
-        assertThat(fieldNames(services)).containsExactlyInAnyOrder("backstop", "primary", "prometheus", "grafana");
+        assertThat(fieldNames(services)).containsExactlyInAnyOrder("backstop", "primary", "prometheus", "grafana",
+                "postgres", "backstop-a", "backstop-b");
         assertThat(services.path("backstop").has("profiles")).isFalse();
         assertThat(services.path("primary").has("profiles")).isFalse();
         assertThat(services.path("prometheus").path("profiles").get(0).asText()).isEqualTo("monitoring");
