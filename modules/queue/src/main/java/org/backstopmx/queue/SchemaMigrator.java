@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
 final class SchemaMigrator {
     private static final Logger LOG = LoggerFactory.getLogger(SchemaMigrator.class);
     static final String RESOURCE_DIR = "db/migration/";
-    static final List<String> SCRIPTS = List.of("V1__queue.sql", "V2__extensions.sql", "V3__recipient_cache.sql");
+    static final List<String> SCRIPTS = List.of("V1__queue.sql", "V2__extensions.sql", "V3__recipient_cache.sql",
+            "V4__backlog.sql");
     private static final Pattern NAME = Pattern.compile("V(\\d+)__\\w+\\.sql");
 
     private SchemaMigrator() {

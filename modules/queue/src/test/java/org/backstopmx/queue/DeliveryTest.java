@@ -352,11 +352,14 @@ class DeliveryTest extends H2QueueFixture {
         }
         assertThat(queue.leaseDue(10, LEASE)).isEmpty();
         assertThat(queue.nextDue()).isPresent();
+        Instant attempted = clock.instant();
+        clock.advance(Duration.ofSeconds(1)); // a flush makes due what was not attempted since
 
         assertThat(queue.flush("example.org")).as("pending for the domain, the leased one included").isEqualTo(2);
         List<Lease> flushed = queue.leaseDue(10, LEASE);
         assertThat(flushed).extracting(Lease::address).containsExactly("a@example.org");
-        assertThat(flushed.get(0).lastAttemptAt()).isEqualTo(clock.instant());
+        assertThat(flushed.get(0).lastAttemptAt()).isEqualTo(attempted);
+        assertThat(queue.leaseDue(10, LEASE)).as("the flush's walk is done").isEmpty();
         assertThat(record(running, OK)).as("the running lease still holds").isTrue();
         assertThat(queue.flush("example.com")).isZero();
     }
@@ -421,7 +424,7 @@ class DeliveryTest extends H2QueueFixture {
         put("a@example.org");
         queue.close();
         try (Connection c = connect()) {
-            try (PreparedStatement p = c.prepareStatement("EXPLAIN " + LeaseRows.DUE)) {
+            try (PreparedStatement p = c.prepareStatement("EXPLAIN " + ClaimRows.DUE)) {
                 p.setObject(1, clock.instant());
                 p.setInt(2, 100);
                 try (ResultSet rs = p.executeQuery()) {
