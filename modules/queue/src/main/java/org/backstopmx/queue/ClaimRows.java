@@ -12,7 +12,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import org.backstopmx.core.Lease;
 import org.backstopmx.core.QueueId;
@@ -26,8 +26,8 @@ import org.backstopmx.core.RecipientState;
  * <p>Three sources, each an index range whose cost does not grow with the backlog: the due-work query
  * ({@link #DUE}, on {@code recipient_due}); when some destinations are passed over (their lanes are full), the same
  * query once per other domain with mail ({@link #DUE_IN_DOMAIN}, on {@code recipient_domain}) instead of a walk over
- * every due row of the full lanes; and the walk of each flushed domain ({@link #FLUSHED}, on {@code recipient_domain}
- * from the walk's cursor).
+ * every due row of the full lanes; and the walk of each flushed domain ({@link #FLUSHED}, on
+ * {@code recipient_domain_walk} from the walk's cursor).
  */
 final class ClaimRows {
     private static final String COLUMNS = "SELECT id, message_id, address, domain, dsn_notify, orcpt, attempts, state,"
@@ -50,14 +50,12 @@ final class ClaimRows {
             + StateSql.SCHEDULED + " ORDER BY domain, next_attempt_at LIMIT ?";
 
     /**
-     * A flushed domain's recipients not yet due, not attempted since the flush and not leased, from the walk's cursor
-     * on: a range of {@code recipient_domain}. What the walk returns is claimed and so moves out of the range (its next
-     * attempt time becomes the lease's end), and the cursor passes what the flush does not make due, so each row is
-     * read about once per flush. Ordered like {@link #DUE_IN_DOMAIN}, for the same reason.
+     * A flushed domain's QUEUED and DEFERRED recipients not leased, in arrival order after the walk's cursor: a range of
+     * {@code recipient_domain_walk}, each row read once per flush. Ordered like {@link #DUE_IN_DOMAIN}, for the same
+     * reason.
      */
-    static final String FLUSHED = COLUMNS + " WHERE domain = ? AND next_attempt_at >= ? AND state IN "
-            + StateSql.SCHEDULED + " AND (last_attempt_at IS NULL OR last_attempt_at < ?)"
-            + " AND (lease_until IS NULL OR lease_until <= ?) ORDER BY domain, next_attempt_at LIMIT ?";
+    static final String FLUSHED = COLUMNS + " WHERE domain = ? AND id > ? AND state IN " + StateSql.SCHEDULED
+            + " AND (lease_until IS NULL OR lease_until <= ?) ORDER BY domain, id LIMIT ?";
 
     /**
      * The claim, a compare-and-set: only a recipient still due and pending is moved. A concurrent claim of the same
@@ -69,7 +67,7 @@ final class ClaimRows {
     /** The claim of a row the flush made due: the walk's condition again, under the row lock. */
     private static final String CLAIM_FLUSHED = "UPDATE recipient SET next_attempt_at = ?, lease_until = ?,"
             + " lease_owner = ? WHERE id = ? AND state IN " + StateSql.SCHEDULED
-            + " AND (last_attempt_at IS NULL OR last_attempt_at < ?) AND (lease_until IS NULL OR lease_until <= ?)";
+            + " AND (lease_until IS NULL OR lease_until <= ?)";
 
     private ClaimRows() {
     }
@@ -79,12 +77,12 @@ final class ClaimRows {
     }
 
     /** One flushed domain's walk in a claim: the mark it walked under and the cursor reached (empty at the end). */
-    record Walk(FlushMarks.Mark mark, Optional<Instant> cursor) {
+    record Walk(FlushMarks.Mark mark, OptionalLong cursor) {
     }
 
-    /** A due recipient as read before the claim; {@code flushedAt} set when a flush made it due. */
+    /** A due recipient as read before the claim; {@code walked} when a flush's walk found it. */
     private record Due(long id, String messageId, String address, String domain, String dsnNotify, String orcpt,
-            int attempts, RecipientState state, Instant nextAttemptAt, Instant lastAttemptAt, Instant flushedAt) {
+            int attempts, RecipientState state, Instant nextAttemptAt, Instant lastAttemptAt, boolean walked) {
     }
 
     /**
@@ -107,14 +105,14 @@ final class ClaimRows {
             Collection<String> domains, Map<String, FlushMarks.Mark> flushed) throws SQLException {
         List<Due> due = new ArrayList<>();
         if (skip.isEmpty()) {
-            read(c, DUE, null, p -> {
+            read(c, DUE, false, p -> {
                 p.setObject(1, now);
                 p.setInt(2, max);
             }, due);
         } else {
             for (String domain : domains) {
                 if (!skip.contains(domain)) {
-                    read(c, DUE_IN_DOMAIN, null, p -> {
+                    read(c, DUE_IN_DOMAIN, false, p -> {
                         p.setString(1, domain);
                         p.setObject(2, now);
                         p.setInt(3, max);
@@ -136,20 +134,20 @@ final class ClaimRows {
                 continue;
             }
             FlushMarks.Mark mark = e.getValue();
-            Instant from = mark.cursor().isAfter(now) ? mark.cursor() : now;
             int before = due.size();
-            read(c, FLUSHED, mark.flushedAt(), p -> {
+            read(c, FLUSHED, true, p -> {
                 p.setString(1, e.getKey());
-                p.setObject(2, from);
-                p.setObject(3, mark.flushedAt());
-                p.setObject(4, now);
-                p.setInt(5, room);
+                p.setLong(2, mark.walkedTo());
+                p.setObject(3, now);
+                p.setInt(4, room);
             }, due);
-            int read = due.size() - before;
-            walks.put(e.getKey(), new Walk(mark, read < room ? Optional.empty()
-                    : Optional.of(due.get(due.size() - 1).nextAttemptAt())));
-            if (read < room) {
+            if (due.size() - before < room) {
                 FlushMarks.delete(c, e.getKey(), mark.flushedAt());
+                walks.put(e.getKey(), new Walk(mark, OptionalLong.empty()));
+            } else {
+                long walkedTo = due.get(due.size() - 1).id();
+                FlushMarks.advance(c, e.getKey(), mark, walkedTo);
+                walks.put(e.getKey(), new Walk(mark, OptionalLong.of(walkedTo)));
             }
         }
         return new Claimed(lease(c, due, now, until, owner), walks);
@@ -159,7 +157,7 @@ final class ClaimRows {
         void bind(PreparedStatement p) throws SQLException;
     }
 
-    private static void read(Connection c, String sql, Instant flushedAt, Binder binder, List<Due> into)
+    private static void read(Connection c, String sql, boolean walked, Binder binder, List<Due> into)
             throws SQLException {
         try (PreparedStatement p = c.prepareStatement(sql)) {
             binder.bind(p);
@@ -167,7 +165,7 @@ final class ClaimRows {
                 while (rs.next()) {
                     into.add(new Due(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
                             rs.getString(6), rs.getInt(7), RecipientState.valueOf(rs.getString(8)),
-                            rs.getObject(9, Instant.class), rs.getObject(10, Instant.class), flushedAt));
+                            rs.getObject(9, Instant.class), rs.getObject(10, Instant.class), walked));
                 }
             }
         }
@@ -186,19 +184,13 @@ final class ClaimRows {
             List<Integer> walkedRows = new ArrayList<>();
             for (int i = 0; i < due.size(); i++) {
                 Due d = due.get(i);
-                PreparedStatement p = d.flushedAt() == null ? plain : walked;
+                PreparedStatement p = d.walked() ? walked : plain;
                 p.setObject(1, until);
                 p.setObject(2, until);
                 p.setString(3, owner);
                 p.setLong(4, d.id());
-                if (d.flushedAt() == null) {
-                    p.setObject(5, now);
-                    plainRows.add(i);
-                } else {
-                    p.setObject(5, d.flushedAt());
-                    p.setObject(6, now);
-                    walkedRows.add(i);
-                }
+                p.setObject(5, now);
+                (d.walked() ? walkedRows : plainRows).add(i);
                 p.addBatch();
             }
             mark(plainRows.isEmpty() ? new int[0] : plain.executeBatch(), plainRows, won);
