@@ -116,11 +116,11 @@ final class AdminRows {
      * The recipients by domain and state ({@code counts}, from the counters), each domain's oldest pending message and
      * its due recipients of messages received at or before {@code expiringReceivedBefore} (none when null).
      *
-     * <p>The last two come from one walk of the messages oldest first (the primary key is arrival order), which stops
-     * once every domain with mail pending has met its oldest message and the messages are past the expiry bound: in
-     * the usual queue, where every domain gets mail, a few messages. XXX: a domain whose mail is all much newer than the
-     * rest makes the walk read every message before its oldest, and while most of the backlog is about to expire the
-     * walk reads that much of it (the count is then what the gauge is for); neither is on the delivery path.
+     * <p>The oldest come from a walk of the messages oldest first (the primary key is arrival order) that stops once
+     * every domain with mail pending has met its own: in the usual queue, where every domain gets mail, a few messages.
+     * XXX: a domain whose mail is all much newer than the rest makes the walk read every message before its oldest.
+     * The expiring count is one range of {@code recipient_message}: the queue ids of messages received by then sort
+     * first (their first 11 digits are the arrival time), so its cost is that of the mail about to expire.
      */
     static H2MailQueue.DomainSnapshot domainSnapshot(Connection c, Map<String, Map<RecipientState, Long>> counts,
             Instant expiringReceivedBefore) throws SQLException {
@@ -131,41 +131,46 @@ final class AdminRows {
             }
         });
         Map<String, Instant> oldest = new HashMap<>();
-        Map<String, Long> expiring = new HashMap<>();
-        wanted.forEach(d -> expiring.put(d, 0L));
         String after = "";
-        boolean expiryOpen = expiringReceivedBefore != null;
-        try (PreparedStatement messages = c.prepareStatement(
-                "SELECT id, received_at FROM message WHERE id > ? ORDER BY id LIMIT " + WALK_BATCH);
-                PreparedStatement recipients = c.prepareStatement("SELECT domain, state FROM recipient"
-                        + " WHERE message_id = ? AND state IN " + StateSql.PENDING)) {
-            while (oldest.size() < wanted.size() || expiryOpen) {
-                messages.setString(1, after);
-                int read = 0;
-                try (ResultSet m = messages.executeQuery()) {
-                    while (m.next() && (oldest.size() < wanted.size() || expiryOpen)) {
-                        read++;
+        try (PreparedStatement p = c.prepareStatement("SELECT id, received_at FROM message WHERE id > ? ORDER BY id"
+                + " LIMIT " + WALK_BATCH);
+                PreparedStatement r = c.prepareStatement("SELECT DISTINCT domain FROM recipient WHERE message_id = ?"
+                        + " AND state IN " + StateSql.PENDING)) {
+            boolean more = true;
+            while (more && oldest.size() < wanted.size()) {
+                p.setString(1, after);
+                int messages = 0;
+                try (ResultSet m = p.executeQuery()) {
+                    while (m.next() && oldest.size() < wanted.size()) {
+                        messages++;
                         after = m.getString(1);
-                        Instant received = m.getObject(2, Instant.class);
-                        expiryOpen = expiryOpen && !received.isAfter(expiringReceivedBefore);
-                        recipients.setString(1, after);
-                        try (ResultSet r = recipients.executeQuery()) {
-                            while (r.next()) {
-                                String domain = r.getString(1);
-                                oldest.putIfAbsent(domain, received);
-                                if (expiryOpen && RecipientState.valueOf(r.getString(2)).isScheduled()) {
-                                    expiring.merge(domain, 1L, Long::sum);
-                                }
+                        r.setString(1, after);
+                        try (ResultSet d = r.executeQuery()) {
+                            while (d.next()) {
+                                oldest.putIfAbsent(d.getString(1), m.getObject(2, Instant.class));
                             }
                         }
                     }
                 }
-                if (read < WALK_BATCH) {
-                    break; // the end of the table
-                }
+                more = messages == WALK_BATCH;
             }
         }
         oldest.keySet().retainAll(wanted);
+        Map<String, Long> expiring = new HashMap<>();
+        wanted.forEach(d -> expiring.put(d, 0L));
+        if (expiringReceivedBefore != null && !expiringReceivedBefore.isBefore(Instant.EPOCH)) {
+            try (PreparedStatement p = c.prepareStatement("SELECT domain, COUNT(*) FROM recipient"
+                    + " WHERE message_id <= ? AND state IN " + StateSql.SCHEDULED + " GROUP BY domain")) {
+                p.setString(1, String.format("%011XFFFFF", expiringReceivedBefore.toEpochMilli() & 0xFFFFFFFFFFFL));
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        if (wanted.contains(rs.getString(1))) {
+                            expiring.put(rs.getString(1), rs.getLong(2));
+                        }
+                    }
+                }
+            }
+        }
         return new H2MailQueue.DomainSnapshot(counts, oldest, expiring);
     }
 }
