@@ -134,18 +134,18 @@ public final class BacklogBench {
         return (double) messages * perMessage / ((System.nanoTime() - t0) / 1e9);
     }
 
-    /** Claims and records delivered the flushed domain's recipients; the rates over the first and last tenth. */
+    /**
+     * Claims and records delivered the flushed domain's recipients (and whatever else comes due meanwhile); prints the
+     * rate over each tenth, returns those over the first and the last.
+     */
     private static double[] drain(H2MailQueue queue, Clock clock, int flushed) throws Exception {
         int tenth = Math.max(BATCH, flushed / 10);
+        long[] at = new long[11]; // at[k]: when k tenths were done
         int done = 0;
-        long firstEnd = 0;
-        long lastStart = 0;
-        long t0 = System.nanoTime();
+        int k = 1;
+        at[0] = System.nanoTime();
         Set<String> skip = Set.of(domain(DOMAINS - 1));
         while (true) {
-            if (lastStart == 0 && done >= flushed - tenth) {
-                lastStart = System.nanoTime();
-            }
             List<Lease> leases = queue.leaseDue(BATCH, LEASE, skip);
             if (leases.isEmpty()) {
                 break;
@@ -157,17 +157,22 @@ public final class BacklogBench {
             }
             queue.recordOutcomes(outcomes);
             done += leases.size();
-            if (firstEnd == 0 && done >= tenth) {
-                firstEnd = System.nanoTime();
+            while (k < 10 && done >= k * tenth) {
+                at[k++] = System.nanoTime();
             }
         }
-        long end = System.nanoTime();
-        if (lastStart == 0) {
-            lastStart = t0;
+        while (k <= 10) {
+            at[k++] = System.nanoTime();
         }
-        int lastCount = done - Math.min(done, flushed - tenth);
-        return new double[] {tenth * 1e9 / ((firstEnd == 0 ? end : firstEnd) - t0 + 1),
-                lastCount / ((end - lastStart + 1) / 1e9)};
+        StringBuilder line = new StringBuilder("drain of " + done + " recipients, per tenth (recipients/s):");
+        double[] rates = new double[10];
+        for (int t = 0; t < 10; t++) {
+            int count = t < 9 ? tenth : Math.max(0, done - 9 * tenth);
+            rates[t] = count * 1e9 / Math.max(1, at[t + 1] - at[t]);
+            line.append(String.format(" %.0f", rates[t]));
+        }
+        System.out.println(line);
+        return new double[] {rates[0], rates[9]};
     }
 
     private interface Work {

@@ -24,7 +24,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.backstopmx.core.DeliveryOutcome;
 import org.backstopmx.core.Envelope;
-import org.backstopmx.core.EnvelopeRecipient;
 import org.backstopmx.core.IncomingMessage;
 import org.backstopmx.core.Lease;
 import org.backstopmx.core.MailQueue;
@@ -464,15 +463,7 @@ class DeliveryTest extends H2QueueFixture {
     // --- helpers
 
     private QueueId put(String... recipients) throws Exception {
-        QueueId id = QueueId.next(clock);
-        byte[] body = TestMessages.body(id, 500);
-        List<EnvelopeRecipient> rcpts = java.util.Arrays.stream(recipients).map(EnvelopeRecipient::of).toList();
-        try (IncomingMessage m = queue.receive(id)) {
-            m.body().write(body);
-            m.commit(new Envelope(id, clock.instant(), "192.0.2.7", "mx.example.net", "s@example.net", null, null,
-                    body.length, rcpts));
-        }
-        return id;
+        return enqueue(recipients);
     }
 
     private boolean record(Lease lease, DeliveryOutcome outcome) throws Exception {

@@ -12,9 +12,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.backstopmx.core.Envelope;
-import org.backstopmx.core.EnvelopeRecipient;
-import org.backstopmx.core.IncomingMessage;
 import org.backstopmx.core.Lease;
 import org.backstopmx.core.QueueId;
 import org.backstopmx.core.QueuedRecipient;
@@ -158,15 +155,7 @@ class FlushWalkTest extends H2QueueFixture {
     }
 
     private QueueId put(String... recipients) throws Exception {
-        QueueId id = QueueId.next(clock);
-        byte[] body = TestMessages.body(id, 500);
-        List<EnvelopeRecipient> rcpts = java.util.Arrays.stream(recipients).map(EnvelopeRecipient::of).toList();
-        try (IncomingMessage m = queue.receive(id)) {
-            m.body().write(body);
-            m.commit(new Envelope(id, clock.instant(), "192.0.2.7", "mx.example.net", "s@example.net", null, null,
-                    body.length, rcpts));
-        }
-        return id;
+        return enqueue(recipients);
     }
 
     private void deferAll(List<Lease> leases) throws Exception {
