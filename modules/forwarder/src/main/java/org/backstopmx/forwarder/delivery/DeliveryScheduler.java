@@ -59,8 +59,8 @@ final class DeliveryScheduler {
     /** Destinations skipped by the last claim because their lanes were full (scheduler thread only). */
     private Set<String> saturated = Set.of();
     /**
-     * When a claim that skipped full lanes last found nothing: such a claim walks the skipped destinations' due
-     * recipients in the due index, so it is not repeated within {@link #SKIP_CLAIM_INTERVAL} unless new work arrived.
+     * When a claim that skipped full lanes last found nothing: such a claim asks every other destination with mail,
+     * so it is not repeated within {@link #SKIP_CLAIM_INTERVAL} unless new work arrived.
      */
     private Instant fruitlessSkipAt = Instant.MIN;
     private Thread thread;
