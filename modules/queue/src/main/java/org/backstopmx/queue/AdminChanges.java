@@ -64,7 +64,7 @@ final class AdminChanges {
             if (removed.isEmpty()) {
                 return false;
             }
-            counters.removed(removed.get().size(), removed.get().states());
+            counters.removed(removed.get());
             try {
                 groupCommit.awaitDurable(null);
             } catch (SyncFailedException e) {
@@ -101,7 +101,7 @@ final class AdminChanges {
         lifecycle.enter(id + ": " + action);
         try {
             Instant now = clock.instant();
-            List<Optional<Map<RecipientState, Integer>>> result = new java.util.ArrayList<>(1);
+            List<Optional<Map<RecipientState, List<String>>>> result = new java.util.ArrayList<>(1);
             try {
                 groupCommit.awaitDurable(null, c -> {
                     result.clear();
@@ -111,16 +111,16 @@ final class AdminChanges {
             } catch (SyncFailedException e) {
                 throw StorageFailure.of(id + ": cannot record " + action, e, disk, 0);
             }
-            Optional<Map<RecipientState, Integer>> moved = result.get(0);
+            Optional<Map<RecipientState, List<String>>> moved = result.get(0);
             if (moved.isEmpty()) {
                 return Optional.empty();
             }
             int total = 0;
-            for (Map.Entry<RecipientState, Integer> e : moved.get().entrySet()) {
-                for (int i = 0; i < e.getValue(); i++) {
-                    counters.moved(e.getKey(), to);
+            for (Map.Entry<RecipientState, List<String>> e : moved.get().entrySet()) {
+                for (String domain : e.getValue()) {
+                    counters.moved(domain, e.getKey(), to);
                 }
-                total += e.getValue();
+                total += e.getValue().size();
             }
             MessageLog.admin(id, action, total);
             maintenance.wrote();
@@ -147,12 +147,11 @@ final class AdminChanges {
         }
     }
 
+    /** From the counters: no scan of the recipient table. */
     java.util.Set<String> pendingDomains() throws QueueException {
         lifecycle.enter("pending domains");
         try {
-            return db.read(AdminRows::pendingDomains);
-        } catch (SQLException | RuntimeException e) {
-            throw StorageFailure.of("cannot read the pending domains", e, disk, 0);
+            return counters.scheduledDomains();
         } finally {
             lifecycle.exit();
         }

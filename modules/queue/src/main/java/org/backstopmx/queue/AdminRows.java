@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -31,25 +32,31 @@ final class AdminRows {
     /**
      * Moves the message's pending recipients from {@code from} (QUEUED and DEFERRED for hold, HELD for release) to
      * {@code to}; HELD has no next attempt time, a released recipient is due at {@code now}. Empty when the message is
-     * not queued; otherwise how many recipients moved from each state.
+     * not queued; otherwise the domains of the recipients moved from each state (one entry per recipient).
      */
-    static Optional<Map<RecipientState, Integer>> move(Connection c, QueueId id, Set<RecipientState> from,
+    static Optional<Map<RecipientState, List<String>>> move(Connection c, QueueId id, Set<RecipientState> from,
             RecipientState to, Instant now) throws SQLException {
         if (LeaseRows.lockMessage(c, id).isEmpty()) {
             return Optional.empty();
         }
-        Map<RecipientState, Integer> moved = new EnumMap<>(RecipientState.class);
+        Map<RecipientState, List<String>> moved = new EnumMap<>(RecipientState.class);
         for (RecipientState state : from) {
-            try (PreparedStatement p = c.prepareStatement("UPDATE recipient SET state = ?, next_attempt_at = ?,"
-                    + " lease_until = NULL, lease_owner = NULL WHERE message_id = ? AND state = ?" + NOT_LEASED)) {
+            try (PreparedStatement p = c.prepareStatement("SELECT domain FROM OLD TABLE (UPDATE recipient"
+                    + " SET state = ?, next_attempt_at = ?, lease_until = NULL, lease_owner = NULL"
+                    + " WHERE message_id = ? AND state = ?" + NOT_LEASED + ")")) {
                 p.setString(1, to.name());
                 p.setObject(2, to == RecipientState.HELD ? null : now);
                 p.setString(3, id.value());
                 p.setString(4, state.name());
                 p.setObject(5, now);
-                int n = p.executeUpdate();
-                if (n > 0) {
-                    moved.put(state, n);
+                List<String> domains = new ArrayList<>();
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        domains.add(rs.getString(1));
+                    }
+                }
+                if (!domains.isEmpty()) {
+                    moved.put(state, domains);
                 }
             }
         }
@@ -102,45 +109,65 @@ final class AdminRows {
         return leases;
     }
 
-    /** The domains with a QUEUED or DEFERRED recipient, sorted. */
-    static Set<String> pendingDomains(Connection c) throws SQLException {
-        Set<String> domains = new TreeSet<>();
-        try (PreparedStatement p = c.prepareStatement("SELECT DISTINCT domain FROM recipient"
-                + " WHERE state IN " + StateSql.SCHEDULED);
-             ResultSet rs = p.executeQuery()) {
-            while (rs.next()) {
-                domains.add(rs.getString(1));
-            }
-        }
-        return domains;
-    }
+    /** How many messages the oldest-first walk of {@link #domainSnapshot} reads per query. */
+    private static final int WALK_BATCH = 256;
 
     /**
-     * Recipients by domain and state, each domain's oldest pending message and its due recipients of messages received
-     * at or before {@code expiringReceivedBefore} (none when null): two grouped scans.
+     * The recipients by domain and state ({@code counts}, from the counters), each domain's oldest pending message and
+     * its due recipients of messages received at or before {@code expiringReceivedBefore} (none when null).
+     *
+     * <p>The oldest come from a walk of the messages oldest first (the primary key is arrival order) that stops once
+     * every domain with mail pending has met its own: in the usual queue, where every domain gets mail, a few messages.
+     * XXX: a domain whose mail is all much newer than the rest makes the walk read every message before its oldest.
+     * The expiring count is one range of {@code recipient_message}: the queue ids of messages received by then sort
+     * first (their first 11 digits are the arrival time), so its cost is that of the mail about to expire.
      */
-    static H2MailQueue.DomainSnapshot domainSnapshot(Connection c, Instant expiringReceivedBefore) throws SQLException {
-        Map<String, Map<RecipientState, Long>> counts = new java.util.HashMap<>();
-        try (PreparedStatement p = c.prepareStatement(
-                "SELECT domain, state, COUNT(*) FROM recipient GROUP BY domain, state");
-                ResultSet rs = p.executeQuery()) {
-            while (rs.next()) {
-                counts.computeIfAbsent(rs.getString(1), d -> new EnumMap<>(RecipientState.class))
-                        .put(RecipientState.valueOf(rs.getString(2)), rs.getLong(3));
+    static H2MailQueue.DomainSnapshot domainSnapshot(Connection c, Map<String, Map<RecipientState, Long>> counts,
+            Instant expiringReceivedBefore) throws SQLException {
+        Set<String> wanted = new TreeSet<>();
+        counts.forEach((domain, states) -> {
+            if (states.entrySet().stream().anyMatch(e -> e.getKey().isPending() && e.getValue() > 0)) {
+                wanted.add(domain);
+            }
+        });
+        Map<String, Instant> oldest = new HashMap<>();
+        String after = "";
+        try (PreparedStatement p = c.prepareStatement("SELECT id, received_at FROM message WHERE id > ? ORDER BY id"
+                + " LIMIT " + WALK_BATCH);
+                PreparedStatement r = c.prepareStatement("SELECT DISTINCT domain FROM recipient WHERE message_id = ?"
+                        + " AND state IN " + StateSql.PENDING)) {
+            boolean more = true;
+            while (more && oldest.size() < wanted.size()) {
+                p.setString(1, after);
+                int messages = 0;
+                try (ResultSet m = p.executeQuery()) {
+                    while (m.next() && oldest.size() < wanted.size()) {
+                        messages++;
+                        after = m.getString(1);
+                        r.setString(1, after);
+                        try (ResultSet d = r.executeQuery()) {
+                            while (d.next()) {
+                                oldest.putIfAbsent(d.getString(1), m.getObject(2, Instant.class));
+                            }
+                        }
+                    }
+                }
+                more = messages == WALK_BATCH;
             }
         }
-        Map<String, Instant> oldest = new java.util.HashMap<>();
-        Map<String, Long> expiring = new java.util.HashMap<>();
-        // the expiring count rides on the scan the oldest message needs: no second join
-        try (PreparedStatement p = c.prepareStatement("SELECT r.domain, MIN(m.received_at),"
-                + " SUM(CASE WHEN r.state IN " + StateSql.SCHEDULED + " AND m.received_at <= ? THEN 1 ELSE 0 END)"
-                + " FROM recipient r JOIN message m ON m.id = r.message_id WHERE r.state IN " + StateSql.PENDING
-                + " GROUP BY r.domain")) {
-            p.setObject(1, expiringReceivedBefore == null ? Instant.EPOCH.minusSeconds(1) : expiringReceivedBefore);
-            try (ResultSet rs = p.executeQuery()) {
-                while (rs.next()) {
-                    oldest.put(rs.getString(1), rs.getObject(2, Instant.class));
-                    expiring.put(rs.getString(1), rs.getLong(3));
+        oldest.keySet().retainAll(wanted);
+        Map<String, Long> expiring = new HashMap<>();
+        wanted.forEach(d -> expiring.put(d, 0L));
+        if (expiringReceivedBefore != null && !expiringReceivedBefore.isBefore(Instant.EPOCH)) {
+            try (PreparedStatement p = c.prepareStatement("SELECT domain, COUNT(*) FROM recipient"
+                    + " WHERE message_id <= ? AND state IN " + StateSql.SCHEDULED + " GROUP BY domain")) {
+                p.setString(1, String.format("%011XFFFFF", expiringReceivedBefore.toEpochMilli() & 0xFFFFFFFFFFFL));
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        if (wanted.contains(rs.getString(1))) {
+                            expiring.put(rs.getString(1), rs.getLong(2));
+                        }
+                    }
                 }
             }
         }

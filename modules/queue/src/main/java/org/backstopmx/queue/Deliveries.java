@@ -8,8 +8,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import org.backstopmx.core.DeliveryOutcome;
 import org.backstopmx.core.Lease;
@@ -44,6 +46,7 @@ final class Deliveries {
     private final Clock clock;
     private final Lifecycle lifecycle;
     private final Runnable afterWrite;
+    private final FlushMarks flushes;
     /**
      * Leases whose outcome could not be recorded (the database failed): their holder has given them up, so they are
      * given back as soon as the database takes writes again ({@link #releaseUnrecorded}) rather than at their lease's
@@ -57,7 +60,7 @@ final class Deliveries {
     private static final int RELEASE_BATCH = 1000;
 
     Deliveries(QueueDatabase db, GroupCommit groupCommit, QueueCounters counters, Spool spool, DiskSpace disk,
-            Clock clock, Lifecycle lifecycle, Runnable afterWrite) {
+            Clock clock, Lifecycle lifecycle, Runnable afterWrite, FlushMarks flushes) {
         this.db = db;
         this.groupCommit = groupCommit;
         this.counters = counters;
@@ -66,6 +69,7 @@ final class Deliveries {
         this.clock = clock;
         this.lifecycle = lifecycle;
         this.afterWrite = afterWrite;
+        this.flushes = flushes;
     }
 
     List<Lease> leaseDue(int max, Duration leaseTime, java.util.Set<String> skip) throws QueueException {
@@ -82,12 +86,16 @@ final class Deliveries {
             Instant now = clock.instant();
             Instant until = now.plus(leaseTime);
             String owner = UUID.randomUUID().toString();
-            List<Lease> leases;
+            Map<String, FlushMarks.Mark> flushed = flushes.snapshot();
+            Set<String> domains = skip.isEmpty() ? Set.of() : counters.scheduledDomains();
+            ClaimRows.Claimed claimed;
             try {
-                leases = db.transaction(c -> LeaseRows.claim(c, max, now, until, owner, skip));
+                claimed = db.transaction(c -> ClaimRows.claim(c, max, now, until, owner, skip, domains, flushed));
             } catch (SQLException | RuntimeException e) {
                 throw StorageFailure.of("cannot lease due recipients", e, disk, 0);
             }
+            claimed.walks().forEach((domain, walk) -> flushes.walked(domain, walk.mark(), walk.cursor()));
+            List<Lease> leases = claimed.leases();
             // No wait for an fsync: a claim only matters while this process runs (a restart releases every lease,
             // see recoverAtStartup), so losing it in a crash loses nothing.
             afterWrite.run();
@@ -174,11 +182,11 @@ final class Deliveries {
                     continue;
                 }
                 if (r.stateWritten()) {
-                    counters.moved(o.lease().state(), o.decision().next()); // else removed() counts the row as it was
+                    counters.moved(o.lease().domain(), o.lease().state(), o.decision().next()); // else removed() counts the row as it was
                 }
                 MessageLog.outcome(o.lease(), o.outcome(), o.decision(), now);
                 if (r.finished().isPresent()) {
-                    counters.removed(r.finished().get().size(), r.finished().get().states());
+                    counters.removed(r.finished().get());
                     finished.add(o.lease().queueId());
                     removed.add(r.finished().get());
                 }
@@ -269,8 +277,19 @@ final class Deliveries {
     int flush(String domain) throws QueueException {
         lifecycle.enter("flush " + domain);
         try {
-            // Moves schedules earlier only: losing it in a crash loses nothing (a restart makes leases due anyway).
-            return db.transaction(c -> LeaseRows.flush(c, domain, clock.instant()));
+            long pending = counters.scheduled(domain);
+            if (pending == 0) {
+                return 0; // nothing to walk: no mark
+            }
+            // One row, whatever the backlog (see FlushMarks). It moves schedules earlier only: losing it in a crash
+            // loses nothing, so it waits for no fsync.
+            Instant now = clock.instant();
+            db.transaction(c -> {
+                FlushMarks.write(c, domain, now);
+                return null;
+            });
+            flushes.flushed(domain, now);
+            return (int) Math.min(Integer.MAX_VALUE, pending);
         } catch (SQLException | RuntimeException e) {
             throw StorageFailure.of("cannot flush " + domain, e, disk, 0);
         } finally {
@@ -282,6 +301,9 @@ final class Deliveries {
     Optional<Instant> nextDue() throws QueueException {
         lifecycle.enter("next due");
         try {
+            if (flushes.any()) {
+                return Optional.of(clock.instant()); // a flush's walk is not done: what it finds is due now
+            }
             return db.read(LeaseRows::nextDue);
         } catch (SQLException | RuntimeException e) {
             throw StorageFailure.of("cannot read the schedule", e, disk, 0);

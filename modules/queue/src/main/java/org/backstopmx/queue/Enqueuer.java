@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.backstopmx.core.Envelope;
+import org.backstopmx.core.EnvelopeRecipient;
 import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.QueueException;
 import org.backstopmx.core.QueueId;
@@ -119,7 +120,7 @@ final class Enqueuer {
             throw e instanceof QueueException ? (QueueException) e
                     : StorageFailure.of(id + ": cannot store the message durably", e, disk, 1);
         }
-        counters.added(size, envelope.recipients().size());
+        counters.added(size, envelope.recipients().stream().map(EnvelopeRecipient::domain).toList());
         MessageLog.received(stored, size);
         afterWrite.run();
         MailQueue.ArrivalListener listener = arrivalListener;

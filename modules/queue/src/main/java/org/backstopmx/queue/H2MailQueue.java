@@ -62,7 +62,8 @@ public final class H2MailQueue implements MailQueue {
     private final Clock clock;
 
     private H2MailQueue(Path dir, QueueLock lock, Spool spool, Quarantine quarantine, DiskSpace disk, QueueDatabase db,
-            QueueCounters counters, GroupCommit groupCommit, Maintenance maintenance, Clock clock) {
+            QueueCounters counters, FlushMarks flushes, GroupCommit groupCommit, Maintenance maintenance,
+            Clock clock) {
         this.dir = dir;
         this.lock = lock;
         this.spool = spool;
@@ -74,7 +75,8 @@ public final class H2MailQueue implements MailQueue {
         this.maintenance = maintenance;
         this.clock = clock;
         this.enqueuer = new Enqueuer(spool, db, groupCommit, counters, disk, clock, lifecycle, maintenance::wrote);
-        this.deliveries = new Deliveries(db, groupCommit, counters, spool, disk, clock, lifecycle, maintenance::wrote);
+        this.deliveries = new Deliveries(db, groupCommit, counters, spool, disk, clock, lifecycle, maintenance::wrote,
+                flushes);
         this.admin = new AdminChanges(db, groupCommit, counters, spool, disk, clock, lifecycle, maintenance);
         this.writability = new Writability(lifecycle, db, groupCommit, disk, deliveries);
         this.recipients = new H2RecipientCache(db, lifecycle);
@@ -148,11 +150,13 @@ public final class H2MailQueue implements MailQueue {
             DatabaseGuard.afterOpen(dir, db.read(H2StoreHeader::storeVersion), closedAt);
             db.read(c -> SchemaMigrator.migrate(c, clock));
             QueueCounters counters = new QueueCounters();
+            FlushMarks flushes = new FlushMarks();
             try {
                 StartupRecovery.run(db, spool, quarantine, clock.instant());
                 Deliveries.recoverAtStartup(db, clock.instant());
                 db.read(c -> {
                     counters.load(c);
+                    flushes.load(c);
                     return null;
                 });
             } catch (SQLException | RuntimeException e) {
@@ -163,13 +167,14 @@ public final class H2MailQueue implements MailQueue {
                 // what H2 lost when it closed the database must not stay counted. XXX: an operation that finished
                 // just before the reopen and has not moved the counters yet is counted twice, until the next start
                 counters.load(c);
+                flushes.load(c);
                 return null;
             });
             groupCommit = GroupCommit.start(db, liveness);
             Maintenance maintenance = new Maintenance(
                     new Compactor(db, config.compactRatio(), config.compactMinSize()), clock, liveness);
-            H2MailQueue queue = new H2MailQueue(dir, lock, spool, quarantine, disk, db, counters, groupCommit,
-                    maintenance, clock);
+            H2MailQueue queue = new H2MailQueue(dir, lock, spool, quarantine, disk, db, counters, flushes,
+                    groupCommit, maintenance, clock);
             maintenance.start();
             queue.writability.start(watch, liveness);
             LOG.info("queue open at {}: {} messages, {} recipients, database {} bytes, free-space reserve {} bytes", dir,
@@ -335,8 +340,9 @@ public final class H2MailQueue implements MailQueue {
 
     /**
      * Per domain: its recipients by state, and when the oldest message with a recipient of it still pending (QUEUED,
-     * DEFERRED, HELD) was received. Two grouped scans of the recipient table: for a periodic refresh of the gauges,
-     * never for a scrape.
+     * DEFERRED, HELD) was received. The counts come from the counters, the oldest from a walk of the oldest messages
+     * that stops when every domain has met its own (see {@code AdminRows.domainSnapshot}): for a periodic refresh of
+     * the gauges, never for a scrape.
      *
      * @throws IllegalStateException when the queue is closed or the database fails
      */
@@ -347,10 +353,11 @@ public final class H2MailQueue implements MailQueue {
     /**
      * As {@link #domainSnapshot()}, with each domain's due recipients (QUEUED, DEFERRED) of messages received at or
      * before {@code expiringReceivedBefore}: those that expire within {@code queue.expiry-warning}, for the gauge. None
-     * are counted when it is null. The count rides on the scan for the oldest message: no further cost.
+     * are counted when it is null. The count rides on the walk for the oldest message, which goes on while the
+     * messages are that old.
      */
     public DomainSnapshot domainSnapshot(Instant expiringReceivedBefore) {
-        return query("domain snapshot", c -> AdminRows.domainSnapshot(c, expiringReceivedBefore));
+        return query("domain snapshot", c -> AdminRows.domainSnapshot(c, counters.byDomain(), expiringReceivedBefore));
     }
 
     /** See {@link #domainSnapshot(Instant)}. */

@@ -18,27 +18,10 @@ import org.backstopmx.core.RecipientState;
 import org.backstopmx.core.RetryPolicy;
 
 /**
- * The SQL of the delivering side: claiming due recipients, recording outcomes, clearing expired leases. Stateless,
- * like {@link MessageRows}: the caller owns the transaction.
+ * The SQL of the delivering side after the claim ({@link ClaimRows}): recording outcomes, giving leases back, clearing
+ * expired leases. Stateless, like {@link MessageRows}: the caller owns the transaction.
  */
 final class LeaseRows {
-    /**
-     * The due-work query. It filters on state in the WHERE clause and orders by {@code next_attempt_at} alone, so H2
-     * reads the {@code recipient_due} index in order and stops at the LIMIT (see V1__queue.sql); a test checks the
-     * plan with EXPLAIN.
-     */
-    static final String DUE = "SELECT id, message_id, address, domain, dsn_notify, orcpt, attempts, state,"
-            + " next_attempt_at, last_attempt_at FROM recipient"
-            + " WHERE next_attempt_at <= ? AND state IN " + StateSql.SCHEDULED
-            + " ORDER BY next_attempt_at LIMIT ?";
-
-    /**
-     * The claim, a compare-and-set: only a recipient still due and pending is moved. A concurrent claim of the same
-     * row waits for the row lock, then H2 evaluates the condition again on the committed row, which is no longer due.
-     */
-    private static final String CLAIM = "UPDATE recipient SET next_attempt_at = ?, lease_until = ?, lease_owner = ?"
-            + " WHERE id = ? AND state IN " + StateSql.SCHEDULED + " AND next_attempt_at <= ?";
-
     private static final String RECORD = "UPDATE recipient SET state = ?, attempts = attempts + 1,"
             + " next_attempt_at = ?, last_reply = ?, last_host = ?, last_attempt_at = ?,"
             + " lease_until = NULL, lease_owner = NULL"
@@ -48,85 +31,6 @@ final class LeaseRows {
     private static final int HOST_COLUMN = 255;
 
     private LeaseRows() {
-    }
-
-    /** A due recipient as read before the claim. */
-    private record Due(long id, String messageId, String address, String domain, String dsnNotify, String orcpt,
-            int attempts, RecipientState state, Instant lastAttemptAt) {
-    }
-
-    /**
-     * Claims up to {@code max} due recipients for {@code owner} until {@code until}; returns the leases won, grouped by
-     * domain (domains in the order of their oldest due recipient), due order within a domain.
-     */
-    static List<Lease> claim(Connection c, int max, Instant now, Instant until, String owner) throws SQLException {
-        return claim(c, max, now, until, owner, java.util.Set.of());
-    }
-
-    /** As {@link #claim(Connection, int, Instant, Instant, String)}, passing over the domains in {@code skip}. */
-    static List<Lease> claim(Connection c, int max, Instant now, Instant until, String owner,
-            java.util.Set<String> skip) throws SQLException {
-        List<Due> due = new ArrayList<>();
-        String sql = DUE;
-        if (!skip.isEmpty()) {
-            sql = DUE.replace(" ORDER BY", " AND domain NOT IN (" + String.join(", ",
-                    java.util.Collections.nCopies(skip.size(), "?")) + ") ORDER BY");
-        }
-        try (PreparedStatement p = c.prepareStatement(sql)) {
-            int i = 1;
-            p.setObject(i++, now);
-            for (String domain : skip) {
-                p.setString(i++, domain);
-            }
-            p.setInt(i, max);
-            try (ResultSet rs = p.executeQuery()) {
-                while (rs.next()) {
-                    due.add(new Due(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                            rs.getString(6), rs.getInt(7), RecipientState.valueOf(rs.getString(8)),
-                            rs.getObject(10, Instant.class)));
-                }
-            }
-        }
-        if (due.isEmpty()) {
-            return List.of();
-        }
-        int[] claimed;
-        try (PreparedStatement p = c.prepareStatement(CLAIM)) {
-            for (Due d : due) {
-                p.setObject(1, until);
-                p.setObject(2, until);
-                p.setString(3, owner);
-                p.setLong(4, d.id());
-                p.setObject(5, now);
-                p.addBatch();
-            }
-            claimed = p.executeBatch();
-        }
-        Map<String, Instant> receivedAt = new HashMap<>();
-        Map<String, List<Lease>> byDomain = new LinkedHashMap<>();
-        try (PreparedStatement p = c.prepareStatement("SELECT received_at FROM message WHERE id = ?")) {
-            for (int i = 0; i < due.size(); i++) {
-                if (claimed[i] != 1) {
-                    continue;
-                }
-                Due d = due.get(i);
-                Instant received = receivedAt.get(d.messageId());
-                if (received == null) {
-                    p.setString(1, d.messageId());
-                    try (ResultSet rs = p.executeQuery()) {
-                        rs.next(); // the foreign key guarantees the row
-                        received = rs.getObject(1, Instant.class);
-                    }
-                    receivedAt.put(d.messageId(), received);
-                }
-                byDomain.computeIfAbsent(d.domain(), k -> new ArrayList<>()).add(new Lease(d.id(),
-                        new QueueId(d.messageId()), d.address(), d.domain(), d.dsnNotify(), d.orcpt(), d.attempts(),
-                        d.state(), received, d.lastAttemptAt(), until, owner));
-            }
-        }
-        List<Lease> leases = new ArrayList<>();
-        byDomain.values().forEach(leases::addAll);
-        return leases;
     }
 
     /** What {@link #recordOutcome} did: whether the lease still held, and the message if this finished it. */
@@ -241,31 +145,6 @@ final class LeaseRows {
             p.setObject(1, now);
             p.setObject(2, now);
             return p.executeUpdate();
-        }
-    }
-
-    /**
-     * Makes every pending recipient of {@code domain} due at {@code now} (a flush: ETRN, a destination back up), except
-     * those leased right now, whose attempt is running. Returns how many recipients of the domain are pending at all
-     * (QUEUED or DEFERRED, leased or not), so the caller can tell "flushing" from "nothing waiting".
-     */
-    static int flush(Connection c, String domain, Instant now) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement("UPDATE recipient SET next_attempt_at = ?"
-                + " WHERE domain = ? AND state IN " + StateSql.SCHEDULED + " AND next_attempt_at > ?"
-                + " AND (lease_until IS NULL OR lease_until <= ?)")) {
-            p.setObject(1, now);
-            p.setString(2, domain);
-            p.setObject(3, now);
-            p.setObject(4, now);
-            p.executeUpdate();
-        }
-        try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM recipient"
-                + " WHERE domain = ? AND state IN " + StateSql.SCHEDULED)) {
-            p.setString(1, domain);
-            try (ResultSet rs = p.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
-            }
         }
     }
 

@@ -29,7 +29,7 @@ final class MessageRows {
     }
 
     /** What {@link #delete} removed, for the counters. */
-    record Removed(long size, List<RecipientState> states) {
+    record Removed(long size, List<RecipientState> states, List<String> domains) {
     }
 
     /** Inserts the message and one QUEUED recipient per envelope recipient, all due at {@code now}. */
@@ -146,19 +146,21 @@ final class MessageRows {
             p.executeUpdate();
         }
         List<RecipientState> states = new ArrayList<>();
+        List<String> domains = new ArrayList<>();
         try (PreparedStatement p = c.prepareStatement(
-                "SELECT state FROM OLD TABLE (DELETE FROM recipient WHERE message_id = ?)")) {
+                "SELECT state, domain FROM OLD TABLE (DELETE FROM recipient WHERE message_id = ?)")) {
             p.setString(1, id.value());
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
                     states.add(RecipientState.valueOf(rs.getString(1)));
+                    domains.add(rs.getString(2));
                 }
             }
         }
         try (PreparedStatement p = c.prepareStatement("SELECT size FROM OLD TABLE (DELETE FROM message WHERE id = ?)")) {
             p.setString(1, id.value());
             try (ResultSet rs = p.executeQuery()) {
-                return rs.next() ? Optional.of(new Removed(rs.getLong(1), states)) : Optional.empty();
+                return rs.next() ? Optional.of(new Removed(rs.getLong(1), states, domains)) : Optional.empty();
             }
         }
     }

@@ -107,7 +107,9 @@ public final class QueueReader implements AutoCloseable {
     /** As {@link H2MailQueue#domainSnapshot()}: recipients by domain and state, oldest pending message per domain. */
     public synchronized H2MailQueue.DomainSnapshot domainSnapshot() throws QueueException {
         try {
-            return AdminRows.domainSnapshot(connection, null);
+            QueueCounters counters = new QueueCounters();
+            counters.load(connection); // a grouped scan: the reader keeps no counters
+            return AdminRows.domainSnapshot(connection, counters.byDomain(), null);
         } catch (SQLException e) {
             throw failed("domain snapshot", e);
         }

@@ -28,7 +28,7 @@ final class SchemaMigrator {
     private static final Logger LOG = LoggerFactory.getLogger(SchemaMigrator.class);
     static final String RESOURCE_DIR = "db/migration/";
     static final List<String> SCRIPTS = List.of("V1__queue.sql", "V2__extensions.sql", "V3__recipient_cache.sql",
-            "V5__greylist.sql", "V6__spf.sql");
+            "V4__backlog.sql", "V5__greylist.sql", "V6__spf.sql");
     private static final Pattern NAME = Pattern.compile("V(\\d+)__\\w+\\.sql");
 
     private SchemaMigrator() {

@@ -12,17 +12,20 @@
  *                     schedule and the index, rebuilt from the spool where it lacks a message; recipient_cache
  *                     (H2RecipientCache): what the primaries said of addresses, lost by a rebuild and learned again;
  *                     greylist (H2Greylist): the triplets greylisting has seen, pruned as they expire, lost by a
- *                     rebuild (their senders are deferred once more)
+ *                     rebuild (their senders are deferred once more);
+ *                     flush_mark (FlushMarks): the flushes whose walk is not done, lost by a rebuild
  *   queue.closed      while stopped: H2's store version at the last clean close (DatabaseGuard)
  *   quarantine/       what the queue could not read and would not delete (Quarantine)
  * </pre>
  * The schema is created and migrated at open ({@code SchemaMigrator}); the due-work index is {@code next_attempt_at}
- * alone (see V1__queue.sql). The counters behind {@link org.backstopmx.core.QueueStats} live in memory.
+ * alone (see V1__queue.sql); the two per-domain indexes (V4__backlog.sql) serve the claim that passes over full lanes
+ * and the flush walk ({@code ClaimRows}). The counters behind {@link org.backstopmx.core.QueueStats}, and the same per
+ * domain, live in memory: no query grows with the backlog on the way from a flush to the first claim.
  *
  * <h2>Life-cycle states it moves</h2>
  * A message enters with every recipient {@code QUEUED}, attempts 0, due at once ({@code Enqueuer}). The administrator's
  * changes ({@code AdminChanges}): {@code delete} removes a message in any state with its history; {@code hold} moves
- * QUEUED and DEFERRED recipients to HELD and {@code release} HELD ones back to QUEUED, due now. The delivering side ({@code Deliveries}, SQL in {@code LeaseRows}):
+ * QUEUED and DEFERRED recipients to HELD and {@code release} HELD ones back to QUEUED, due now. The delivering side ({@code Deliveries}, SQL in {@code ClaimRows} and {@code LeaseRows}):
  * <ul>
  * <li>{@code leaseDue} claims due QUEUED/DEFERRED recipients by moving {@code next_attempt_at} to the lease expiry
  *     (and setting {@code lease_until}/{@code lease_owner}), one compare-and-set per row, durable before it returns.

@@ -6,9 +6,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.backstopmx.core.DeliveryOutcome;
-import org.backstopmx.core.Envelope;
-import org.backstopmx.core.EnvelopeRecipient;
-import org.backstopmx.core.IncomingMessage;
 import org.backstopmx.core.Lease;
 import org.backstopmx.core.QueueId;
 import org.backstopmx.core.QueueStats;
@@ -112,14 +109,7 @@ class AdminOperationsTest extends H2QueueFixture {
     }
 
     private QueueId put(String... recipients) throws Exception {
-        QueueId id = QueueId.next(clock);
-        byte[] body = TestMessages.body(id, 300);
-        List<EnvelopeRecipient> rcpts = java.util.Arrays.stream(recipients).map(EnvelopeRecipient::of).toList();
-        try (IncomingMessage m = queue.receive(id)) {
-            m.body().write(body);
-            m.commit(new Envelope(id, clock.instant(), "192.0.2.7", "mx.example.net", "s@example.net", null, null,
-                    body.length, rcpts));
-        }
+        QueueId id = enqueue(recipients);
         clock.advance(Duration.ofMillis(1));
         return id;
     }

@@ -22,7 +22,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.backstopmx.core.DeliveryOutcome;
 import org.backstopmx.core.Envelope;
-import org.backstopmx.core.EnvelopeRecipient;
 import org.backstopmx.core.IncomingMessage;
 import org.backstopmx.core.Lease;
 import org.backstopmx.core.MailQueue;
@@ -279,6 +278,7 @@ class DeliveryTest extends H2QueueFixture {
         List<Lease> flushed = queue.leaseDue(10, LEASE);
         assertThat(flushed).extracting(Lease::address).containsExactly("a@example.org");
         assertThat(flushed.get(0).lastAttemptAt()).isEqualTo(clock.instant());
+        assertThat(queue.leaseDue(10, LEASE)).as("the flush's walk is done").isEmpty();
         assertThat(record(running, OK)).as("the running lease still holds").isTrue();
         assertThat(queue.flush("example.com")).isZero();
     }
@@ -343,7 +343,7 @@ class DeliveryTest extends H2QueueFixture {
         put("a@example.org");
         queue.close();
         try (Connection c = connect()) {
-            try (PreparedStatement p = c.prepareStatement("EXPLAIN " + LeaseRows.DUE)) {
+            try (PreparedStatement p = c.prepareStatement("EXPLAIN " + ClaimRows.DUE)) {
                 p.setObject(1, clock.instant());
                 p.setInt(2, 100);
                 try (ResultSet rs = p.executeQuery()) {
@@ -385,15 +385,7 @@ class DeliveryTest extends H2QueueFixture {
     // --- helpers
 
     private QueueId put(String... recipients) throws Exception {
-        QueueId id = QueueId.next(clock);
-        byte[] body = TestMessages.body(id, 500);
-        List<EnvelopeRecipient> rcpts = java.util.Arrays.stream(recipients).map(EnvelopeRecipient::of).toList();
-        try (IncomingMessage m = queue.receive(id)) {
-            m.body().write(body);
-            m.commit(new Envelope(id, clock.instant(), "192.0.2.7", "mx.example.net", "s@example.net", null, null,
-                    body.length, rcpts));
-        }
-        return id;
+        return enqueue(recipients);
     }
 
     private boolean record(Lease lease, DeliveryOutcome outcome) throws Exception {

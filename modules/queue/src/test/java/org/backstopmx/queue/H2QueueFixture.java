@@ -1,6 +1,11 @@
 package org.backstopmx.queue;
 
 import java.nio.file.Path;
+import java.util.List;
+import org.backstopmx.core.Envelope;
+import org.backstopmx.core.EnvelopeRecipient;
+import org.backstopmx.core.IncomingMessage;
+import org.backstopmx.core.QueueId;
 import org.backstopmx.testkit.MutableClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -34,6 +39,19 @@ abstract class H2QueueFixture {
     @AfterEach
     void close() {
         queue.close();
+    }
+
+    /** Queues a message of 500 bytes to {@code recipients}, received now; returns its id. */
+    QueueId enqueue(String... recipients) throws Exception {
+        QueueId id = QueueId.next(clock);
+        byte[] body = TestMessages.body(id, 500);
+        List<EnvelopeRecipient> rcpts = java.util.Arrays.stream(recipients).map(EnvelopeRecipient::of).toList();
+        try (IncomingMessage m = queue.receive(id)) {
+            m.body().write(body);
+            m.commit(new Envelope(id, clock.instant(), "192.0.2.7", "mx.example.net", "s@example.net", null, null,
+                    body.length, rcpts));
+        }
+        return id;
     }
 
     /** Closes the queue and opens it again on the same directory, as a restart does. */

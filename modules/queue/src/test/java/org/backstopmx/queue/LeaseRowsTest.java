@@ -48,7 +48,7 @@ class LeaseRowsTest {
             CompletableFuture<List<Lease>> first = CompletableFuture.supplyAsync(() -> {
                 try {
                     return db.transaction(c -> {
-                        List<Lease> won = LeaseRows.claim(c, 10, now, until, "first");
+                        List<Lease> won = ClaimRows.claim(c, 10, now, until, "first");
                         firstClaimed.complete(null);
                         firstMayCommit.join();
                         return won;
@@ -60,7 +60,7 @@ class LeaseRowsTest {
             firstClaimed.get();
             CompletableFuture<List<Lease>> second = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return db.transaction(c -> LeaseRows.claim(c, 10, now, until, "second"));
+                    return db.transaction(c -> ClaimRows.claim(c, 10, now, until, "second"));
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
@@ -92,7 +92,7 @@ class LeaseRowsTest {
                 return null;
             });
             Instant now = clock.instant();
-            List<Lease> leases = db.transaction(c -> LeaseRows.claim(c, 10, now, now.plusSeconds(600), "me"));
+            List<Lease> leases = db.transaction(c -> ClaimRows.claim(c, 10, now, now.plusSeconds(600), "me"));
             assertThat(leases).hasSize(2);
             RetryPolicy.Decision delivered = new RetryPolicy.Decision(RecipientState.DELIVERED, null, "delivered");
             DeliveryOutcome ok = new DeliveryOutcome.Delivered(SmtpReply.of(250, "2.0.0", "Ok"), "mx", SmtpStage.DOT);

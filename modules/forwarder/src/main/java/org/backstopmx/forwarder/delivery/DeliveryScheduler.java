@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * The scheduler loop (like Postfix's {@code qmgr_active}): claims due recipients from the queue
  * ({@link MailQueue#leaseDue}), at most {@code maxInFlight} unrecorded at once, groups them into jobs (one message and
  * its recipients for one domain) and hands them to the {@link Lanes}; defers at once those of a destination that is
- * down; starts the probes that are due (of destinations down, and of primaries in standby mode); sleeps until new mail, a finished job, the next due time or the next probe.
+ * down; starts the probes that are due (of destinations down, and of primaries in standby mode) and runs the flushes
+ * asked for by ETRN; sleeps until new mail, a finished job, a flush asked for, the next due time or the next probe.
  * It waits on {@link InFlight}, which holds the in-flight count, the wake signal and the stop flag.
  *
  * <p>Moves recipients from due to leased (the claim) and gives back, due as they were, the claims a lane has no room
@@ -58,8 +59,8 @@ final class DeliveryScheduler {
     /** Destinations skipped by the last claim because their lanes were full (scheduler thread only). */
     private Set<String> saturated = Set.of();
     /**
-     * When a claim that skipped full lanes last found nothing: such a claim walks the skipped destinations' due
-     * recipients in the due index, so it is not repeated within {@link #SKIP_CLAIM_INTERVAL} unless new work arrived.
+     * When a claim that skipped full lanes last found nothing: such a claim asks every other destination with mail,
+     * so it is not repeated within {@link #SKIP_CLAIM_INTERVAL} unless new work arrived.
      */
     private Instant fruitlessSkipAt = Instant.MIN;
     private Thread thread;
@@ -128,6 +129,7 @@ final class DeliveryScheduler {
     int deliverDue() throws InterruptedException {
         int total = 0;
         while (true) {
+            down.runRequested();
             int n;
             try {
                 n = dispatchDue();
@@ -155,6 +157,7 @@ final class DeliveryScheduler {
                 cache.closeStale();
                 down.probeDue();
                 standby.probeDue();
+                down.runRequested();
                 if (dispatchDue() == 0) {
                     sleepUntilSomethingHappens();
                 }

@@ -57,6 +57,8 @@ final class DownDestinations {
     }
 
     private final Map<String, Down> down = new ConcurrentHashMap<>();
+    /** Flushes asked for and not run yet ({@link #requestFlush}); the scheduler runs them ({@link #runRequested}). */
+    private final Set<String> requested = ConcurrentHashMap.newKeySet();
     private final ProbeClaims probing;
     private final Duration probeInterval;
     private final Connector connector;
@@ -133,6 +135,27 @@ final class DownDestinations {
             wake.run();
         }
         return pending;
+    }
+
+    /**
+     * Asks for a flush of {@code domain} without waiting for the queue: marks it up now and wakes the scheduler, which
+     * flushes it at its next turn ({@link #runRequested}). For ETRN, answered once this returns, as Postfix answers
+     * {@code 250 Queuing started}: the client's session never waits for the queue (a compaction, a busy disk).
+     */
+    void requestFlush(String domain) {
+        String d = DomainNames.normalize(domain);
+        markUp(d, clock.instant());
+        requested.add(d);
+        wake.run();
+    }
+
+    /** Runs, in this thread (the scheduler's), the flushes asked for since the last call. */
+    void runRequested() {
+        for (String d : List.copyOf(requested)) {
+            if (requested.remove(d)) {
+                flushQuietly(d);
+            }
+        }
     }
 
     /** Probes, in the pool, every down destination whose probe is due and not already running. */

@@ -3,7 +3,6 @@ package org.backstopmx.forwarder.delivery;
 import java.net.InetAddress;
 import java.util.List;
 import org.backstopmx.core.EtrnService;
-import org.backstopmx.core.QueueException;
 import org.backstopmx.forwarder.DomainNames;
 import org.backstopmx.forwarder.RouteResolver;
 import org.slf4j.Logger;
@@ -12,10 +11,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Who may start a flush with ETRN (RFC 1985): only for a served domain, only from one of the addresses its route
  * resolves to (its primary: nobody else may make us knock on its door) or from its {@code etrn-from} list. An allowed
- * ETRN flushes the domain ({@link DownDestinations#flush}).
+ * ETRN marks the destination up and asks for its flush ({@link DownDestinations#requestFlush}), which the scheduler
+ * runs: the reply is {@code 250} at once, as Postfix's, whether mail is waiting or not, and never waits for the queue.
  *
- * <p>Moves no state but through the flush. A queue failure during the flush is answered as unavailable (the client
- * may try again); nothing is retried here. Thread-safe: no state of its own.
+ * <p>Moves no state but through the flush. A queue failure during the flush is logged by it; the mail then goes at
+ * each recipient's next retry. Thread-safe: no state of its own.
  */
 final class EtrnGate {
     private static final Logger LOG = LoggerFactory.getLogger(EtrnGate.class);
@@ -43,13 +43,8 @@ final class EtrnGate {
                 return EtrnService.Result.NOT_ALLOWED;
             }
         }
-        try {
-            int pending = down.flush(d);
-            LOG.info("ETRN {} from {}: {} recipients pending", d, client.getHostAddress(), pending);
-            return pending > 0 ? EtrnService.Result.STARTED : EtrnService.Result.NOTHING_WAITING;
-        } catch (QueueException e) {
-            LOG.error("ETRN {}: cannot flush: {}", d, e.getMessage());
-            return EtrnService.Result.UNAVAILABLE;
-        }
+        down.requestFlush(d);
+        LOG.info("ETRN {} from {}: flush asked for", d, client.getHostAddress());
+        return EtrnService.Result.STARTED;
     }
 }

@@ -8,6 +8,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,8 +20,10 @@ import java.util.TreeSet;
 import org.backstopmx.core.DsnRet;
 import org.backstopmx.core.Envelope;
 import org.backstopmx.core.EnvelopeRecipient;
+import org.backstopmx.core.EtrnService;
 import org.backstopmx.core.IncomingMessage;
 import org.backstopmx.core.Liveness;
+import org.backstopmx.core.QueueException;
 import org.backstopmx.core.QueueId;
 import org.backstopmx.core.RetryPolicy;
 import org.backstopmx.core.config.BackstopConfig;
@@ -183,6 +186,31 @@ class ForwarderSurvivesFailuresTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> real.stats().messages() == 0);
         assertThat(primary.transactions()).hasSize(1);
         assertThat(liveness.problem()).isEmpty();
+    }
+
+    @Test
+    void etrnIsAnsweredBeforeTheQueueIsTouchedAndAFlushThatFailsLeavesTheMailForItsRetry() throws Exception {
+        primary.stop();
+        put("alice@example.org");
+        forwarder = forwarder(4);
+        forwarder.deliverDue(); // refused: deferred, the destination down
+        primary.restart();
+        queue.failNext(FaultyMailQueue.Call.FLUSH, 1, () -> new QueueException(QueueException.Kind.STORAGE_ERROR,
+                "cannot flush example.org: the database has been closed"));
+
+        assertThat(forwarder.etrn("example.org", InetAddress.getLoopbackAddress()))
+                .isEqualTo(EtrnService.Result.STARTED);
+        assertThat(queue.faulted(FaultyMailQueue.Call.FLUSH)).as("the session did not wait for the queue").isZero();
+        assertThat(forwarder.isDown("example.org")).isFalse();
+        forwarder.deliverDue(); // the scheduler's turn runs the flush, which fails: logged, nothing made due
+        assertThat(queue.faulted(FaultyMailQueue.Call.FLUSH)).isEqualTo(1);
+        assertThat(primary.transactions()).isEmpty();
+
+        assertThat(forwarder.etrn("example.org", InetAddress.getLoopbackAddress()))
+                .isEqualTo(EtrnService.Result.STARTED);
+        forwarder.deliverDue();
+        assertThat(primary.transactions()).hasSize(1);
+        assertThat(real.stats().messages()).isZero();
     }
 
     private List<String> lines(Level level) {
