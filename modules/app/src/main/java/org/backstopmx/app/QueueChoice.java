@@ -27,7 +27,7 @@ import org.backstopmx.queue.postgres.PostgresSettings;
  * @param queue          the queue
  * @param recipients     its recipient (callout) cache
  * @param whyNotWritable why it cannot take mail now, for the readiness check; empty while it can
- * @param greylist       where greylisting keeps its triplets, or null where the queue has none yet (PostgreSQL)
+ * @param greylist       where greylisting keeps its triplets
  * @param h2             the H2 queue, or null on PostgreSQL
  * @param shared         the PostgreSQL queue, or null on H2
  * @param where          where it is, for the start-up line
@@ -47,6 +47,6 @@ record QueueChoice(MailQueue queue, RecipientCache recipients, Supplier<Optional
         String node = q.nodeId() != null ? q.nodeId() : config.hostname();
         PostgresMailQueue pg = PostgresMailQueue.open(new PostgresSettings(q.url(), q.username(), password, node),
                 clock);
-        return new QueueChoice(pg, pg.recipientCache(), pg::whyNotWritable, null, null, pg, q.url() + " as node " + node);
+        return new QueueChoice(pg, pg.recipientCache(), pg::whyNotWritable, pg.greylist(), null, pg, q.url() + " as node " + node);
     }
 }

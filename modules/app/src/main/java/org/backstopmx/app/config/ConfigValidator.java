@@ -218,10 +218,6 @@ final class ConfigValidator {
         if (q.passwordFile() != null) {
             file("queue.password-file", q.passwordFile());
         }
-        if (config.screen().greylist() == org.backstopmx.core.config.GreylistMode.ON && !problems.has("screen.greylist")) {
-            // XXX: the greylist table is in the H2 queue only
-            problems.add("screen.greylist", "on is not available with queue.type postgresql yet");
-        }
         org.backstopmx.core.config.DeliveryConfig d = config.delivery();
         java.time.Duration attempt = d.connectTimeout().plus(d.commandTimeout().multipliedBy(4))
                 .plus(d.dataTimeout().multipliedBy(2));

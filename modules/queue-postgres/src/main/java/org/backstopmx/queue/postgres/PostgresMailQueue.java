@@ -50,6 +50,7 @@ public final class PostgresMailQueue implements MailQueue {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Receiving receiving;
     private final PostgresRecipientCache recipients;
+    private final PostgresGreylist greylist;
     private volatile QueueStats lastStats = new QueueStats(0, 0, java.util.Map.of());
 
     private PostgresMailQueue(PostgresDatabase db, String node, Clock clock) {
@@ -58,6 +59,7 @@ public final class PostgresMailQueue implements MailQueue {
         this.clock = clock;
         this.receiving = new Receiving(db, node, clock, closed::get);
         this.recipients = new PostgresRecipientCache(db, closed::get);
+        this.greylist = new PostgresGreylist(db, closed::get);
     }
 
     /**
@@ -91,6 +93,11 @@ public final class PostgresMailQueue implements MailQueue {
     /** What the primaries said about recipients, shared by every node (see {@link PostgresRecipientCache}). */
     public org.backstopmx.core.RecipientCache recipientCache() {
         return recipients;
+    }
+
+    /** The greylist, shared by every node (see {@link PostgresGreylist}). */
+    public org.backstopmx.core.Greylist greylist() {
+        return greylist;
     }
 
     /** This node's id: the holder named in its leases. */
