@@ -283,15 +283,15 @@ class NoAcknowledgedMailLostToSigkillIT {
     private Path writeConfig(int primaryPort) throws Exception {
         Path config = dir.resolve("backstop.yaml");
         Files.writeString(config, "hostname: backstop.it.test\n"
-                + "screen:\n  spf: off\n" // no SPF lookups through the machine's resolver
                 + "smtp:\n  listen: 127.0.0.1:0\n"
                 + "domains:\n  example.test:\n    route: 127.0.0.1:" + primaryPort + "\n"
                 + "queue:\n  path: " + dir.resolve("queue") + "\n"
                 + "probe:\n  interval: 1s\n"
                 + "metrics:\n  listen: 127.0.0.1:0\n"
                 + "admin:\n  listen: 127.0.0.1:0\n"
-                // the senders never pause, all from 127.0.0.1: far more than screen.rate.* lets one client send
-                + "screen:\n  rate:\n    connections-per-client: 0\n    connections-per-network: 0\n"
+                // no SPF lookups through the machine's resolver; and the senders never pause, all from 127.0.0.1:
+                // far more than screen.rate.* lets one client send
+                + "screen:\n  spf: off\n  rate:\n    connections-per-client: 0\n    connections-per-network: 0\n"
                 + "    messages-per-client: 0\n    messages-per-network: 0\n");
         return config;
     }

@@ -78,7 +78,7 @@ final class AdminChanges {
             }
             MessageLog.admin(id, "deleted", removed.get().states().size());
             MessageLog.removed(id, removed.get().size(), removed.get().states().size());
-            maintenance.wrote();
+            maintenance.wrote(removed.get().states().size());
             return true;
         } finally {
             lifecycle.exit();
@@ -123,7 +123,7 @@ final class AdminChanges {
                 total += e.getValue().size();
             }
             MessageLog.admin(id, action, total);
-            maintenance.wrote();
+            maintenance.wrote(total);
             return Optional.of(total);
         } finally {
             lifecycle.exit();

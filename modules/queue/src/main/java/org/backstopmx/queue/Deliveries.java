@@ -45,7 +45,8 @@ final class Deliveries {
     private final DiskSpace disk;
     private final Clock clock;
     private final Lifecycle lifecycle;
-    private final Runnable afterWrite;
+    /** Told how many recipient rows each write changed (the maintenance check counts rows, not calls). */
+    private final java.util.function.IntConsumer afterWrite;
     private final FlushMarks flushes;
     /**
      * Leases whose outcome could not be recorded (the database failed): their holder has given them up, so they are
@@ -60,7 +61,7 @@ final class Deliveries {
     private static final int RELEASE_BATCH = 1000;
 
     Deliveries(QueueDatabase db, GroupCommit groupCommit, QueueCounters counters, Spool spool, DiskSpace disk,
-            Clock clock, Lifecycle lifecycle, Runnable afterWrite, FlushMarks flushes) {
+            Clock clock, Lifecycle lifecycle, java.util.function.IntConsumer afterWrite, FlushMarks flushes) {
         this.db = db;
         this.groupCommit = groupCommit;
         this.counters = counters;
@@ -98,7 +99,7 @@ final class Deliveries {
             List<Lease> leases = claimed.leases();
             // No wait for an fsync: a claim only matters while this process runs (a restart releases every lease,
             // see recoverAtStartup), so losing it in a crash loses nothing.
-            afterWrite.run();
+            afterWrite.accept(leases.size());
             return leases;
         } finally {
             lifecycle.exit();
@@ -200,7 +201,7 @@ final class Deliveries {
                 }
                 MessageLog.removed(finished.get(i), removed.get(i).size(), removed.get(i).states().size());
             }
-            afterWrite.run();
+            afterWrite.accept(won.size());
             return won;
         } finally {
             lifecycle.exit();

@@ -43,12 +43,12 @@ final class Enqueuer {
     private final DiskSpace disk;
     private final Clock clock;
     private final Lifecycle lifecycle;
-    private final Runnable afterWrite;
+    private final java.util.function.IntConsumer afterWrite;
     private final Set<IncomingSpoolMessage> receiving = ConcurrentHashMap.newKeySet();
     private volatile MailQueue.ArrivalListener arrivalListener;
 
     Enqueuer(Spool spool, QueueDatabase db, GroupCommit groupCommit, QueueCounters counters, DiskSpace disk,
-            Clock clock, Lifecycle lifecycle, Runnable afterWrite) {
+            Clock clock, Lifecycle lifecycle, java.util.function.IntConsumer afterWrite) {
         this.spool = spool;
         this.db = db;
         this.groupCommit = groupCommit;
@@ -122,7 +122,7 @@ final class Enqueuer {
         }
         counters.added(size, envelope.recipients().stream().map(EnvelopeRecipient::domain).toList());
         MessageLog.received(stored, size);
-        afterWrite.run();
+        afterWrite.accept(1 + envelope.recipients().size());
         MailQueue.ArrivalListener listener = arrivalListener;
         if (listener != null) {
             try {

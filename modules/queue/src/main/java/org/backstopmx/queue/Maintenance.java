@@ -21,7 +21,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every write leaves garbage in the file, inserts included: copy-on-write pages plus chunks that never get rewritten
  * (measured: 200 000 inserts and no deletes made a 1.1 GB file for 45 MB of live data). So a check runs after every
- * {@link #CHECK_EVERY_WRITES} commits and deletions, and on a timer for the quiet time after a backlog drained. A check
+ * {@link #CHECK_EVERY_WRITES} rows written (a batch of 200 deferrals counts 200: counted by call, a drain re-deferring a
+ * whole backlog in batches hardly moved the count), and on a timer for the quiet time after a backlog drained, the
+ * first time {@link #FIRST_CHECK} after the start (a process restarted more often than the interval was never
+ * checked by the timer). A check
  * is a {@code stat} while the file is under {@code compact-min-size}, and one approximate-size query (25-50 ms on a
  * 45 MB queue) above it; only a due check compacts. Checks and compactions never overlap.
  *
@@ -33,6 +36,7 @@ final class Maintenance implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Maintenance.class);
     static final int CHECK_EVERY_WRITES = 2000;
     static final Duration CHECK_INTERVAL = Duration.ofMinutes(5);
+    static final Duration FIRST_CHECK = Duration.ofSeconds(30);
 
     private final Compactor compactor;
     private final Clock clock;
@@ -68,7 +72,8 @@ final class Maintenance implements AutoCloseable {
     void start() {
         loop = liveness.register("queue-maintenance", bound(interval));
         long millis = interval.toMillis();
-        executor.scheduleWithFixedDelay(this::checkQuietly, millis, millis, TimeUnit.MILLISECONDS);
+        executor.scheduleWithFixedDelay(this::checkQuietly, Math.min(millis, FIRST_CHECK.toMillis()), millis,
+                TimeUnit.MILLISECONDS);
     }
 
     /** The longest between two checks: the interval, and a compaction of a large file. */
@@ -76,9 +81,11 @@ final class Maintenance implements AutoCloseable {
         return interval.plus(Duration.ofMinutes(15));
     }
 
-    /** Called after every commit and deletion; cheap, and never blocks the caller. */
-    void wrote() {
-        if (writes.incrementAndGet() % CHECK_EVERY_WRITES == 0 && checkQueued.compareAndSet(false, true)) {
+    /** Called after every commit and deletion with the rows it wrote; cheap, and never blocks the caller. */
+    void wrote(int rows) {
+        long after = writes.addAndGet(Math.max(rows, 1));
+        long before = after - Math.max(rows, 1);
+        if (after / CHECK_EVERY_WRITES != before / CHECK_EVERY_WRITES && checkQueued.compareAndSet(false, true)) {
             try {
                 executor.execute(() -> {
                     checkQueued.set(false);
