@@ -19,6 +19,7 @@ import org.backstopmx.core.config.DeliveryConfig;
 import org.backstopmx.core.config.QueueConfig;
 import org.backstopmx.core.config.QueueType;
 import org.backstopmx.core.config.RateConfig;
+import org.backstopmx.core.config.RetryConfig;
 import org.backstopmx.testkit.FakePrimaryMx;
 import org.backstopmx.testkit.PostgresServer;
 
@@ -43,6 +44,12 @@ final class SharedQueueNode {
     /** Node {@code node} on the queue at {@code url}, delivering to the primary at {@code primaryPort}. */
     static BackstopConfig config(Path dir, int primaryPort, String url, Path password, String node,
             Duration leaseTime, int concurrency) {
+        return config(dir, primaryPort, url, password, node, leaseTime, concurrency, RetryConfig.defaults());
+    }
+
+    /** As {@link #config}, with the backoff of a recipient whose attempt failed. */
+    static BackstopConfig config(Path dir, int primaryPort, String url, Path password, String node,
+            Duration leaseTime, int concurrency, RetryConfig retry) {
         BackstopConfig d = InProcessConfig.serving(dir.resolve(node), primaryPort, Duration.ofSeconds(1));
         QueueConfig q = d.queue();
         DeliveryConfig t = d.delivery();
@@ -53,7 +60,7 @@ final class SharedQueueNode {
                 .withDelivery(new DeliveryConfig(concurrency, t.connectionReuseTime(), Duration.ofSeconds(1),
                         Duration.ofSeconds(1), Duration.ofSeconds(1), t.tls(), t.delayWarning(), t.bounceSizeLimit()))
                 .withScreen(d.screen().withRate(RateConfig.off()));
-        return new BackstopConfig(node, c.selfNames(), c.smtp(), c.domains(), c.routes(), c.queue(), c.retry(),
+        return new BackstopConfig(node, c.selfNames(), c.smtp(), c.domains(), c.routes(), c.queue(), retry,
                 c.probe(), c.accept(), c.delivery(), c.dns(), c.metrics(), c.admin(), c.callout(), c.screen());
     }
 
@@ -66,14 +73,19 @@ final class SharedQueueNode {
     static Map<String, Integer> deliveries(FakePrimaryMx primary) {
         Map<String, Integer> counts = new TreeMap<>();
         for (FakePrimaryMx.Transaction t : primary.transactions()) {
-            Matcher m = TAG.matcher(new String(t.data(), StandardCharsets.ISO_8859_1));
-            String tag = m.find() ? m.group(1) : "(no tag)";
+            String tag = tagOf(t);
             for (String rcpt : t.rcptTo()) {
                 String address = rcpt.substring(rcpt.indexOf('<') + 1, rcpt.indexOf('>'));
                 counts.merge(tag + " " + address, 1, Integer::sum);
             }
         }
         return counts;
+    }
+
+    /** The tag of the {@link TestMail#message} that {@code t} carried. */
+    static String tagOf(FakePrimaryMx.Transaction t) {
+        Matcher m = TAG.matcher(new String(t.data(), StandardCharsets.ISO_8859_1));
+        return m.find() ? m.group(1) : "(no tag)";
     }
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
