@@ -92,7 +92,16 @@ final class SharedQueueNode {
 
     /** What {@code /health/ready} of {@code node} says: its status, a space, its body ({@code "200 ready"}). */
     static String ready(Appliance node) throws IOException, InterruptedException {
-        URI uri = URI.create("http://127.0.0.1:" + node.metricsAddress().getPort() + "/health/ready");
+        return health(node, "ready");
+    }
+
+    /** What {@code /health/live} of {@code node} says, as {@link #ready}. */
+    static String live(Appliance node) throws IOException, InterruptedException {
+        return health(node, "live");
+    }
+
+    private static String health(Appliance node, String check) throws IOException, InterruptedException {
+        URI uri = URI.create("http://127.0.0.1:" + node.metricsAddress().getPort() + "/health/" + check);
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20)).build(),
                 HttpResponse.BodyHandlers.ofString());
         return r.statusCode() + " " + r.body().strip();
