@@ -21,8 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The shared queue's database goes away under two running nodes (PostgreSQL stopped, fast mode: its sessions are
  * cut) and comes back on the same data. While it is away, neither node answers 250: the transaction is refused with
- * {@code 451 4.3.0}, and {@code /health/ready} is 503 on both ({@code /health/live} stays 200). When it is back, both take mail again without a
- * restart (250, ready 200), and what was accepted before the outage, and after it, is delivered once.
+ * {@code 451 4.3.0}, and {@code /health/ready} is 503 on both ({@code /health/live} stays 200). When it is back, both
+ * take mail again without a restart (250, ready 200), and what was accepted before the outage, and after it, is
+ * delivered once.
  */
 class SharedQueueDatabaseDownThenUpTest {
     private static final Duration WAIT = Duration.ofSeconds(60);

@@ -30,7 +30,7 @@ import org.backstopmx.testkit.PostgresServer;
  * {@link #LEASE} outlasts the longest attempt by the forwarder's 30 s, as validation demands of a real configuration.
  */
 final class SharedQueueNode {
-    /** An attempt under these timeouts (1 + 4 × 1 + 2 × 1 = 7 s) and 30 s: as short as validation allows, and more. */
+    /** An attempt under these timeouts (1 + 4 × 1 + 2 × 1 = 7 s) and 30 s: about as short as validation allows. */
     static final Duration LEASE = Duration.ofSeconds(40);
 
     private SharedQueueNode() {

@@ -10,9 +10,12 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.backstopmx.testkit.FakePrimaryMx;
@@ -61,7 +64,7 @@ class SharedQueueNodeKilledUnderLoadIT {
             Path configB = writeConfig("node-b", url, password, primary.port());
             try (BackstopProcess b = BackstopProcess.serve(configB, "-Xmx256m")) {
                 Map<String, ContinuousSenders.Ack> acked;
-                Set<String> leasedByA;
+                Map<String, Instant> leasedByA;
                 ContinuousSenders senders = ContinuousSenders.start(SENDERS, "bob@example.test");
                 long killedAt;
                 try (BackstopProcess a = BackstopProcess.serve(configA, "-Xmx256m")) {
@@ -88,10 +91,16 @@ class SharedQueueNodeKilledUnderLoadIT {
                 Map<String, Integer> deliveries = SharedQueueNode.deliveries(primary);
                 Map<String, String> tokenOf = acked.values().stream()
                         .collect(Collectors.toMap(ContinuousSenders.Ack::queueId, ContinuousSenders.Ack::token));
-                Set<String> heldTokens = leasedByA.stream().map(tokenOf::get).collect(Collectors.toSet());
-                Set<String> deliveredByB = primary.transactions().stream()
+                Set<String> heldTokens = leasedByA.keySet().stream().map(tokenOf::get).collect(Collectors.toSet());
+                // when node B first delivered each message
+                Map<String, Instant> deliveredByB = primary.transactions().stream()
                         .filter(t -> t.client().equals("node-b.it.test"))
-                        .map(SharedQueueNode::tagOf).collect(Collectors.toSet());
+                        .collect(Collectors.toMap(SharedQueueNode::tagOf, FakePrimaryMx.Transaction::at,
+                                (x, y) -> x.isBefore(y) ? x : y));
+                List<String> early = leasedByA.entrySet().stream().filter(e -> deliveredByB.containsKey(
+                        tokenOf.get(e.getKey())) && deliveredByB.get(tokenOf.get(e.getKey())).isBefore(e.getValue()))
+                        .map(e -> e.getKey() + " lease until " + e.getValue() + ", delivered by node B at "
+                                + deliveredByB.get(tokenOf.get(e.getKey()))).toList();
                 long byA = primary.transactions().stream().filter(t -> t.client().equals("node-a.it.test")).count();
                 long lost = acked.keySet().stream().filter(t -> !deliveries.containsKey(key(t))).count();
                 long duplicates = deliveries.values().stream().mapToLong(n -> n - 1).sum();
@@ -102,7 +111,8 @@ class SharedQueueNodeKilledUnderLoadIT {
                         + "  leased by node A at its kill:     %d, all delivered by node B: %s%n"
                         + "  node B drained the rest in %d ms (lease %d s); %d s in all%n", SENDERS,
                         TimeUnit.NANOSECONDS.toMillis(load), acked.size(), deliveries.size(), lost, duplicates, byA,
-                        primary.transactions().size() - byA, leasedByA.size(), deliveredByB.containsAll(heldTokens),
+                        primary.transactions().size() - byA, leasedByA.size(),
+                        deliveredByB.keySet().containsAll(heldTokens),
                         TimeUnit.NANOSECONDS.toMillis(drained - killedAt), LEASE.toSeconds(),
                         TimeUnit.NANOSECONDS.toSeconds(drained - started));
                 System.out.print(report);
@@ -113,8 +123,9 @@ class SharedQueueNodeKilledUnderLoadIT {
                 assertThat(leasedByA).as(report).isNotEmpty();
                 assertThat(heldTokens).as("the messages node A held leases on at its kill, in its 250s")
                         .doesNotContainNull();
-                assertThat(deliveredByB).as("node B delivered every message node A held a lease on")
+                assertThat(deliveredByB.keySet()).as("node B delivered every message node A held a lease on")
                         .containsAll(heldTokens);
+                assertThat(early).as("node B delivered none of them before its lease ran out").isEmpty();
                 assertThat(b.stop()).as(b.output()).isZero();
             }
         }
@@ -129,16 +140,16 @@ class SharedQueueNodeKilledUnderLoadIT {
         return tokens.stream().allMatch(t -> d.containsKey(key(t)));
     }
 
-    /** The queue ids of the messages with a recipient leased by {@code node} now. */
-    private static Set<String> leasedBy(String url, String node) throws Exception {
-        Set<String> ids = new TreeSet<>();
+    /** The queue ids of the messages with a recipient leased by {@code node} now, with the lease's end. */
+    private static Map<String, Instant> leasedBy(String url, String node) throws Exception {
+        Map<String, Instant> ids = new TreeMap<>();
         try (Connection c = DriverManager.getConnection(url, PostgresServer.USER, "");
-                PreparedStatement p = c.prepareStatement(
-                        "SELECT DISTINCT message_id FROM recipient WHERE lease_owner = ?")) {
+                PreparedStatement p = c.prepareStatement("SELECT message_id, MIN(lease_until) FROM recipient"
+                        + " WHERE lease_owner = ? GROUP BY message_id")) {
             p.setString(1, node);
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
-                    ids.add(rs.getString(1));
+                    ids.put(rs.getString(1), rs.getObject(2, OffsetDateTime.class).toInstant());
                 }
             }
         }

@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -48,10 +49,13 @@ import org.backstopmx.core.SmtpStage;
  */
 public final class FakePrimaryMx implements AutoCloseable {
 
-    /** One transaction that reached the end of DATA; {@code client} is the name the client gave in EHLO or HELO. */
+    /**
+     * One transaction that reached the end of DATA; {@code client} is the name the client gave in EHLO or HELO,
+     * {@code at} when the final dot arrived (the system clock: for ordering against other processes' times).
+     */
     public record Transaction(
             String mailFrom, List<String> rcptTo, byte[] wireData, byte[] data, String dotReply, boolean tls,
-            String client) {
+            String client, Instant at) {
     }
 
     private final int port;
@@ -508,8 +512,8 @@ public final class FakePrimaryMx implements AutoCloseable {
             if (r == null) {
                 r = "250 2.0.0 Ok: queued";
             }
-            transactions.add(new Transaction(mailFrom, List.copyOf(rcpts), wire.toByteArray(), data.toByteArray(), r, tls,
-                    client));
+            transactions.add(new Transaction(mailFrom, List.copyOf(rcpts), wire.toByteArray(), data.toByteArray(), r,
+                    tls, client, Instant.now()));
             resetTransaction();
             return reply(r);
         }
