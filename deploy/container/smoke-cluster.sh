@@ -8,9 +8,9 @@
 # once and give the lease back, and node B taking the message would say nothing about leases. Node B is paused until
 # node A is dead, so that A (woken by its own arrival) is the node that claims the message.
 
-# The lease short for the test, and the delivery timeouts short enough for it: connect + 4 x command + 2 x data =
-# 2 + 28 + 8 = 38 s <= 40 s. The greeting wait (command-timeout, 7 s) must outlast the time from the claim to the kill.
-export LEASE_TIME=40s CONNECT_TIMEOUT=2s COMMAND_TIMEOUT=7s DATA_TIMEOUT=4s
+# The lease short for the test, and the delivery timeouts short enough for it: connect + 4 x command + 2 x data +
+# the forwarder's 30 s start margin = 2 + 28 + 8 + 30 = 68 s <= 70 s. The greeting wait (command-timeout, 7 s) must outlast the time from the claim to the kill.
+export LEASE_TIME=70s CONNECT_TIMEOUT=2s COMMAND_TIMEOUT=7s DATA_TIMEOUT=4s
 CLUSTER=("${COMPOSE[@]}" --profile cluster)
 
 # a query in the shared queue's database (as its superuser, over the container's socket): the rows, fields split by |

@@ -14,6 +14,7 @@ import org.backstopmx.core.MailQueue;
 import org.backstopmx.app.admin.AdminServer;
 import org.backstopmx.app.admin.AdminToken;
 import org.backstopmx.app.admin.LiveQueueAdmin;
+import org.backstopmx.app.admin.QueueViews;
 import org.backstopmx.app.metrics.BackstopMetrics;
 import org.backstopmx.app.metrics.MetricsServer;
 import org.backstopmx.core.config.BackstopConfig;
@@ -23,7 +24,6 @@ import org.backstopmx.forwarder.DnsjavaMxResolver;
 import org.backstopmx.forwarder.MxResolver;
 import org.backstopmx.forwarder.MxSanityCheck;
 import org.backstopmx.forwarder.delivery.Forwarder;
-import org.backstopmx.queue.H2MailQueue;
 import org.backstopmx.queue.QueueMetrics;
 import org.backstopmx.smtpin.RecipientDirectory;
 import org.backstopmx.smtpin.SmtpServer;
@@ -95,8 +95,8 @@ public final class Appliance implements AutoCloseable {
                         QUEUE_METRICS_REFRESH, liveness, config.queue());
             } else {
                 org.backstopmx.queue.postgres.PostgresQueueMetrics.bind(chosen.shared(), registry);
-                // XXX: the per-domain gauges and the admin API read the H2 queue's per-domain figures
-                LOG.warn("queue.type postgresql: no per-domain queue gauges and no admin API on this node yet");
+                // XXX: the per-domain gauges read the H2 queue's per-domain figures
+                LOG.warn("queue.type postgresql: no per-domain queue gauges on this node yet");
             }
             MxResolver dns = new CountingMxResolver(new DnsjavaMxResolver(config.dns()), registry);
             forwarder = Forwarder.of(config, queue, chosen.recipients(), dns, registry, clock);
@@ -106,7 +106,7 @@ public final class Appliance implements AutoCloseable {
                     config.screen(), config.dns(), chosen.greylist(), forwarder.primaryAddresses());
             smtp.start();
             metricsServer = startMetrics(config, registry, liveness, chosen.whyNotWritable(), smtp);
-            AdminServer admin = chosen.h2() == null ? null : startAdmin(config, chosen.h2(), forwarder, clock);
+            AdminServer admin = startAdmin(config, chosen, forwarder, clock);
             LOG.info("Backstop MX started: {} serving {} on {}, queue {}", config.hostname(),
                     String.join(",", config.domains().keySet().stream().sorted().toList()), smtp.localAddress(),
                     chosen.where());
@@ -151,19 +151,39 @@ public final class Appliance implements AutoCloseable {
         }
     }
 
-    private static AdminServer startAdmin(BackstopConfig config, H2MailQueue queue, Forwarder forwarder,
+    /**
+     * The admin API on the chosen queue: on the shared one, every node's mail is listed, counted and changed from any
+     * node; a generated token is kept in this node's {@code queue.path}, as on H2.
+     */
+    private static AdminServer startAdmin(BackstopConfig config, QueueChoice chosen, Forwarder forwarder,
             Clock clock) {
         HostPort listen = config.admin().listen();
+        LiveQueueAdmin live;
+        java.nio.file.Path tokenDir;
+        if (chosen.h2() != null) {
+            live = new LiveQueueAdmin(chosen.h2(), forwarder, true, config, clock);
+            tokenDir = chosen.h2().directory();
+        } else {
+            org.backstopmx.queue.postgres.PostgresMailQueue shared = chosen.shared();
+            live = new LiveQueueAdmin(shared, chosen.recipients(), () -> {
+                org.backstopmx.queue.postgres.PostgresMailQueue.ByDomain b = shared.byDomain();
+                return new QueueViews.ByDomain(b.recipients(), b.oldestPending());
+            }, forwarder, true, config, clock);
+            tokenDir = config.queue().path().toAbsolutePath();
+        }
         String token;
         try {
-            token = AdminToken.forServer(config.admin(), queue.directory());
+            if (config.admin().token() == null && config.admin().tokenFile() == null) {
+                java.nio.file.Files.createDirectories(tokenDir);
+            }
+            token = AdminToken.forServer(config.admin(), tokenDir);
         } catch (IOException e) {
             String key = config.admin().tokenFile() != null ? "admin.token-file: cannot read the admin token"
                     : "admin.token: none is set, and the generated one in the queue directory cannot be read or written";
             throw new IllegalStateException(key + ": " + e.getMessage(), e);
         }
         try {
-            return AdminServer.start(listen, new LiveQueueAdmin(queue, forwarder, true, config, clock), token);
+            return AdminServer.start(listen, live, token);
         } catch (IOException e) {
             throw new IllegalStateException("admin.listen: cannot listen on " + listen + ": " + e.getMessage(), e);
         }
@@ -178,7 +198,7 @@ public final class Appliance implements AutoCloseable {
         return metricsServer.address();
     }
 
-    /** Where the admin API is served; null on the PostgreSQL queue, which has none yet. */
+    /** Where the admin API is served. */
     public InetSocketAddress adminAddress() {
         return admin == null ? null : admin.address();
     }

@@ -95,7 +95,7 @@ final class OfflineQueueAdmin implements QueueAdmin {
         try (QueueReader reader = QueueReader.open(config.queue().path())) {
             QueueStats s = reader.stats();
             java.time.Instant oldest = reader.list(1).stream().findFirst().map(QueuedMessage::receivedAt).orElse(null);
-            return QueueViews.stats(s, oldest, null, false, reader.domainSnapshot());
+            return QueueViews.stats(s, oldest, null, false, QueueViews.ByDomain.of(reader.domainSnapshot()));
         }
     }
 

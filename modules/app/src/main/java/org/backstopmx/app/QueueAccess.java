@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 
 /**
  * How a queue command reaches the queue: the running appliance's admin API on {@code admin.listen} when something
- * listens there, otherwise the queue files of the stopped appliance. The token comes from the configuration
+ * listens there, otherwise the queue files of the stopped appliance (on the shared queue, {@code queue.type:
+ * postgresql}, only the admin API of a running node: it sees every node's mail). The token comes from the configuration
  * ({@code admin.token}, {@code admin.token-file}) or the one the appliance generated in its queue directory.
  */
 final class QueueAccess {
@@ -48,10 +49,10 @@ final class QueueAccess {
     }
 
     private QueueAdmin open(BackstopConfig cfg) throws IOException, QueueException {
-        if (cfg.queue().type() == org.backstopmx.core.config.QueueType.POSTGRESQL) {
-            // XXX: neither the admin API nor the offline reader knows the shared queue yet
-            throw new QueueException(QueueException.Kind.UNAVAILABLE, "queue.type is postgresql: the queue commands"
-                    + " do not work on the shared queue yet");
+        boolean shared = cfg.queue().type() == org.backstopmx.core.config.QueueType.POSTGRESQL;
+        if (shared && offline) {
+            throw new QueueException(QueueException.Kind.UNAVAILABLE, "queue.type is postgresql: the shared queue has"
+                    + " no files to work on; the queue commands go through a running node's admin API");
         }
         if (!offline) {
             Optional<AdminClient> client = AdminClient.connect(cfg.admin().listen(), "");
@@ -66,6 +67,12 @@ final class QueueAccess {
                 return AdminClient.connect(cfg.admin().listen(), token.get()).orElseThrow(() -> new QueueException(
                         QueueException.Kind.UNAVAILABLE, "the admin API at " + cfg.admin().listen() + " went away"));
             }
+        }
+        if (shared) {
+            // XXX: without a running node the commands could open the shared queue themselves; they do not yet
+            throw new QueueException(QueueException.Kind.UNAVAILABLE, "queue.type is postgresql: no node answers on "
+                    + cfg.admin().listen() + " (admin.listen); the queue commands go through a running node's admin"
+                    + " API, and any node's sees the whole shared queue");
         }
         return new OfflineQueueAdmin(cfg, Clock.systemUTC());
     }

@@ -21,8 +21,7 @@ import org.backstopmx.queue.postgres.PostgresSettings;
 /**
  * The queue that {@code queue.type} names, opened: the embedded H2 queue of one node, or the PostgreSQL queue that
  * several nodes share. Everything above the {@link MailQueue} interface is the same for both; what only the H2 queue
- * has (its per-domain gauges and the admin API, which reads them) is there only with it: the shared queue has its
- * whole-queue gauges only.
+ * has (its per-domain gauges) is there only with it: the shared queue has its whole-queue gauges only.
  *
  * @param queue          the queue
  * @param recipients     its recipient (callout) cache

@@ -5,14 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import jakarta.mail.Session;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import org.backstopmx.core.config.AtExpiry;
 import org.backstopmx.core.config.BackstopConfig;
-import org.backstopmx.core.config.QueueConfig;
-import org.backstopmx.core.config.QueueType;
 import org.backstopmx.testkit.FakePrimaryMx;
 import org.backstopmx.testkit.PostgresServer;
 import org.eclipse.angus.mail.smtp.SMTPTransport;
@@ -52,12 +48,12 @@ class SharedQueueNodesTest {
     void mailOneNodeAcceptedIsDeliveredByTheOther() throws Exception {
         postgres = PostgresServer.start();
         String url = postgres.jdbcUrl(postgres.createDatabase());
-        Path password = Files.writeString(dir.resolve("db-password"), "unused-with-trust\n");
+        Path password = SharedQueueNode.passwordFile(dir);
         primary = FakePrimaryMx.start();
         primary.stop(); // down: what node-a accepts stays queued
 
         a = Appliance.start(node(url, password, "node-a"), Clock.systemUTC());
-        assertThat(a.adminAddress()).isNull(); // not yet on the shared queue
+        assertThat(a.adminAddress()).isNotNull(); // the admin API, on the shared queue too
         byte[] raw = TestMail.message("via-node-a", 3);
         Session session = TestMail.session(a.smtpAddress());
         try (SMTPTransport t = (SMTPTransport) session.getTransport("smtp")) {
@@ -83,10 +79,6 @@ class SharedQueueNodesTest {
     }
 
     private BackstopConfig node(String url, Path password, String node) {
-        BackstopConfig d = InProcessConfig.serving(dir.resolve(node), primary.port(), Duration.ofSeconds(1));
-        QueueConfig q = d.queue();
-        return d.withQueue(new QueueConfig(q.path(), q.lifetime(), q.minFreeSpace(), q.compactRatio(),
-                q.compactMinSize(), q.expiryWarning(), AtExpiry.BOUNCE, QueueType.POSTGRESQL, url,
-                PostgresServer.USER, password, node, Duration.ofHours(1)));
+        return SharedQueueNode.config(dir, primary.port(), url, password, node, SharedQueueNode.LEASE, 20);
     }
 }

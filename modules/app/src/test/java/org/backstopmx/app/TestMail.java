@@ -60,9 +60,13 @@ final class TestMail {
     }
 
     /** Sends {@code raw} over an open transport; returns the queue id from the 250 reply. */
-    static String send(SMTPTransport transport, Session session, byte[] raw, String recipient) throws Exception {
+    static String send(SMTPTransport transport, Session session, byte[] raw, String... recipients) throws Exception {
         MimeMessage m = new MimeMessage(session, new ByteArrayInputStream(raw));
-        transport.sendMessage(m, new Address[] {new InternetAddress(recipient)});
+        Address[] to = new Address[recipients.length];
+        for (int i = 0; i < to.length; i++) {
+            to[i] = new InternetAddress(recipients[i]);
+        }
+        transport.sendMessage(m, to);
         String reply = transport.getLastServerResponse();
         Matcher matcher = QUEUED.matcher(reply);
         if (!reply.startsWith("250") || !matcher.find()) {

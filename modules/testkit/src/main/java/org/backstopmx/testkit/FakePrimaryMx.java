@@ -9,9 +9,11 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -30,6 +32,10 @@ import org.backstopmx.core.SmtpStage;
  * each read (to tell pipelining from lock-step), and every completed transaction with its DATA bytes both as they
  * were on the wire (dot-stuffed) and un-stuffed.
  *
+ * <p>It counts the delivering sessions open at once per client (by the name the client gave in EHLO/HELO; a session
+ * counts from its first MAIL to its end, so a probe's connect, EHLO, QUIT does not) and keeps the peak of each
+ * ({@link #peakDeliveringSessions()}): what a per-destination concurrency limit is checked against.
+ *
  * <p>It can be stopped and started again on the same port, drop the connection in the middle of DATA, and stall
  * (never answer) at a given stage. A reply starting with {@code 421} is sent and the connection closed.
  * STARTTLS is offered and done only after {@link #offerStartTls}; otherwise the command is answered 454.
@@ -43,9 +49,13 @@ import org.backstopmx.core.SmtpStage;
  */
 public final class FakePrimaryMx implements AutoCloseable {
 
-    /** One transaction that reached the end of DATA. */
+    /**
+     * One transaction that reached the end of DATA; {@code client} is the name the client gave in EHLO or HELO,
+     * {@code at} when the final dot arrived (the system clock: for ordering against other processes' times).
+     */
     public record Transaction(
-            String mailFrom, List<String> rcptTo, byte[] wireData, byte[] data, String dotReply, boolean tls) {
+            String mailFrom, List<String> rcptTo, byte[] wireData, byte[] data, String dotReply, boolean tls,
+            String client, Instant at) {
     }
 
     private final int port;
@@ -67,6 +77,9 @@ public final class FakePrimaryMx implements AutoCloseable {
     private volatile boolean stopReadingDuringData;
     private volatile int connections;
     private volatile SSLContext tlsContext;
+    /** Delivering sessions open now and at most, by client name (guarded by {@code this}). */
+    private final Map<String, Integer> deliveringNow = new HashMap<>();
+    private final Map<String, Integer> peakDelivering = new HashMap<>();
 
     private FakePrimaryMx(ServerSocket server) {
         this.server = server;
@@ -235,6 +248,23 @@ public final class FakePrimaryMx implements AutoCloseable {
         return connections;
     }
 
+    /**
+     * The most sessions that were delivering at once, by the name each client gave in EHLO or HELO ({@code ""}
+     * without one): a session delivers from its first MAIL until it ends.
+     */
+    public synchronized Map<String, Integer> peakDeliveringSessions() {
+        return Map.copyOf(peakDelivering);
+    }
+
+    private synchronized void deliveringStarted(String client) {
+        int now = deliveringNow.merge(client, 1, Integer::sum);
+        peakDelivering.merge(client, now, Math::max);
+    }
+
+    private synchronized void deliveringEnded(String client) {
+        deliveringNow.merge(client, -1, Integer::sum);
+    }
+
     // ---- the server ----
 
     private void accept(ServerSocket s) {
@@ -266,6 +296,9 @@ public final class FakePrimaryMx implements AutoCloseable {
             // the client went away or the test stopped us
         } finally {
             open.remove(socket);
+            if (session != null && session.delivering) {
+                deliveringEnded(session.client);
+            }
             if (session != null && session.socket != socket) {
                 open.remove(session.socket);
                 try {
@@ -305,6 +338,10 @@ public final class FakePrimaryMx implements AutoCloseable {
         private int readSeq;
         private String mailFrom;
         private final List<String> rcpts = new ArrayList<>();
+        /** The name from EHLO or HELO. */
+        private String client = "";
+        /** Whether a MAIL came: the session counts as delivering until it ends. */
+        private boolean delivering;
 
         Session(Socket socket) throws IOException {
             this.socket = socket;
@@ -348,6 +385,13 @@ public final class FakePrimaryMx implements AutoCloseable {
             if (stage != null && stage == stallAt) {
                 drain();
                 return false;
+            }
+            if ((verb.equals("EHLO") || verb.equals("HELO")) && !delivering) {
+                client = arg;
+            }
+            if (verb.equals("MAIL") && !delivering) {
+                delivering = true;
+                deliveringStarted(client);
             }
             String scripted = script.apply(verb, arg);
             switch (verb) {
@@ -468,7 +512,8 @@ public final class FakePrimaryMx implements AutoCloseable {
             if (r == null) {
                 r = "250 2.0.0 Ok: queued";
             }
-            transactions.add(new Transaction(mailFrom, List.copyOf(rcpts), wire.toByteArray(), data.toByteArray(), r, tls));
+            transactions.add(new Transaction(mailFrom, List.copyOf(rcpts), wire.toByteArray(), data.toByteArray(), r,
+                    tls, client, Instant.now()));
             resetTransaction();
             return reply(r);
         }

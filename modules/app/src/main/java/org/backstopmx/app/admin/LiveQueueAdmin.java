@@ -10,6 +10,8 @@ import java.io.InputStream;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
+import org.backstopmx.core.MailQueue;
 import org.backstopmx.core.QueueException;
 import org.backstopmx.core.QueueId;
 import org.backstopmx.core.QueueStats;
@@ -23,7 +25,9 @@ import org.backstopmx.queue.H2MailQueue;
  * CLI on a stopped appliance's queue.
  */
 public class LiveQueueAdmin implements QueueAdmin {
-    private final H2MailQueue queue;
+    private final MailQueue queue;
+    private final RecipientCache recipientCache;
+    private final Supplier<QueueViews.ByDomain> byDomain;
     private final Forwarder forwarder;
     private final boolean running;
     private final BackstopConfig config;
@@ -32,7 +36,21 @@ public class LiveQueueAdmin implements QueueAdmin {
     /** @param config for the recipient cache: the callout domains and {@code callout.positive-ttl} of imports */
     public LiveQueueAdmin(H2MailQueue queue, Forwarder forwarder, boolean running, BackstopConfig config,
             Clock clock) {
+        this(queue, queue.recipientCache(), () -> QueueViews.ByDomain.of(queue.domainSnapshot()), forwarder, running,
+                config, clock);
+    }
+
+    /**
+     * Any queue: the H2 one, or the PostgreSQL one that several nodes share (every node's mail is listed, counted and
+     * changed from any node).
+     *
+     * @param byDomain the pending mail per domain, read when {@code stats} asks
+     */
+    public LiveQueueAdmin(MailQueue queue, RecipientCache recipientCache, Supplier<QueueViews.ByDomain> byDomain,
+            Forwarder forwarder, boolean running, BackstopConfig config, Clock clock) {
         this.queue = queue;
+        this.recipientCache = recipientCache;
+        this.byDomain = byDomain;
         this.forwarder = forwarder;
         this.running = running;
         this.config = config;
@@ -96,19 +114,19 @@ public class LiveQueueAdmin implements QueueAdmin {
     public QueueViews.Stats stats() throws QueueException {
         Instant oldest = queue.list(1).stream().findFirst().map(QueuedMessage::receivedAt).orElse(null);
         List<String> down = running ? forwarder.downDestinations() : null;
-        return QueueViews.stats(queue.stats(), oldest, down, running, queue.domainSnapshot());
+        return QueueViews.stats(queue.stats(), oldest, down, running, byDomain.get());
     }
 
     @Override
     public QueueViews.KnownRecipients recipients(Optional<String> domain, int limit) throws QueueException {
-        return new QueueViews.KnownRecipients(queue.recipientCache().list(domain.orElse(null), clock.instant(), limit)
+        return new QueueViews.KnownRecipients(recipientCache.list(domain.orElse(null), clock.instant(), limit)
                 .stream().map(QueueViews::known).toList());
     }
 
     @Override
     public Optional<QueueViews.Result> forgetRecipient(String address) throws QueueException {
         String a = address.strip().toLowerCase(Locale.ROOT);
-        if (!queue.recipientCache().forget(a)) {
+        if (!recipientCache.forget(a)) {
             return Optional.empty();
         }
         return Optional.of(new QueueViews.Result(a, "forget", 1,
@@ -129,7 +147,7 @@ public class LiveQueueAdmin implements QueueAdmin {
             entries.add(new RecipientCache.Entry(a, true, null, now, now.plus(config.callout().positiveTtl()),
                     RecipientCache.Source.IMPORT));
         }
-        int n = queue.recipientCache().putAll(entries);
+        int n = recipientCache.putAll(entries);
         return new QueueViews.Result(null, "import", n, n + " addresses known as valid until "
                 + QueueViews.time(now.plus(config.callout().positiveTtl())));
     }

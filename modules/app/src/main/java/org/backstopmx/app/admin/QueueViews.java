@@ -88,8 +88,17 @@ public final class QueueViews {
                 e == null ? null : e.dsnRet().map(Enum::name).orElse(null), recipients);
     }
 
-    public static Stats stats(QueueStats s, Instant oldest, List<String> down, boolean running,
-            H2MailQueue.DomainSnapshot snapshot) {
+    /**
+     * The queue's pending mail per domain, for {@code stats}: recipients by state, and when the oldest message with a
+     * recipient of it still pending was received.
+     */
+    public record ByDomain(Map<String, Map<RecipientState, Long>> recipients, Map<String, Instant> oldestPending) {
+        public static ByDomain of(H2MailQueue.DomainSnapshot snapshot) {
+            return new ByDomain(snapshot.recipients(), snapshot.oldestPending());
+        }
+    }
+
+    public static Stats stats(QueueStats s, Instant oldest, List<String> down, boolean running, ByDomain snapshot) {
         Map<String, Long> byState = new LinkedHashMap<>();
         for (RecipientState state : RecipientState.values()) {
             if (state.isPending()) {

@@ -2,7 +2,9 @@
  * The queue commands ({@code backstop queue ...}) and the admin HTTP API behind them: {@code QueueAdmin} is the one
  * interface, with the running appliance's implementation ({@code LiveQueueAdmin}, served by {@code AdminServer}), the
  * CLI's HTTP client ({@code AdminClient}) and the stopped appliance's queue files ({@code OfflineQueueAdmin}, in the
- * app package). {@code AdminToken} owns the bearer token; {@code QueueViews} the records both sides print.
+ * app package). {@code AdminToken} owns the bearer token; {@code QueueViews} the records both sides print. On the
+ * queue that several nodes share ({@code queue.type: postgresql}) any node's API sees and changes every node's mail;
+ * there are no queue files, so only a running node's API serves the commands.
  *
  * <h2>States it may move</h2>
  * None by itself: reads go to the queue, and every change (hold, release, bounce, flush) goes through the forwarder,

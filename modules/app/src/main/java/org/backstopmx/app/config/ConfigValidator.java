@@ -19,6 +19,12 @@ import org.backstopmx.core.config.TlsMode;
 final class ConfigValidator {
     /** The longest greeting delay: postscreen's default is 6s; a minute is already more than senders like. */
     static final java.time.Duration MAX_GREET_DELAY = java.time.Duration.ofSeconds(60);
+    /**
+     * The forwarder starts no delivery in the last 30 s of its lease (its {@code DeliveryAttempt.LEASE_MARGIN}): a
+     * lease of the shared queue must outlast an attempt by that much, or a job may start too late to finish in it,
+     * and a lease of 30 s or less is never used at all (its recipients come due again and again, undelivered).
+     */
+    static final java.time.Duration LEASE_START_MARGIN = java.time.Duration.ofSeconds(30);
 
     private final Problems problems;
     private final FileCheck files;
@@ -222,10 +228,12 @@ final class ConfigValidator {
         java.time.Duration attempt = d.connectTimeout().plus(d.commandTimeout().multipliedBy(4))
                 .plus(d.dataTimeout().multipliedBy(2));
         if (!problems.anyOf("queue.lease-time", "delivery.connect-timeout", "delivery.command-timeout",
-                "delivery.data-timeout") && q.leaseTime().compareTo(attempt) < 0) {
-            problems.add("queue.lease-time", "must be at least the longest delivery attempt, " + attempt
+                "delivery.data-timeout") && q.leaseTime().compareTo(attempt.plus(LEASE_START_MARGIN)) < 0) {
+            problems.add("queue.lease-time", "must be at least the longest delivery attempt plus "
+                    + LEASE_START_MARGIN.toSeconds() + " s, " + attempt.plus(LEASE_START_MARGIN)
                     + " with delivery.connect-timeout + 4 x delivery.command-timeout + 2 x delivery.data-timeout"
-                    + " (else another node takes recipients this one is still delivering), got " + q.leaseTime());
+                    + " (else another node takes recipients this one is still delivering, or none is ever started),"
+                    + " got " + q.leaseTime());
         }
     }
 

@@ -170,7 +170,10 @@ class ValidationTest {
                 rule("queue: { type: postgresql, url: \"jdbc:mysql://db/mx\", lease-time: 1h }",
                         "queue.url: must be a URL like jdbc:postgresql://db.example.org:5432/backstop"),
                 rule("queue: { type: postgresql, url: \"jdbc:postgresql://db/mx\" }",
-                        "queue.lease-time: must be at least the longest delivery attempt, PT40M30S"),
+                        "queue.lease-time: must be at least the longest delivery attempt plus 30 s, PT41M"),
+                rule("queue: { type: postgresql, url: \"jdbc:postgresql://db/mx\", lease-time: 10s }\n"
+                        + "delivery: { connect-timeout: 1s, command-timeout: 1s, data-timeout: 1s }",
+                        "queue.lease-time: must be at least the longest delivery attempt plus 30 s, PT37S"),
                 rule("queue: { type: postgresql, url: \"jdbc:postgresql://db/mx\", node-id: \"a b\", lease-time: 1h }",
                         "queue.node-id: must be 1 to 64 printable ASCII characters without spaces"),
                 rule("queue: { type: postgresql, url: \"jdbc:postgresql://db/mx\", lease-time: 1h,"

@@ -6,7 +6,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -102,6 +105,31 @@ final class AdminSql {
                 return rs.getInt(1);
             }
         }
+    }
+
+    /**
+     * Every node's pending mail per domain: its recipients by state, and when the oldest message with one of them
+     * pending was received. Two grouped scans of the recipient table: for {@code stats}, never for a scrape.
+     */
+    static PostgresMailQueue.ByDomain byDomain(Connection c) throws SQLException {
+        Map<String, Map<RecipientState, Long>> counts = new HashMap<>();
+        try (PreparedStatement p = c.prepareStatement("SELECT domain, state, COUNT(*) FROM recipient WHERE state IN "
+                + LeaseSql.PENDING + " GROUP BY domain, state");
+                ResultSet rs = p.executeQuery()) {
+            while (rs.next()) {
+                counts.computeIfAbsent(rs.getString(1), d -> new EnumMap<>(RecipientState.class))
+                        .put(RecipientState.valueOf(rs.getString(2)), rs.getLong(3));
+            }
+        }
+        Map<String, Instant> oldest = new HashMap<>();
+        try (PreparedStatement p = c.prepareStatement("SELECT r.domain, MIN(m.received_at) FROM recipient r"
+                + " JOIN message m ON m.id = r.message_id WHERE r.state IN " + LeaseSql.PENDING + " GROUP BY r.domain");
+                ResultSet rs = p.executeQuery()) {
+            while (rs.next()) {
+                oldest.put(rs.getString(1), Times.get(rs, 2));
+            }
+        }
+        return new PostgresMailQueue.ByDomain(counts, oldest);
     }
 
     /** The domains with a QUEUED or DEFERRED recipient, sorted. */

@@ -278,6 +278,16 @@ public final class PostgresMailQueue implements MailQueue {
         return call("pending domains", () -> db.read(AdminSql::pendingDomains));
     }
 
+    /** Every node's pending mail per domain: recipients by state, and each domain's oldest pending message. */
+    public record ByDomain(java.util.Map<String, java.util.Map<RecipientState, Long>> recipients,
+            java.util.Map<String, Instant> oldestPending) {
+    }
+
+    /** @throws IllegalStateException when the queue is closed or the database fails */
+    public ByDomain byDomain() {
+        return query("pending mail per domain", AdminSql::byDomain);
+    }
+
     @Override
     public Optional<Instant> nextDue() throws QueueException {
         return call("next due", () -> db.read(LeaseSql::nextDue));

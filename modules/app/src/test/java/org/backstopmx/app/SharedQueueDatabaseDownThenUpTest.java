@@ -1,0 +1,121 @@
+package org.backstopmx.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import jakarta.mail.Session;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.backstopmx.testkit.FakePrimaryMx;
+import org.backstopmx.testkit.PostgresServer;
+import org.backstopmx.testkit.SmtpTranscript;
+import org.eclipse.angus.mail.smtp.SMTPTransport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The shared queue's database goes away under two running nodes (PostgreSQL stopped, fast mode: its sessions are
+ * cut) and comes back on the same data. While it is away, neither node answers 250: the transaction is refused with
+ * {@code 451 4.3.0}, and {@code /health/ready} is 503 on both ({@code /health/live} stays 200). When it is back, both
+ * take mail again without a restart (250, ready 200), and what was accepted before the outage, and after it, is
+ * delivered once.
+ */
+class SharedQueueDatabaseDownThenUpTest {
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
+    @TempDir
+    Path dir;
+
+    private PostgresServer postgres;
+    private FakePrimaryMx primary;
+    private Appliance a;
+    private Appliance b;
+
+    @AfterEach
+    void stop() {
+        for (AutoCloseable c : new AutoCloseable[] {a, b, primary, postgres}) {
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (Exception e) {
+                // the others still close
+            }
+        }
+    }
+
+    @Test
+    void neitherNodeAnswers250WhileTheDatabaseIsAwayAndBothResumeWhenItIsBack() throws Exception {
+        long started = System.nanoTime();
+        postgres = PostgresServer.start();
+        String url = postgres.jdbcUrl(postgres.createDatabase());
+        Path password = SharedQueueNode.passwordFile(dir);
+        primary = FakePrimaryMx.start();
+        primary.stop(); // down: what the nodes accept stays queued until the end
+        a = Appliance.start(SharedQueueNode.config(dir, primary.port(), url, password, "node-a",
+                SharedQueueNode.LEASE, 5), Clock.systemUTC());
+        b = Appliance.start(SharedQueueNode.config(dir, primary.port(), url, password, "node-b",
+                SharedQueueNode.LEASE, 5), Clock.systemUTC());
+        send(a, "before");
+        assertThat(SharedQueueNode.ready(a)).startsWith("200");
+
+        postgres.stop();
+        for (Appliance node : List.of(a, b)) {
+            List<String> replies = tryToSend(node, "during-" + node.config().hostname());
+            assertThat(replies).as("%s while the database is away", node.config().hostname())
+                    .noneMatch(r -> r.startsWith("250 2.0.0"))
+                    .last().asString().startsWith("451 4.3.0");
+            assertThat(SharedQueueNode.ready(node)).startsWith("503 not ready: the queue does not take mail: ");
+            // its loops still turn: an orchestrator's liveness probe does not restart it while the database is away
+            assertThat(SharedQueueNode.live(node)).startsWith("200");
+        }
+
+        postgres.restart(); // the same data, the same port: the nodes' pools reconnect by themselves
+        for (Appliance node : List.of(a, b)) {
+            await().atMost(WAIT).until(() -> SharedQueueNode.ready(node).startsWith("200"));
+        }
+        send(a, "after-a");
+        send(b, "after-b");
+
+        primary.restart();
+        await().atMost(WAIT).until(() -> SharedQueueNode.deliveries(primary).size() == 3
+                && a.queue().list(10).isEmpty());
+        Map<String, Integer> delivered = SharedQueueNode.deliveries(primary);
+        assertThat(delivered).containsOnlyKeys("before bob@example.test", "after-a bob@example.test",
+                "after-b bob@example.test").allSatisfy((k, n) -> assertThat(n).as(k).isEqualTo(1));
+        System.out.printf("database down then up: 3 delivered once each, in %d s%n",
+                Duration.ofNanos(System.nanoTime() - started).toSeconds());
+    }
+
+    private static void send(Appliance node, String tag) throws Exception {
+        Session session = TestMail.session(node.smtpAddress());
+        try (SMTPTransport t = (SMTPTransport) session.getTransport("smtp")) {
+            t.connect();
+            TestMail.send(t, session, TestMail.message(tag, 3), "bob@example.test");
+        }
+    }
+
+    /** One transaction by hand; the replies up to the first refusal (or to the end of DATA). */
+    private static List<String> tryToSend(Appliance node, String tag) throws Exception {
+        List<String> replies = new ArrayList<>();
+        try (SmtpTranscript s = new SmtpTranscript(node.smtpAddress(), 30_000)) {
+            s.reply();
+            s.command("EHLO client.test");
+            for (String command : List.of("MAIL FROM:<alice@sender.test>", "RCPT TO:<bob@example.test>", "DATA")) {
+                String reply = s.command(command);
+                replies.add(reply);
+                if (!reply.startsWith("2") && !reply.startsWith("354")) {
+                    return replies;
+                }
+            }
+            s.sendRaw("From: alice@sender.test\r\nSubject: test " + tag + "\r\n\r\nnever stored\r\n");
+            replies.add(s.command("."));
+        }
+        return replies;
+    }
+}

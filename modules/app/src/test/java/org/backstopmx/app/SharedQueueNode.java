@@ -1,0 +1,109 @@
+package org.backstopmx.app;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.backstopmx.core.config.AtExpiry;
+import org.backstopmx.core.config.BackstopConfig;
+import org.backstopmx.core.config.DeliveryConfig;
+import org.backstopmx.core.config.QueueConfig;
+import org.backstopmx.core.config.QueueType;
+import org.backstopmx.core.config.RateConfig;
+import org.backstopmx.core.config.RetryConfig;
+import org.backstopmx.testkit.FakePrimaryMx;
+import org.backstopmx.testkit.PostgresServer;
+
+/**
+ * The configuration of a node on the shared queue inside a test ({@code queue.type: postgresql}), on top of
+ * {@link InProcessConfig}: its node id is also its {@code hostname}, so the primary tells the nodes apart by their
+ * EHLO; no rate limits (every test client is 127.0.0.1); delivery timeouts of a second, so that a lease of
+ * {@link #LEASE} outlasts the longest attempt by the forwarder's 30 s, as validation demands of a real configuration.
+ */
+final class SharedQueueNode {
+    /** An attempt under these timeouts (1 + 4 × 1 + 2 × 1 = 7 s) and 30 s: about as short as validation allows. */
+    static final Duration LEASE = Duration.ofSeconds(40);
+
+    private SharedQueueNode() {
+    }
+
+    /** A password file for the test server, which trusts every local connection and never reads it. */
+    static Path passwordFile(Path dir) throws IOException {
+        return Files.writeString(dir.resolve("db-password"), "unused-with-trust\n");
+    }
+
+    /** Node {@code node} on the queue at {@code url}, delivering to the primary at {@code primaryPort}. */
+    static BackstopConfig config(Path dir, int primaryPort, String url, Path password, String node,
+            Duration leaseTime, int concurrency) {
+        return config(dir, primaryPort, url, password, node, leaseTime, concurrency, RetryConfig.defaults());
+    }
+
+    /** As {@link #config}, with the backoff of a recipient whose attempt failed. */
+    static BackstopConfig config(Path dir, int primaryPort, String url, Path password, String node,
+            Duration leaseTime, int concurrency, RetryConfig retry) {
+        BackstopConfig d = InProcessConfig.serving(dir.resolve(node), primaryPort, Duration.ofSeconds(1));
+        QueueConfig q = d.queue();
+        DeliveryConfig t = d.delivery();
+        BackstopConfig c = d
+                .withQueue(new QueueConfig(q.path(), q.lifetime(), q.minFreeSpace(), q.compactRatio(),
+                        q.compactMinSize(), q.expiryWarning(), AtExpiry.BOUNCE, QueueType.POSTGRESQL, url,
+                        PostgresServer.USER, password, node, leaseTime))
+                .withDelivery(new DeliveryConfig(concurrency, t.connectionReuseTime(), Duration.ofSeconds(1),
+                        Duration.ofSeconds(1), Duration.ofSeconds(1), t.tls(), t.delayWarning(), t.bounceSizeLimit()))
+                .withScreen(d.screen().withRate(RateConfig.off()));
+        return new BackstopConfig(node, c.selfNames(), c.smtp(), c.domains(), c.routes(), c.queue(), retry,
+                c.probe(), c.accept(), c.delivery(), c.dns(), c.metrics(), c.admin(), c.callout(), c.screen());
+    }
+
+    private static final Pattern TAG = Pattern.compile("^Subject: test (\\S+)", Pattern.MULTILINE);
+
+    /**
+     * How many times the primary got each message of {@link TestMail#message} for each recipient: keys are
+     * {@code "tag recipient"} ({@code "m1 bob@example.test"}).
+     */
+    static Map<String, Integer> deliveries(FakePrimaryMx primary) {
+        Map<String, Integer> counts = new TreeMap<>();
+        for (FakePrimaryMx.Transaction t : primary.transactions()) {
+            String tag = tagOf(t);
+            for (String rcpt : t.rcptTo()) {
+                String address = rcpt.substring(rcpt.indexOf('<') + 1, rcpt.indexOf('>'));
+                counts.merge(tag + " " + address, 1, Integer::sum);
+            }
+        }
+        return counts;
+    }
+
+    /** The tag of the {@link TestMail#message} that {@code t} carried. */
+    static String tagOf(FakePrimaryMx.Transaction t) {
+        Matcher m = TAG.matcher(new String(t.data(), StandardCharsets.ISO_8859_1));
+        return m.find() ? m.group(1) : "(no tag)";
+    }
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    /** What {@code /health/ready} of {@code node} says: its status, a space, its body ({@code "200 ready"}). */
+    static String ready(Appliance node) throws IOException, InterruptedException {
+        return health(node, "ready");
+    }
+
+    /** What {@code /health/live} of {@code node} says, as {@link #ready}. */
+    static String live(Appliance node) throws IOException, InterruptedException {
+        return health(node, "live");
+    }
+
+    private static String health(Appliance node, String check) throws IOException, InterruptedException {
+        URI uri = URI.create("http://127.0.0.1:" + node.metricsAddress().getPort() + "/health/" + check);
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return r.statusCode() + " " + r.body().strip();
+    }
+}
