@@ -59,6 +59,12 @@ final class DeliveryAttempt {
         if (now.plus(LEASE_MARGIN).isAfter(leaseEnd)) {
             LOG.warn("{}: lease for {} recipients to {} ran out while waiting; they come due again", job.id(),
                     job.leases().size(), job.domain());
+            try {
+                // given back now rather than at the lease's end, so that another node of a shared queue may take them
+                queue.releaseLeases(job.leases());
+            } catch (QueueException e) {
+                LOG.debug("{}: leases not given back ({}); they run out by themselves", job.id(), e.getMessage());
+            }
             return client;
         }
         Optional<Envelope> envelope = queue.envelope(job.id());
