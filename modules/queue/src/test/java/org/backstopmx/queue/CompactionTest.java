@@ -91,7 +91,8 @@ class CompactionTest {
             for (Future<?> f : workers) {
                 f.get();
             }
-            assertThat(queue.compactions()).isEqualTo(5);
+            // ours, and any the maintenance's own check started (it counts the rows these writers add)
+            assertThat(queue.compactions()).isGreaterThanOrEqualTo(5);
             assertThat(queue.list(Integer.MAX_VALUE)).extracting(QueuedMessage::id)
                     .containsExactlyInAnyOrderElementsOf(committed);
         } finally {
