@@ -62,7 +62,7 @@ greets() {
 }
 
 # Starts Backstop on 127.0.0.1:$BACKSTOP_PORT_IN with a fresh queue, routing $BENCH_DOMAIN to the primary port, with
-# the JVM options given as arguments; sets BACKSTOP_PID, BACKSTOP_LOG and START_MS (from starting the JVM to the first
+# the JVM options given as arguments and `serve` options in SERVE_ARGS; sets BACKSTOP_PID, BACKSTOP_LOG and START_MS (from starting the JVM to the first
 # 220 greeting), and stops it on exit.
 start_backstop() {
   local queue=$BENCH/backstop-queue
@@ -91,14 +91,14 @@ YAML
   t0=$(date +%s%N)
   # the ports' variables are the harness's: Backstop would refuse them as unknown BACKSTOP_* keys
   env -u BACKSTOP_PORT_IN -u BACKSTOP_PORT_PRIMARY java "$@" -Djava.net.preferIPv4Stack=true -jar "$ROOT/modules/app/target/backstop.jar" serve \
-    --config "$OUT/backstop.yaml" >"$BACKSTOP_LOG" 2>&1 &
+    --config "$OUT/backstop.yaml" ${SERVE_ARGS:-} >"$BACKSTOP_LOG" 2>&1 &
   BACKSTOP_PID=$!
   trap stop_backstop EXIT
   for _ in $(seq 1500); do
     if greets "$BACKSTOP_PORT_IN"; then
       t1=$(date +%s%N)
       START_MS=$(( (t1 - t0) / 1000000 ))
-      echo "bench: Backstop ${*:-(no JVM options)}: first 220 after $START_MS ms"
+      echo "bench: Backstop ${*:-(no JVM options)} ${SERVE_ARGS:-}: first 220 after $START_MS ms"
       return 0
     fi
     kill -0 "$BACKSTOP_PID" 2>/dev/null || break
@@ -176,7 +176,7 @@ print_cold() {
   echo "== cold JVM, phase a (N=$N S=$S L=$L, REPS=$REPS; load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores)"
   local pf1="" row
   [[ $POSTFIX == 1 ]] && pf1=$(awk -F, '$1 == "a" && $2 == 1 { print $5 }' "$OUT/postfix/mx/results.csv")
-  printf '%-10s %10s %12s %14s %14s %12s\n' variant "first 220" "rep 1 msg/s" "rep 1 CPU/msg" "later msg/s" "rep 1 / Postfix rep 1" \
+  printf '%-12s %10s %12s %14s %14s %12s\n' variant "first 220" "rep 1 msg/s" "rep 1 CPU/msg" "later msg/s" "rep 1 / Postfix rep 1" \
     | tee "$OUT/cold.txt"
   while IFS=, read -r run variant ms; do
     row=$(awk -F, -v pf="$pf1" '
@@ -184,10 +184,10 @@ print_cold() {
       $1 == "a" && $2 > 1 { later = later (later == "" ? "" : " ") $5 }
       END { printf "%12.1f %11.2f ms %14s %12s", r1, c1, (later == "" ? "-" : later), (pf > 0 ? sprintf("%.2f", r1 / pf) : "-") }
     ' "$OUT/mx-$run-$variant/results.csv")
-    printf '%-10s %7s ms %s\n' "$run $variant" "$ms" "$row" | tee -a "$OUT/cold.txt"
+    printf '%-12s %7s ms %s\n' "$run $variant" "$ms" "$row" | tee -a "$OUT/cold.txt"
   done <"$OUT/start.csv"
   if [[ -n $pf1 ]]; then
-    printf '%-10s %10s %12.1f %14s %14s\n' Postfix - "$pf1" - \
+    printf '%-12s %10s %12.1f %14s %14s\n' Postfix - "$pf1" - \
       "$(awk -F, '$1 == "a" && $2 > 1 { printf "%s ", $5 }' "$OUT/postfix/mx/results.csv")" | tee -a "$OUT/cold.txt"
   fi
 }

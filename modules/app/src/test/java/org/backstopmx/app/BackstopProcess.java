@@ -90,7 +90,12 @@ final class BackstopProcess implements AutoCloseable {
 
     /** Runs a command to completion and returns its exit code and output. */
     static Result run(String... args) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(javaCommand(List.of(), args)).redirectErrorStream(true);
+        return run(List.of(), args);
+    }
+
+    /** Runs a command with these JVM options to completion and returns its exit code and output. */
+    static Result run(List<String> jvmArgs, String... args) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(javaCommand(jvmArgs, args)).redirectErrorStream(true);
         pb.environment().keySet().removeIf(k -> k.startsWith("BACKSTOP_"));
         Process p = pb.start();
         byte[] out = p.getInputStream().readAllBytes();
