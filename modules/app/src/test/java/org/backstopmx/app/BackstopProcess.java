@@ -65,6 +65,13 @@ final class BackstopProcess implements AutoCloseable {
         return start(new ProcessBuilder(javaCommand(List.of(jvmArgs), "serve", "--config", config.toString())));
     }
 
+    /** Starts {@code serve --config FILE} followed by {@code serveArgs} and waits until an SMTP listener is up. */
+    static BackstopProcess serve(Path config, List<String> jvmArgs, String... serveArgs) throws Exception {
+        List<String> args = new ArrayList<>(List.of("serve", "--config", config.toString()));
+        args.addAll(List.of(serveArgs));
+        return start(new ProcessBuilder(javaCommand(jvmArgs, args.toArray(String[]::new))));
+    }
+
     /** Starts {@code serve} with the embedded defaults in {@code workDir}. */
     static BackstopProcess serveDefaults(Path workDir) throws Exception {
         return start(new ProcessBuilder(javaCommand(List.of(), "serve")).directory(workDir.toFile()));
