@@ -62,8 +62,8 @@ greets() {
 }
 
 # Starts Backstop on 127.0.0.1:$BACKSTOP_PORT_IN with a fresh queue, routing $BENCH_DOMAIN to the primary port, with
-# the JVM options given as arguments and `serve` options in SERVE_ARGS; sets BACKSTOP_PID, BACKSTOP_LOG and START_MS (from starting the JVM to the first
-# 220 greeting), and stops it on exit.
+# the JVM options given as arguments and `serve` options in SERVE_ARGS; sets BACKSTOP_PID, BACKSTOP_LOG and START_MS
+# (from starting the JVM to the first 220 greeting), and stops it on exit.
 start_backstop() {
   local queue=$BENCH/backstop-queue
   rm -rf "$queue"
@@ -90,8 +90,8 @@ YAML
   local t0 t1
   t0=$(date +%s%N)
   # the ports' variables are the harness's: Backstop would refuse them as unknown BACKSTOP_* keys
-  env -u BACKSTOP_PORT_IN -u BACKSTOP_PORT_PRIMARY java "$@" -Djava.net.preferIPv4Stack=true -jar "$ROOT/modules/app/target/backstop.jar" serve \
-    --config "$OUT/backstop.yaml" ${SERVE_ARGS:-} >"$BACKSTOP_LOG" 2>&1 &
+  env -u BACKSTOP_PORT_IN -u BACKSTOP_PORT_PRIMARY java "$@" -Djava.net.preferIPv4Stack=true \
+    -jar "$ROOT/modules/app/target/backstop.jar" serve --config "$OUT/backstop.yaml" ${SERVE_ARGS:-} >"$BACKSTOP_LOG" 2>&1 &
   BACKSTOP_PID=$!
   trap stop_backstop EXIT
   for _ in $(seq 1500); do
