@@ -9,10 +9,45 @@
 # 4. AcceptBench: S sessions send N messages of L bytes; prints msg/s and latency percentiles;
 # 5. mx-bench.sh phase a (Postfix's smtp-source, the same driver for both servers) against Backstop, REPS times;
 # 6. with POSTFIX=1: postfix-bench.sh runs the same phase a against Postfix; then the ratio of the two.
+#
+#   COLD=1 bench/accept-bench.sh     cold JVMs instead: no AcceptBench before phase a, so its first repetition is the
+#                                    first mail a fresh JVM sees; one JVM per variant in VARIANTS (default
+#                                    "plain cds": without and with the AppCDS archive written by a training run;
+#                                    warm and cds-warm add `serve --warm-up $WARM_UP`, default 1000 messages
+#                                    through a scratch appliance before the listener opens), each timed from
+#                                    start to its first 220 (a variant named twice runs twice,
+#                                    e.g. VARIANTS="plain cds plain cds"); then Postfix; then one table of all.
 # All traffic stays on 127.0.0.1; the primary port is never opened (the primary is down).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
+
+if [[ ${COLD:-0} == 1 ]]; then
+  results_dir accept-cold
+  WARM_UP=${WARM_UP:-1000}
+  build_backstop
+  setup_postfix
+  make_archive
+  : >"$OUT/start.csv"
+  run=0
+  for variant in ${VARIANTS:-plain cds}; do
+    run=$((run + 1))
+    SERVE_ARGS=""
+    [[ $variant == *warm ]] && SERVE_ARGS="--warm-up $WARM_UP"
+    case $variant in
+      plain | warm) start_backstop ;;
+      cds | cds-warm) start_backstop -XX:SharedArchiveFile="$ARCHIVE" -Xshare:auto ;;
+      *) echo "bench: unknown variant $variant (plain, cds, warm, cds-warm)" >&2; exit 2 ;;
+    esac
+    echo "$run,$variant,$START_MS" >>"$OUT/start.csv"
+    measure_backstop a "Backstop MX, cold JVM $run: $variant" "mx-$run-$variant"
+    stop_backstop
+  done
+  measure_postfix a
+  print_cold
+  echo "results: $OUT"
+  exit 0
+fi
 
 results_dir accept
 build_backstop classpath

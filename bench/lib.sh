@@ -44,8 +44,26 @@ setup_postfix() {
     "$HERE/postfix-setup.sh"
 }
 
-# Starts Backstop on 127.0.0.1:$BACKSTOP_PORT_IN with a fresh queue, routing $BENCH_DOMAIN to the primary port; sets
-# BACKSTOP_PID and BACKSTOP_LOG, and stops it on exit.
+# The AppCDS archive of the jar as built, written by its training run (`backstop train`: the appliance on a scratch
+# queue, mail through SMTP and delivered to a primary on loopback); sets ARCHIVE. The jar's path is part of the
+# archive, so it is made for the jar where the benchmark runs it.
+make_archive() {
+  ARCHIVE=$OUT/backstop.jsa
+  step "writing the AppCDS archive (java -XX:ArchiveClassesAtExit=... -jar backstop.jar train)" "$OUT/train.log" \
+    java -XX:ArchiveClassesAtExit="$ARCHIVE" -Xlog:cds=off -Xlog:cds+dynamic=off -Djava.net.preferIPv4Stack=true \
+    -jar "$ROOT/modules/app/target/backstop.jar" train
+  echo "bench: $(grep '^training run' "$OUT/train.log"); archive $(du -h "$ARCHIVE" | cut -f1)"
+}
+
+# Whether the server on port $1 answers 220 now.
+greets() {
+  local line
+  ( exec 3<>"/dev/tcp/127.0.0.1/$1" && read -r -t 5 line <&3 && [[ $line == 220* ]] ) 2>/dev/null
+}
+
+# Starts Backstop on 127.0.0.1:$BACKSTOP_PORT_IN with a fresh queue, routing $BENCH_DOMAIN to the primary port, with
+# the JVM options given as arguments and `serve` options in SERVE_ARGS; sets BACKSTOP_PID, BACKSTOP_LOG and START_MS
+# (from starting the JVM to the first 220 greeting), and stops it on exit.
 start_backstop() {
   local queue=$BENCH/backstop-queue
   rm -rf "$queue"
@@ -69,12 +87,24 @@ admin: { listen: 127.0.0.1:0 }
 screen:
   rate: { connections-per-client: 0, connections-per-network: 0, messages-per-client: 0, messages-per-network: 0 }
 YAML
-  java -Djava.net.preferIPv4Stack=true -jar "$ROOT/modules/app/target/backstop.jar" serve \
-    --config "$OUT/backstop.yaml" >"$BACKSTOP_LOG" 2>&1 &
+  local t0 t1
+  t0=$(date +%s%N)
+  # the ports' variables are the harness's: Backstop would refuse them as unknown BACKSTOP_* keys
+  env -u BACKSTOP_PORT_IN -u BACKSTOP_PORT_PRIMARY java "$@" -Djava.net.preferIPv4Stack=true \
+    -jar "$ROOT/modules/app/target/backstop.jar" serve --config "$OUT/backstop.yaml" ${SERVE_ARGS:-} >"$BACKSTOP_LOG" 2>&1 &
   BACKSTOP_PID=$!
   trap stop_backstop EXIT
-  for _ in $(seq 300); do grep -q "SMTP listening" "$BACKSTOP_LOG" && return 0; sleep 0.1; done
-  echo "bench: starting Backstop failed (not listening after 30 s); the end of $BACKSTOP_LOG:" >&2
+  for _ in $(seq 1500); do
+    if greets "$BACKSTOP_PORT_IN"; then
+      t1=$(date +%s%N)
+      START_MS=$(( (t1 - t0) / 1000000 ))
+      echo "bench: Backstop ${*:-(no JVM options)} ${SERVE_ARGS:-}: first 220 after $START_MS ms"
+      return 0
+    fi
+    kill -0 "$BACKSTOP_PID" 2>/dev/null || break
+    sleep 0.02
+  done
+  echo "bench: starting Backstop failed (exited, or no 220 after 30 s); the end of $BACKSTOP_LOG:" >&2
   tail -n 40 "$BACKSTOP_LOG" >&2
   exit 1
 }
@@ -103,16 +133,16 @@ etrn() {
 }
 export -f etrn
 
-# mx-bench.sh against the running Backstop: PHASES and LABEL as given; its table goes to $OUT/mx/table.txt.
+# mx-bench.sh against the running Backstop: PHASES and LABEL as given; its results go to $OUT/${3:-mx}/.
 measure_backstop() {
-  local phases=$1 label=$2
+  local phases=$1 label=$2 dir=$OUT/${3:-mx}
   # messages still queued = received - removed, from the message log
   local qcount="echo \$(( \$(grep -c ': received from=' $BACKSTOP_LOG) - \$(grep -c ': removed size=' $BACKSTOP_LOG) ))"
   step "measuring Backstop (mx-bench.sh, phases $phases)" "$OUT/mx-bench.log" \
-    env OUT="$OUT/mx" PHASES="$phases" LABEL="$label" CPU_PIDS="$BACKSTOP_PID" QUEUE_FS="$BACKSTOP_QUEUE" \
+    env OUT="$dir" PHASES="$phases" LABEL="$label" CPU_PIDS="$BACKSTOP_PID" QUEUE_FS="$BACKSTOP_QUEUE" \
     FLUSH_CMD="etrn $BACKSTOP_PORT_IN $BENCH_DOMAIN" QUEUE_COUNT_CMD="$qcount" \
     "$HERE/mx-bench.sh" "$BACKSTOP_PORT_IN" "$BACKSTOP_PORT_PRIMARY"
-  cat "$OUT/mx/table.txt"
+  cat "$dir/table.txt"
 }
 
 # postfix-bench.sh with the same phases (when POSTFIX=1); its table goes to $OUT/postfix/mx/table.txt.
@@ -137,4 +167,27 @@ print_ratios() {
     END { for (q = 1; q <= np; q++) { p = order[q]; if (!cnt[2, p]) continue; b = med(p, 1); x = med(p, 2)
             printf "%-3s %9.1f / %9.1f = %.2f\n", p, b, x, (x > 0 ? b / x : 0) } }
   ' "$OUT/mx/results.csv" "$OUT/postfix/mx/results.csv" | tee "$OUT/ratios.txt"
+}
+
+# The cold runs of accept-bench.sh side by side: per variant, the start to the first 220, the first repetition's rate
+# and server CPU per message, the median of the others, and the first repetition over Postfix's first.
+print_cold() {
+  echo
+  echo "== cold JVM, phase a (N=$N S=$S L=$L, REPS=$REPS; load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores)"
+  local pf1="" row
+  [[ $POSTFIX == 1 ]] && pf1=$(awk -F, '$1 == "a" && $2 == 1 { print $5 }' "$OUT/postfix/mx/results.csv")
+  printf '%-12s %10s %12s %14s %14s %12s\n' variant "first 220" "rep 1 msg/s" "rep 1 CPU/msg" "later msg/s" "rep 1 / Postfix rep 1" \
+    | tee "$OUT/cold.txt"
+  while IFS=, read -r run variant ms; do
+    row=$(awk -F, -v pf="$pf1" '
+      $1 == "a" && $2 == 1 { r1 = $5; c1 = ($3 > 0 ? 1000 * $6 / $3 : 0) }
+      $1 == "a" && $2 > 1 { later = later (later == "" ? "" : " ") $5 }
+      END { printf "%12.1f %11.2f ms %14s %12s", r1, c1, (later == "" ? "-" : later), (pf > 0 ? sprintf("%.2f", r1 / pf) : "-") }
+    ' "$OUT/mx-$run-$variant/results.csv")
+    printf '%-12s %7s ms %s\n' "$run $variant" "$ms" "$row" | tee -a "$OUT/cold.txt"
+  done <"$OUT/start.csv"
+  if [[ -n $pf1 ]]; then
+    printf '%-12s %10s %12.1f %14s %14s\n' Postfix - "$pf1" - \
+      "$(awk -F, '$1 == "a" && $2 > 1 { printf "%s ", $5 }' "$OUT/postfix/mx/results.csv")" | tee -a "$OUT/cold.txt"
+  fi
 }

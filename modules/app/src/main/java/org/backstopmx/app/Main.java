@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "backstop", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Backstop MX: a backup MX that holds mail while the primary is down and forwards it when it is back.",
         subcommands = {ServeCommand.class, CheckConfigCommand.class, QueueCommand.class, StatsCommand.class,
-                RecipientsCommand.class})
+                RecipientsCommand.class, TrainCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

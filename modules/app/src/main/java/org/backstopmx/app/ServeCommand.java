@@ -9,6 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
 /**
@@ -21,6 +22,12 @@ final class ServeCommand implements Callable<Integer> {
 
     @Mixin
     ConfigOption config;
+
+    @Option(names = "--warm-up", paramLabel = "N", defaultValue = "0",
+            description = "Before opening the listener, send N messages through a scratch appliance on 127.0.0.1 "
+                    + "(the training run's workload; never the real queue), so that the first real mail finds the "
+                    + "accept path compiled (default: ${DEFAULT-VALUE}, off).")
+    int warmUp;
 
     @Override
     public Integer call() throws Exception {
@@ -51,6 +58,7 @@ final class ServeCommand implements Callable<Integer> {
             stopped.countDown();
             Runtime.getRuntime().halt(0);
         }, "shutdown"));
+        warmUp();
         try {
             Appliance appliance = Appliance.start(cfg, Clock.systemUTC());
             running.set(appliance);
@@ -67,6 +75,19 @@ final class ServeCommand implements Callable<Integer> {
         }
         stopped.await();
         return 0;
+    }
+
+    /** The self-exercise of {@code --warm-up}: whatever goes wrong in it is logged, and the start goes on. */
+    private void warmUp() {
+        if (warmUp < 2) {
+            return;
+        }
+        try {
+            long took = TrainingRun.run(warmUp, 8, 4096);
+            LOG.info("warm-up: {} messages through a scratch appliance in {} ms", warmUp, took);
+        } catch (Exception e) {
+            LOG.warn("warm-up failed, starting without it: {}", e.toString());
+        }
     }
 
     /** SIGHUP reloads, as for most Unix daemons; without this handler it would stop the JVM like SIGTERM. */

@@ -65,6 +65,13 @@ final class BackstopProcess implements AutoCloseable {
         return start(new ProcessBuilder(javaCommand(List.of(jvmArgs), "serve", "--config", config.toString())));
     }
 
+    /** Starts {@code serve --config FILE} followed by {@code serveArgs} and waits until an SMTP listener is up. */
+    static BackstopProcess serve(Path config, List<String> jvmArgs, String... serveArgs) throws Exception {
+        List<String> args = new ArrayList<>(List.of("serve", "--config", config.toString()));
+        args.addAll(List.of(serveArgs));
+        return start(new ProcessBuilder(javaCommand(jvmArgs, args.toArray(String[]::new))));
+    }
+
     /** Starts {@code serve} with the embedded defaults in {@code workDir}. */
     static BackstopProcess serveDefaults(Path workDir) throws Exception {
         return start(new ProcessBuilder(javaCommand(List.of(), "serve")).directory(workDir.toFile()));
@@ -90,7 +97,12 @@ final class BackstopProcess implements AutoCloseable {
 
     /** Runs a command to completion and returns its exit code and output. */
     static Result run(String... args) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(javaCommand(List.of(), args)).redirectErrorStream(true);
+        return run(List.of(), args);
+    }
+
+    /** Runs a command with these JVM options to completion and returns its exit code and output. */
+    static Result run(List<String> jvmArgs, String... args) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(javaCommand(jvmArgs, args)).redirectErrorStream(true);
         pb.environment().keySet().removeIf(k -> k.startsWith("BACKSTOP_"));
         Process p = pb.start();
         byte[] out = p.getInputStream().readAllBytes();

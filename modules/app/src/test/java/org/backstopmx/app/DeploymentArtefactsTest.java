@@ -6,7 +6,9 @@ import static org.backstopmx.app.DeployFiles.file;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -35,6 +37,9 @@ import org.junit.jupiter.api.io.TempDir;
  * unit) are the ones that configuration uses; each runs Backstop as non-root; every {@code BACKSTOP_*} variable they
  * set is one the loader knows. The image and the compose stack also run for real in
  * {@code deploy/container/smoke-test.sh}; the Kubernetes manifests and the unit are checked only here.
+ *
+ * <p>Over 400 lines on purpose: each check compares one artefact with the others (the image's paths with its entry
+ * point, the manifests with the image's configuration), so they share the parsed files and the loader.
  */
 class DeploymentArtefactsTest {
     static final Path DOCKERFILE = file("deploy/container/Dockerfile");
@@ -108,6 +113,57 @@ class DeploymentArtefactsTest {
         assertThat(args(image, "COPY")).contains("deploy/container/backstop /usr/local/bin/backstop");
         assertThat(DeployFiles.read(ENTRYPOINT).lines().filter(l -> !l.startsWith("#") && !l.isBlank()).reduce((a, b) -> b))
                 .hasValueSatisfying(last -> assertThat(last).startsWith("exec java "));
+    }
+
+    @Test
+    void theImageWritesTheClassArchiveWithTheJarWhereItRunsAndTheEntryPointReadsIt() {
+        List<Instruction> image = DeployFiles.finalStage(DeployFiles.dockerfile(DOCKERFILE));
+        String script = DeployFiles.read(ENTRYPOINT);
+        String jar = value(script, "jar");
+        String archive = value(script, "archive");
+        List<String> steps = image.stream().map(i -> i.keyword() + " " + i.args().replaceAll("\\s+", " ")).toList();
+        int copy = steps.indexOf("COPY --from=build /backstop.jar " + jar);
+        int train = steps.indexOf("RUN java -XX:ArchiveClassesAtExit=" + archive
+                + " -Xlog:cds=off -Xlog:cds+dynamic=off -jar " + jar + " train");
+
+        // made by the image's own JVM, with the jar already at the path the archive records
+        assertThat(copy).isNotNegative();
+        assertThat(train).as(String.join("\n", steps)).isGreaterThan(copy);
+        assertThat(jar).isEqualTo("/opt/backstop/backstop.jar");
+        assertThat(archive).isEqualTo("/opt/backstop/backstop.jsa");
+    }
+
+    @Test
+    void theEntryPointPassesTheClassArchiveOnlyWhenItIsThere() throws Exception {
+        Path home = Files.createDirectories(tmp.resolve("opt"));
+        Path script = Files.writeString(tmp.resolve("backstop"),
+                DeployFiles.read(ENTRYPOINT).replace("/opt/backstop/", home + "/"));
+        Path bin = Files.createDirectories(tmp.resolve("bin"));
+        Path fakeJava = Files.writeString(bin.resolve("java"), "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done\n");
+        Files.setPosixFilePermissions(fakeJava, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+        assertThat(runEntryPoint(script, bin))
+                .containsExactly("-Xmx64m", "-XX:+ExitOnOutOfMemoryError", "-jar", home + "/backstop.jar", "serve");
+        Files.writeString(home.resolve("backstop.jsa"), "an archive");
+        assertThat(runEntryPoint(script, bin)).containsExactly("-XX:SharedArchiveFile=" + home + "/backstop.jsa",
+                "-Xshare:auto", "-Xmx64m", "-XX:+ExitOnOutOfMemoryError", "-jar", home + "/backstop.jar", "serve");
+    }
+
+    private static List<String> runEntryPoint(Path script, Path bin) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("sh", script.toString(), "serve").redirectErrorStream(true);
+        pb.environment().put("PATH", bin + ":" + pb.environment().get("PATH"));
+        pb.environment().put("BACKSTOP_JAVA_OPTS", "-Xmx64m -XX:+ExitOnOutOfMemoryError");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        return out.lines().toList();
+    }
+
+    /** {@code NAME=value} in a shell script. */
+    private static String value(String script, String name) {
+        Matcher m = Pattern.compile("(?m)^" + name + "=(\\S+)$").matcher(script);
+        assertThat(m.find()).as("%s= in the script", name).isTrue();
+        return m.group(1);
     }
 
     @Test
@@ -306,7 +362,11 @@ class DeploymentArtefactsTest {
         Map<String, String> env = DeployFiles.unitEnv(service.get("Environment"));
 
         assertThat(service.get("ExecStart")).singleElement().asString().startsWith("/usr/bin/java ")
+                .contains(" -XX:SharedArchiveFile=/opt/backstop/backstop.jsa -Xshare:auto ")
                 .endsWith(" -jar /opt/backstop/backstop.jar serve --config /etc/backstop/backstop.yaml");
+        // the install steps at the top write that archive for that jar
+        assertThat(DeployFiles.read(UNIT)).contains(
+                "java -XX:ArchiveClassesAtExit=/opt/backstop/backstop.jsa -jar /opt/backstop/backstop.jar train");
         assertThat(env.get(ConfigKeys.envName("queue.path"))).isEqualTo("%S/" + service.get("StateDirectory").get(0));
         assertThat(service.get("KillSignal")).containsExactly("SIGTERM");
         assertThat(service.get("TimeoutStopSec")).singleElement().asString().matches("[0-9]+s?");
