@@ -47,15 +47,7 @@ class SharedQueueDatabaseRestartDuringDeliveryTest {
 
     @AfterEach
     void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {a, b, primary, postgres}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                // the others still close
-            }
-        }
+        SharedQueueNode.closeAll(a, b, primary, postgres);
     }
 
     @Test

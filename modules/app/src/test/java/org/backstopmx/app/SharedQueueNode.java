@@ -36,6 +36,19 @@ final class SharedQueueNode {
     private SharedQueueNode() {
     }
 
+    /** Closes each of {@code parts} that was started, whatever the others do. */
+    static void closeAll(AutoCloseable... parts) {
+        for (AutoCloseable c : parts) {
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (Exception e) {
+                // the others still close
+            }
+        }
+    }
+
     /** A password file for the test server, which trusts every local connection and never reads it. */
     static Path passwordFile(Path dir) throws IOException {
         return Files.writeString(dir.resolve("db-password"), "unused-with-trust\n");
