@@ -57,9 +57,7 @@ final class BackstopMailCmdHandler extends MailCmdHandler {
         if (utf8 != null) {
             return utf8;
         }
-        Response unsupported = CommandParameters.firstUnsupported(parameters, supported)
-                .map(keyword -> Replies.response(CommandParameters.unsupported(keyword)))
-                .orElse(null);
+        Response unsupported = CommandParameters.refusal(parameters, supported).map(Replies::response).orElse(null);
         if (unsupported != null || rates == null) {
             return unsupported;
         }

@@ -53,8 +53,6 @@ final class BackstopRcptCmdHandler extends RcptCmdHandler {
         if (utf8 != null) {
             return utf8;
         }
-        return CommandParameters.firstUnsupported(parameters, supported)
-                .map(keyword -> Replies.response(CommandParameters.unsupported(keyword)))
-                .orElse(checked);
+        return CommandParameters.refusal(parameters, supported).map(Replies::response).orElse(checked);
     }
 }

@@ -25,6 +25,15 @@ final class CommandParameters {
         return keywords(argument).stream().filter(k -> !supported.contains(k)).findFirst();
     }
 
+    /**
+     * The first parameter keyword given twice in {@code argument} ({@code ORCPT=... ORCPT=...}): James's parser
+     * threw on it, so it never reached a hook, and there is no telling which of the two the client meant.
+     */
+    static Optional<String> firstDuplicate(String argument) {
+        Set<String> seen = new java.util.HashSet<>();
+        return keywords(argument).stream().filter(k -> !seen.add(k)).findFirst();
+    }
+
     /** Whether {@code argument} has the parameter {@code keyword} (upper case), with or without a value. */
     static boolean has(String argument, String keyword) {
         return keywords(argument).contains(keyword);
@@ -52,9 +61,24 @@ final class CommandParameters {
 
     /** The 555 5.5.4 reply naming the parameter. */
     static SmtpReply unsupported(String keyword) {
+        return naming(Replies.UNSUPPORTED_PARAMETER, keyword);
+    }
+
+    /** The 501 5.5.4 reply naming the parameter given twice. */
+    static SmtpReply duplicate(String keyword) {
+        return naming(Replies.DUPLICATE_PARAMETER, keyword);
+    }
+
+    /** Any check of the parameters: an unsupported one, or one given twice; empty when all is well. */
+    static Optional<SmtpReply> refusal(String argument, Set<String> supported) {
+        Optional<SmtpReply> unsupported = firstUnsupported(argument, supported).map(CommandParameters::unsupported);
+        return unsupported.isPresent() ? unsupported : firstDuplicate(argument).map(CommandParameters::duplicate);
+    }
+
+    private static SmtpReply naming(SmtpReply template, String keyword) {
         // the keyword is echoed; keep it short and printable so a client cannot shape our reply
         String shown = keyword.length() > 40 ? keyword.substring(0, 40) : keyword;
         shown = shown.replaceAll("[^\\x21-\\x7e]", "?");
-        return Replies.UNSUPPORTED_PARAMETER.withText(String.format(Replies.UNSUPPORTED_PARAMETER.text(), shown));
+        return template.withText(String.format(template.text(), shown));
     }
 }

@@ -54,6 +54,7 @@ public final class Replies {
     public static final SmtpReply BODY_SYNTAX = SmtpReply.of(501, "5.5.4", "Bad BODY parameter: use 7BIT or 8BITMIME");
     /** RFC 5321 §4.1.1.11: a MAIL or RCPT parameter we do not support (and did not advertise); %s is its name. */
     public static final SmtpReply UNSUPPORTED_PARAMETER = SmtpReply.of(555, "5.5.4", "Unsupported option: %s");
+    public static final SmtpReply DUPLICATE_PARAMETER = SmtpReply.of(501, "5.5.4", "Parameter given twice: %s");
     public static final SmtpReply INSUFFICIENT_STORAGE = SmtpReply.of(452, "4.3.1", "Insufficient system storage, try again later");
     public static final SmtpReply SMTPUTF8_SYNTAX = SmtpReply.of(501, "5.5.4", "Bad SMTPUTF8 parameter: it takes no value");
     /** RFC 6531 §3.4: UTF-8 in an address without the SMTPUTF8 parameter on MAIL; Postfix's wording. */

@@ -52,6 +52,18 @@ class SmtpSessionTest {
     }
 
     @Test
+    void aParameterGivenTwiceIsRefusedAndTheSessionGoesOn() throws Exception {
+        try (ServerFixture fx = ServerFixture.standard(); SmtpTranscript t = fx.client()) {
+            assertThat(t.command("MAIL FROM:<a@sender.test> SIZE=10 SIZE=20"))
+                    .isEqualTo("501 5.5.4 Parameter given twice: SIZE");
+            assertThat(t.command("MAIL FROM:<a@sender.test> SIZE=10")).startsWith("250");
+            assertThat(t.command("RCPT TO:<b@example.test> ORCPT=rfc822;b@example.test orcpt=rfc822;c@example.test"))
+                    .isEqualTo("501 5.5.4 Parameter given twice: ORCPT");
+            assertThat(t.command("RCPT TO:<b@example.test> ORCPT=rfc822;b@example.test")).startsWith("250");
+        }
+    }
+
+    @Test
     void aControlCharacterInACommandIsRefusedAndNeverQuotedBack() throws Exception {
         try (ServerFixture fx = ServerFixture.standard(); SmtpTranscript t = fx.client()) {
             assertThat(t.command("EHLO client.test\rEHLO")).isEqualTo("500 5.5.2 Syntax error: control character in command");
