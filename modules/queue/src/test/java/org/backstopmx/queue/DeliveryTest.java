@@ -38,6 +38,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The delivering side of the H2 queue, beyond the {@code MailQueue} contract ({@code H2MailQueueContractTest}): its
  * spool files, counters, recovery and due index. Real H2, no sleeps.
+ *
+ * <p>Over 400 lines on purpose: the H2-only cases of the delivering side (group commit, spool files, counters) beside
+ * one another; what both queues share is in the contract suite.
  */
 class DeliveryTest extends H2QueueFixture {
     static final Duration LEASE = Duration.ofMinutes(10);

@@ -49,6 +49,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The forwarder end to end on its side of the queue: a real H2 queue on disk, real SMTP over 127.0.0.1 to a scripted
  * primary and a scripted "sender's MX" for bounces, a clock moved by hand so backoff, probing and expiry need no
  * sleeping.
+ *
+ * <p>Over 400 lines on purpose: one forwarder over one real queue, a moved clock and a scripted primary, and its
+ * scenarios side by side; the rarer ones have files of their own (AtExpiryTest, StandbyTest, BackscatterTest).
  */
 class ForwarderTest {
     private static final Duration LIFETIME = Duration.ofDays(5);

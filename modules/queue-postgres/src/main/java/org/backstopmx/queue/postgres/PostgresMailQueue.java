@@ -40,6 +40,10 @@ import org.slf4j.LoggerFactory;
  * per call; {@link #hasRoomFor} cannot see the database's disk and says yes while the queue is open (a full disk
  * fails the commit with {@code STORAGE_FULL} instead). At open and at close a node gives back the leases held under
  * its own id, never another node's: those run out at their end.
+ *
+ * <p>Over 400 lines on purpose, as the H2 queue's front: it is the {@link MailQueue} interface, each method a short
+ * transaction over the SQL classes beside it ({@code MessageSql}, {@code LeaseSql}, {@code Receiving}); splitting it
+ * would scatter one interface over several files.
  */
 public final class PostgresMailQueue implements MailQueue {
     private static final Logger LOG = LoggerFactory.getLogger(PostgresMailQueue.class);
