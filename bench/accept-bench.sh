@@ -17,6 +17,8 @@
 #                                    through a scratch appliance before the listener opens), each timed from
 #                                    start to its first 220 (a variant named twice runs twice,
 #                                    e.g. VARIANTS="plain cds plain cds"); then Postfix; then one table of all.
+#                                    A variant joins levers with '-': plain, cds, warm, serial (-XX:+UseSerialGC),
+#                                    parallel (-XX:+UseParallelGC), c1 (-XX:TieredStopAtLevel=1), e.g. cds-serial.
 # All traffic stays on 127.0.0.1; the primary port is never opened (the primary is down).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -33,12 +35,19 @@ if [[ ${COLD:-0} == 1 ]]; then
   for variant in ${VARIANTS:-plain cds}; do
     run=$((run + 1))
     SERVE_ARGS=""
-    [[ $variant == *warm ]] && SERVE_ARGS="--warm-up $WARM_UP"
-    case $variant in
-      plain | warm) start_backstop ;;
-      cds | cds-warm) start_backstop -XX:SharedArchiveFile="$ARCHIVE" -Xshare:auto ;;
-      *) echo "bench: unknown variant $variant (plain, cds, warm, cds-warm)" >&2; exit 2 ;;
-    esac
+    jvm=()
+    for lever in ${variant//-/ }; do
+      case $lever in
+        plain) ;;
+        cds) jvm+=(-XX:SharedArchiveFile="$ARCHIVE" -Xshare:auto) ;;
+        warm) SERVE_ARGS="--warm-up $WARM_UP" ;;
+        serial) jvm+=(-XX:+UseSerialGC) ;;
+        parallel) jvm+=(-XX:+UseParallelGC) ;;
+        c1) jvm+=(-XX:TieredStopAtLevel=1) ;;
+        *) echo "bench: unknown lever $lever in variant $variant (plain, cds, warm, serial, parallel, c1)" >&2; exit 2 ;;
+      esac
+    done
+    start_backstop "${jvm[@]}"
     echo "$run,$variant,$START_MS" >>"$OUT/start.csv"
     measure_backstop a "Backstop MX, cold JVM $run: $variant" "mx-$run-$variant"
     stop_backstop

@@ -90,7 +90,8 @@ YAML
   local t0 t1
   t0=$(date +%s%N)
   # the ports' variables are the harness's: Backstop would refuse them as unknown BACKSTOP_* keys
-  env -u BACKSTOP_PORT_IN -u BACKSTOP_PORT_PRIMARY java "$@" -Djava.net.preferIPv4Stack=true \
+  # shellcheck disable=SC2086 # BACKSTOP_JAVA_OPTS is a list of options, as in the entry script and the unit
+  env -u BACKSTOP_PORT_IN -u BACKSTOP_PORT_PRIMARY java ${BACKSTOP_JAVA_OPTS:-} "$@" -Djava.net.preferIPv4Stack=true \
     -jar "$ROOT/modules/app/target/backstop.jar" serve --config "$OUT/backstop.yaml" ${SERVE_ARGS:-} >"$BACKSTOP_LOG" 2>&1 &
   BACKSTOP_PID=$!
   trap stop_backstop EXIT
@@ -98,7 +99,7 @@ YAML
     if greets "$BACKSTOP_PORT_IN"; then
       t1=$(date +%s%N)
       START_MS=$(( (t1 - t0) / 1000000 ))
-      echo "bench: Backstop ${*:-(no JVM options)} ${SERVE_ARGS:-}: first 220 after $START_MS ms"
+      echo "bench: Backstop ${BACKSTOP_JAVA_OPTS:-} ${*:-(no JVM options)} ${SERVE_ARGS:-}: first 220 after $START_MS ms"
       return 0
     fi
     kill -0 "$BACKSTOP_PID" 2>/dev/null || break
