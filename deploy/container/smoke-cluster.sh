@@ -8,8 +8,9 @@
 # once and give the lease back, and node B taking the message would say nothing about leases. Node B is paused until
 # node A is dead, so that A (woken by its own arrival) is the node that claims the message.
 
-# The lease short for the test, and the delivery timeouts short enough for it: connect + 4 x command + 2 x data +
-# the forwarder's 30 s start margin = 2 + 28 + 8 + 30 = 68 s <= 70 s. The greeting wait (command-timeout, 7 s) must outlast the time from the claim to the kill.
+# The lease short for the test (validation takes 1m at least; node A renews it while it waits at the greeting, so only
+# its death lets it run out), and short delivery timeouts. The greeting wait (command-timeout, 7 s) must outlast the
+# time from the claim to the kill.
 export LEASE_TIME=70s CONNECT_TIMEOUT=2s COMMAND_TIMEOUT=7s DATA_TIMEOUT=4s
 CLUSTER=("${COMPOSE[@]}" --profile cluster)
 

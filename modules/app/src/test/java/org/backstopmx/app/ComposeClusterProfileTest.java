@@ -124,7 +124,7 @@ class ComposeClusterProfileTest {
     }
 
     @Test
-    void theShortLeaseOfTheSmokeTestOutlastsItsLongestDeliveryAttempt() throws Exception {
+    void theShortLeaseOfTheSmokeTestPassesTheValidation() throws Exception {
         Matcher m = Pattern.compile("(?m)^export (.*)$").matcher(DeployFiles.read(SMOKE));
         assertThat(m.find()).isTrue();
         Map<String, String> variables = new HashMap<>();
@@ -138,7 +138,7 @@ class ComposeClusterProfileTest {
             assertThat(config.queue().leaseTime())
                     .isEqualTo(java.time.Duration.parse("PT" + variables.get("LEASE_TIME").toUpperCase()));
         }
-        // and the validation does refuse a lease shorter than an attempt, as the compose variables give it
+        // and the validation does refuse a lease shorter than a minute, as the compose variables give it
         variables.put("LEASE_TIME", "10s");
         assertThat(catchThrowableOfType(ConfigException.class, () -> load("backstop-a", variables)).problems())
                 .anySatisfy(p -> assertThat(p).startsWith("queue.lease-time:"));

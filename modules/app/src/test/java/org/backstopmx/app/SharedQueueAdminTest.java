@@ -128,7 +128,7 @@ class SharedQueueAdminTest {
                 + "domains:\n  example.test:\n    route: 127.0.0.1:" + primary.port() + "\n"
                 + "queue:\n  path: " + dir.resolve(node) + "\n  type: postgresql\n  url: " + url + "\n"
                 + "  username: " + PostgresServer.USER + "\n  password-file: " + password + "\n"
-                + "  node-id: " + node + "\n  lease-time: 40s\n"
+                + "  node-id: " + node + "\n  lease-time: 1m\n"
                 + "delivery:\n  connect-timeout: 1s\n  command-timeout: 1s\n  data-timeout: 1s\n"
                 + "probe:\n  interval: 1h\n"
                 + "metrics:\n  listen: 127.0.0.1:0\n"

@@ -26,11 +26,11 @@ import org.backstopmx.testkit.PostgresServer;
 /**
  * The configuration of a node on the shared queue inside a test ({@code queue.type: postgresql}), on top of
  * {@link InProcessConfig}: its node id is also its {@code hostname}, so the primary tells the nodes apart by their
- * EHLO; no rate limits (every test client is 127.0.0.1); delivery timeouts of a second, so that a lease of
- * {@link #LEASE} outlasts the longest attempt by the forwarder's 30 s, as validation demands of a real configuration.
+ * EHLO; no rate limits (every test client is 127.0.0.1); delivery timeouts of a second. The configuration is built
+ * in code, past the validation, so the lease may be shorter than a real one may (1 minute at least).
  */
 final class SharedQueueNode {
-    /** An attempt under these timeouts (1 + 4 × 1 + 2 × 1 = 7 s) and 30 s: about as short as validation allows. */
+    /** Short, since the tests that kill a node or stop the database wait for its leases to run out. */
     static final Duration LEASE = Duration.ofSeconds(40);
 
     private SharedQueueNode() {

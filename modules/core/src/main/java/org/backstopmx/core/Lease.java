@@ -18,8 +18,10 @@ import java.util.Objects;
  * @param firstQueuedAt when the message was received: the start of its queue lifetime
  * @param lastAttemptAt when the last attempt was recorded, or null before the first (for the delay warning: a
  *                      recipient crosses the warning time between two attempts exactly once)
- * @param leaseUntil    when the lease ends; after it the recipient is due again and may be leased by someone else
- * @param owner         the token that identifies this lease in the queue
+ * @param leaseUntil    when the lease ends (as claimed or last renewed); after it the recipient is due again and may
+ *                      be leased by someone else
+ * @param owner         the token that identifies this lease in the queue: one per claim, never reused, kept by a
+ *                      renewal ({@link MailQueue#renewLeases})
  */
 public record Lease(
         long recipientId,
@@ -43,5 +45,11 @@ public record Lease(
         Objects.requireNonNull(firstQueuedAt, "firstQueuedAt");
         Objects.requireNonNull(leaseUntil, "leaseUntil");
         Objects.requireNonNull(owner, "owner");
+    }
+
+    /** The same lease, renewed until {@code until}. */
+    public Lease renewedUntil(Instant until) {
+        return new Lease(recipientId, queueId, address, domain, dsnNotify, orcpt, attempts, state, firstQueuedAt,
+                lastAttemptAt, until, owner);
     }
 }

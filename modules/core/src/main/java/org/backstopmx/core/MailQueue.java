@@ -22,7 +22,9 @@ import java.util.Optional;
  *     HELD) is finished: it leaves the queue and its body is deleted.
  * </ol>
  * A lease that is never recorded simply runs out: the recipient comes due again at {@link Lease#leaseUntil()}, and a
- * later {@code recordOutcome} with the old lease returns false once someone else has leased it again.
+ * later {@code recordOutcome} with the old lease returns false once someone else has leased it again. A holder that
+ * needs longer keeps its leases with {@link #renewLeases} before they run out, so a lease can be short (a holder
+ * that dies loses its recipients soon) while an attempt may last as long as it takes.
  */
 public interface MailQueue extends AutoCloseable {
 
@@ -95,6 +97,29 @@ public interface MailQueue extends AutoCloseable {
      * disk, like a claim. Returns how many were given back.
      */
     int releaseLeases(List<Lease> leases) throws QueueException;
+
+    /**
+     * Renews leases before they run out: each lease of {@code leases} that still holds (it has not run out, nobody
+     * else has leased the recipient since, the message is still queued) is extended to the queue's clock plus
+     * {@code leaseTime}, as a claim would have made it; the others are left alone. Not waited for on disk, like a
+     * claim.
+     *
+     * <p>A lease is identified in the queue by its claim's token ({@link Lease#owner()}, one per claim), never by its
+     * end: every compare-and-set ({@link #recordOutcome}, {@link #releaseLeases} and this one) compares the
+     * recipient, its state and that token. So a renewal changes nothing its holder keeps: the lease as claimed and as
+     * renewed both record, and an attempt running while its lease is renewed by another thread needs no hand-over
+     * (returning new leases for the holder to swap in would race with the attempt's own {@code recordOutcome}). A
+     * lease that ran out and was leased again carries another token, so its old holder can neither record nor renew
+     * it. A lease that ran out is not renewed even when nobody took it: its recipient was due meanwhile, and the
+     * holder cannot know that nobody else started on it.
+     *
+     * @param leases    as returned by {@link #leaseDue} or {@link #leaseMessage}, or by an earlier renewal
+     * @param leaseTime the new lease's length from now; must be positive
+     * @return the leases that held, in the order given, each with its new {@link Lease#leaseUntil()}; a lease left out
+     *         was lost (its holder must not start an attempt under it)
+     * @throws QueueException when the renewal could not be made (the leases run out at their old end)
+     */
+    List<Lease> renewLeases(List<Lease> leases, Duration leaseTime) throws QueueException;
 
     /**
      * Records the outcome of an attempt under {@code lease}, in one durable transaction: the recipient's state, next

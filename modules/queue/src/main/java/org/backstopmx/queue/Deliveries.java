@@ -122,6 +122,26 @@ final class Deliveries {
         }
     }
 
+    /** See {@link MailQueue#renewLeases}: not waited for on disk, like the claim (a restart releases every lease). */
+    List<Lease> renewLeases(List<Lease> leases, Duration leaseTime) throws QueueException {
+        Objects.requireNonNull(leases, "leases");
+        if (leaseTime.isNegative() || leaseTime.isZero()) {
+            throw new IllegalArgumentException("lease time must be positive: " + leaseTime);
+        }
+        if (leases.isEmpty()) {
+            return List.of();
+        }
+        lifecycle.enter("renew leases");
+        try {
+            Instant now = clock.instant();
+            return db.transaction(c -> LeaseRows.renew(c, leases, now, now.plus(leaseTime)));
+        } catch (SQLException | RuntimeException e) {
+            throw StorageFailure.of("cannot renew leases", e, disk, 0);
+        } finally {
+            lifecycle.exit();
+        }
+    }
+
     boolean recordOutcome(Lease lease, DeliveryOutcome outcome, RetryPolicy.Decision decision) throws QueueException {
         return recordOutcomes(List.of(new MailQueue.Attempt(lease, outcome, decision))).get(0);
     }

@@ -256,6 +256,11 @@ public final class H2MailQueue implements MailQueue {
     }
 
     @Override
+    public List<Lease> renewLeases(List<Lease> leases, Duration leaseTime) throws QueueException {
+        return deliveries.renewLeases(leases, leaseTime);
+    }
+
+    @Override
     public int releaseLeases(List<Lease> leases) throws QueueException {
         return deliveries.releaseLeases(leases);
     }

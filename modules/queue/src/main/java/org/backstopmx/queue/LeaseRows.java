@@ -18,14 +18,27 @@ import org.backstopmx.core.RecipientState;
 import org.backstopmx.core.RetryPolicy;
 
 /**
- * The SQL of the delivering side after the claim ({@link ClaimRows}): recording outcomes, giving leases back, clearing
- * expired leases. Stateless, like {@link MessageRows}: the caller owns the transaction.
+ * The SQL of the delivering side after the claim ({@link ClaimRows}): recording outcomes, renewing and giving leases
+ * back, clearing expired leases. Stateless, like {@link MessageRows}: the caller owns the transaction.
+ *
+ * <p>A lease is its row's {@code lease_owner}: a token drawn for each claim, never reused. Every compare-and-set here
+ * compares id, state and that token ({@link #HELD_BY}), not the lease's end, so that a renewal (which moves the end)
+ * leaves the holder's lease valid; a clearing of expired leases or a new claim changes the token.
  */
 final class LeaseRows {
+    /** The lease still holds: same recipient, same state, same claim. */
+    private static final String HELD_BY = " WHERE id = ? AND state = ? AND lease_owner = ?";
+
     private static final String RECORD = "UPDATE recipient SET state = ?, attempts = attempts + 1,"
             + " next_attempt_at = ?, last_reply = ?, last_host = ?, last_attempt_at = ?,"
-            + " lease_until = NULL, lease_owner = NULL"
-            + " WHERE id = ? AND state = ? AND lease_owner = ? AND lease_until = ?";
+            + " lease_until = NULL, lease_owner = NULL" + HELD_BY;
+
+    /**
+     * The renewal: a lease that has not run out moves its end, and a due-state recipient its next attempt with it (a
+     * HELD one leased for a bounce has none).
+     */
+    private static final String RENEW = "UPDATE recipient SET lease_until = ?, next_attempt_at = CASE WHEN state IN "
+            + StateSql.SCHEDULED + " THEN ? ELSE next_attempt_at END" + HELD_BY + " AND lease_until > ?";
 
     private static final int REPLY_COLUMN = 1024;
     private static final int HOST_COLUMN = 255;
@@ -87,10 +100,7 @@ final class LeaseRows {
             p.setString(3, clip(outcome.describe(), REPLY_COLUMN)); // for queue listings: say something even without a reply
             p.setString(4, clip(outcome.host(), HOST_COLUMN));
             p.setObject(5, now);
-            p.setLong(6, lease.recipientId());
-            p.setString(7, lease.state().name());
-            p.setString(8, lease.owner());
-            p.setObject(9, lease.leaseUntil());
+            setLease(p, 6, lease);
             if (p.executeUpdate() != 1) {
                 return false;
             }
@@ -123,12 +133,8 @@ final class LeaseRows {
 
     /** The compare-and-set's condition, checked under a row lock: the recipient is still under this lease. */
     static boolean holdsLease(Connection c, Lease lease) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM recipient"
-                + " WHERE id = ? AND state = ? AND lease_owner = ? AND lease_until = ? FOR UPDATE")) {
-            p.setLong(1, lease.recipientId());
-            p.setString(2, lease.state().name());
-            p.setString(3, lease.owner());
-            p.setObject(4, lease.leaseUntil());
+        try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM recipient" + HELD_BY + " FOR UPDATE")) {
+            setLease(p, 1, lease);
             try (ResultSet rs = p.executeQuery()) {
                 return rs.next();
             }
@@ -151,13 +157,10 @@ final class LeaseRows {
     /** Gives leases back: due at {@code now}, lease cleared, where the lease still holds; returns how many. */
     static int release(Connection c, List<Lease> leases, Instant now) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("UPDATE recipient SET next_attempt_at = ?, lease_until = NULL,"
-                + " lease_owner = NULL WHERE id = ? AND state = ? AND lease_owner = ? AND lease_until = ?")) {
+                + " lease_owner = NULL" + HELD_BY)) {
             for (Lease l : leases) {
                 p.setObject(1, now);
-                p.setLong(2, l.recipientId());
-                p.setString(3, l.state().name());
-                p.setString(4, l.owner());
-                p.setObject(5, l.leaseUntil());
+                setLease(p, 2, l);
                 p.addBatch();
             }
             int released = 0;
@@ -166,6 +169,33 @@ final class LeaseRows {
             }
             return released;
         }
+    }
+
+    /** Renews, until {@code until}, the leases that still hold and have not run out at {@code now}; see {@link #RENEW}. */
+    static List<Lease> renew(Connection c, List<Lease> leases, Instant now, Instant until) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement(RENEW)) {
+            for (Lease l : leases) {
+                p.setObject(1, until);
+                p.setObject(2, until);
+                setLease(p, 3, l);
+                p.setObject(6, now);
+                p.addBatch();
+            }
+            int[] counts = p.executeBatch();
+            List<Lease> renewed = new ArrayList<>(leases.size());
+            for (int i = 0; i < counts.length; i++) {
+                if (counts[i] > 0) {
+                    renewed.add(leases.get(i).renewedUntil(until));
+                }
+            }
+            return renewed;
+        }
+    }
+
+    private static void setLease(PreparedStatement p, int from, Lease lease) throws SQLException {
+        p.setLong(from, lease.recipientId());
+        p.setString(from + 1, lease.state().name());
+        p.setString(from + 2, lease.owner());
     }
 
     /** The earliest next attempt time of any pending recipient (leases included), read from the due index. */

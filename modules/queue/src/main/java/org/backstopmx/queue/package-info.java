@@ -33,7 +33,7 @@
  *     the recipient due at the lease's end, after a restart too, never in a tight loop.
  * <li>{@code recordOutcome} moves a leased recipient to the state its {@code RetryPolicy} decision names (DEFERRED,
  *     DELIVERED, FAILED, EXPIRED; checked with {@link org.backstopmx.core.RecipientState#canMoveTo}) as a
- *     compare-and-set on id, state, lease owner and lease expiry, writes an {@code attempt} row, and finishes the
+ *     compare-and-set on id, state and lease owner (the claim's token, which {@code renewLeases} keeps), writes an {@code attempt} row, and finishes the
  *     message when no recipient is left QUEUED, DEFERRED or HELD: rows and history are deleted in that transaction
  *     and the body file after the fsync. (XXX: keeping finished messages' history for a retention period is not
  *     done yet.) Outcomes for one message are serialised by a lock on its message row.

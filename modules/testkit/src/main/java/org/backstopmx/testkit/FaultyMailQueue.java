@@ -32,7 +32,7 @@ import org.backstopmx.core.RetryPolicy;
  */
 public final class FaultyMailQueue implements MailQueue {
     /** The calls a fault can be put on. */
-    public enum Call { LEASE_DUE, RECORD_OUTCOMES, NEXT_DUE, ENVELOPE, FLUSH }
+    public enum Call { LEASE_DUE, RECORD_OUTCOMES, NEXT_DUE, ENVELOPE, FLUSH, RENEW_LEASES }
 
     private final MailQueue real;
     private final Map<Call, Deque<Fault>> faults = new EnumMap<>(Call.class);
@@ -176,6 +176,12 @@ public final class FaultyMailQueue implements MailQueue {
     @Override
     public int releaseLeases(List<Lease> leases) throws QueueException {
         return real.releaseLeases(leases);
+    }
+
+    @Override
+    public List<Lease> renewLeases(List<Lease> leases, Duration leaseTime) throws QueueException {
+        maybeFail(Call.RENEW_LEASES);
+        return real.renewLeases(leases, leaseTime);
     }
 
     @Override

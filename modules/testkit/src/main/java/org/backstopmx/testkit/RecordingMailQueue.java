@@ -183,6 +183,13 @@ public final class RecordingMailQueue implements MailQueue {
 
     /** @throws UnsupportedOperationException always: this queue only records what the receiving side commits */
     @Override
+    public List<Lease> renewLeases(List<Lease> leases, java.time.Duration leaseTime) {
+        throw new UnsupportedOperationException(
+                "RecordingMailQueue records received messages only; test delivery against H2MailQueue");
+    }
+
+    /** @throws UnsupportedOperationException always: this queue only records what the receiving side commits */
+    @Override
     public int releaseLeases(List<Lease> leases) {
         throw new UnsupportedOperationException(
                 "RecordingMailQueue records received messages only; test delivery against H2MailQueue");

@@ -20,11 +20,13 @@ final class ConfigValidator {
     /** The longest greeting delay: postscreen's default is 6s; a minute is already more than senders like. */
     static final java.time.Duration MAX_GREET_DELAY = java.time.Duration.ofSeconds(60);
     /**
-     * The forwarder starts no delivery in the last 30 s of its lease (its {@code DeliveryAttempt.LEASE_MARGIN}): a
-     * lease of the shared queue must outlast an attempt by that much, or a job may start too late to finish in it,
-     * and a lease of 30 s or less is never used at all (its recipients come due again and again, undelivered).
+     * The shortest lease of the shared queue. A node renews its leases every third of the lease time, on its scheduler
+     * thread, so it loses one only when no renewal succeeds for two thirds of it: a minute leaves 40 s for what can
+     * hold a renewal up (a database call waiting for the pool's 5 s connection timeout and retried, a GC pause, a
+     * busy scheduler turn) and for the nodes' clocks being a little apart (each compares leases on its own clock).
+     * Shorter, a hiccup of a live node would lose its leases and drop the jobs waiting under them.
      */
-    static final java.time.Duration LEASE_START_MARGIN = java.time.Duration.ofSeconds(30);
+    static final java.time.Duration MIN_LEASE_TIME = java.time.Duration.ofMinutes(1);
 
     private final Problems problems;
     private final FileCheck files;
@@ -224,16 +226,10 @@ final class ConfigValidator {
         if (q.passwordFile() != null) {
             file("queue.password-file", q.passwordFile());
         }
-        org.backstopmx.core.config.DeliveryConfig d = config.delivery();
-        java.time.Duration attempt = d.connectTimeout().plus(d.commandTimeout().multipliedBy(4))
-                .plus(d.dataTimeout().multipliedBy(2));
-        if (!problems.anyOf("queue.lease-time", "delivery.connect-timeout", "delivery.command-timeout",
-                "delivery.data-timeout") && q.leaseTime().compareTo(attempt.plus(LEASE_START_MARGIN)) < 0) {
-            problems.add("queue.lease-time", "must be at least the longest delivery attempt plus "
-                    + LEASE_START_MARGIN.toSeconds() + " s, " + attempt.plus(LEASE_START_MARGIN)
-                    + " with delivery.connect-timeout + 4 x delivery.command-timeout + 2 x delivery.data-timeout"
-                    + " (else another node takes recipients this one is still delivering, or none is ever started),"
-                    + " got " + q.leaseTime());
+        if (!problems.has("queue.lease-time") && q.leaseTime().compareTo(MIN_LEASE_TIME) < 0) {
+            problems.add("queue.lease-time", "must be at least " + MIN_LEASE_TIME.toSeconds() + "s (leases are renewed"
+                    + " every third of it; shorter, a slow database call could lose a live node's leases), got "
+                    + q.leaseTime());
         }
     }
 

@@ -25,7 +25,7 @@ import java.util.Objects;
  *                       the {@code hostname} key's value (default)
  * @param leaseTime      {@code queue.lease-time}: with postgresql, how long a recipient claimed by this node stays
  *                       invisible to the others; after it another node takes the recipient of a node that died
- *                       (default 5m). At least as long as the longest delivery attempt, plus 30 s.
+ *                       (default 5m). A live node renews its leases every third of it; at least 1m.
  */
 public record QueueConfig(Path path, Duration lifetime, long minFreeSpace, double compactRatio, long compactMinSize,
         Duration expiryWarning, AtExpiry atExpiry, QueueType type, String url, String username, Path passwordFile,

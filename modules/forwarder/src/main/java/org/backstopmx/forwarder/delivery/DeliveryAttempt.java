@@ -2,8 +2,6 @@ package org.backstopmx.forwarder.delivery;
 
 import java.io.IOException;
 import java.time.Clock;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import org.backstopmx.core.DeliveryOutcome;
@@ -25,14 +23,11 @@ import org.slf4j.LoggerFactory;
  * one that cannot be opened marks it down when a host was reached.
  *
  * <p>Moves no state itself: the recorder does. A reused session found dead before any reply is replaced once by a
- * fresh one (not the recipients' fault). A job whose lease is nearly over is left alone: its recipients come due
- * again. Thread-safe: no state of its own; each call runs in one worker.
+ * fresh one (not the recipients' fault). A job whose lease was lost, or lasts less than until its next renewal
+ * ({@link LeaseKeeper}), is left alone: its recipients come due again. Thread-safe: no state of its own; each call runs in one worker.
  */
 final class DeliveryAttempt {
     private static final Logger LOG = LoggerFactory.getLogger(DeliveryAttempt.class);
-    /** A job whose lease ends sooner than this is not started: its recipients come due again. */
-    private static final Duration LEASE_MARGIN = Duration.ofSeconds(30);
-
     private final MailQueue queue;
     private final Connector connector;
     private final ConnectionCache cache;
@@ -40,9 +35,12 @@ final class DeliveryAttempt {
     private final OutcomeRecorder recorder;
     private final ForwarderMetrics metrics;
     private final Clock clock;
+    private final LeaseKeeper leases;
 
+    /** @param leases says whether a job's lease still holds long enough to start it */
     DeliveryAttempt(MailQueue queue, Connector connector, ConnectionCache cache, DownDestinations down,
-            OutcomeRecorder recorder, ForwarderMetrics metrics, Clock clock) {
+            OutcomeRecorder recorder, ForwarderMetrics metrics, Clock clock, LeaseKeeper leases) {
+        this.leases = leases;
         this.queue = queue;
         this.connector = connector;
         this.cache = cache;
@@ -54,11 +52,9 @@ final class DeliveryAttempt {
 
     /** Delivers {@code job} over {@code client} (or a parked or new session); returns the session to go on with, or null. */
     RelayClient deliver(Job job, RelayClient client) {
-        Instant now = clock.instant();
-        Instant leaseEnd = job.leases().get(0).leaseUntil();
-        if (now.plus(LEASE_MARGIN).isAfter(leaseEnd)) {
-            LOG.warn("{}: lease for {} recipients to {} ran out while waiting; they come due again", job.id(),
-                    job.leases().size(), job.domain());
+        if (!leases.start(job)) {
+            LOG.warn("{}: lease for {} recipients to {} lost or nearly over while waiting; they come due again",
+                    job.id(), job.leases().size(), job.domain());
             try {
                 // given back now rather than at the lease's end, so that another node of a shared queue may take them
                 queue.releaseLeases(job.leases());

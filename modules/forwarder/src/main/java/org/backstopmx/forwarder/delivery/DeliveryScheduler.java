@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * ({@link MailQueue#leaseDue}), at most {@code maxInFlight} unrecorded at once, groups them into jobs (one message and
  * its recipients for one domain) and hands them to the {@link Lanes}; defers at once those of a destination that is
  * down; starts the probes that are due (of destinations down, and of primaries in standby mode) and runs the flushes
- * asked for by ETRN; sleeps until new mail, a finished job, a flush asked for, the next due time or the next probe.
+ * asked for by ETRN; renews the leases of the jobs it handed out ({@link LeaseKeeper}) every third of the lease time;
+ * sleeps until new mail, a finished job, a flush asked for, the next due time, the next probe or the next renewal.
  * It waits on {@link InFlight}, which holds the in-flight count, the wake signal and the stop flag.
  *
  * <p>Moves recipients from due to leased (the claim) and gives back, due as they were, the claims a lane has no room
@@ -49,6 +50,7 @@ final class DeliveryScheduler {
     private final ForwarderSettings settings;
     private final MailQueue queue;
     private final Lanes lanes;
+    private final LeaseKeeper keeper;
     private final DownDestinations down;
     private final PrimaryWatch standby;
     private final OutcomeRecorder recorder;
@@ -67,9 +69,10 @@ final class DeliveryScheduler {
     private volatile Liveness.Loop deliveryLoop;
 
     /** @param inFlight the signals shared with the lanes (which count finished jobs out of it) */
-    DeliveryScheduler(ForwarderSettings settings, MailQueue queue, InFlight inFlight, Lanes lanes,
+    DeliveryScheduler(ForwarderSettings settings, MailQueue queue, InFlight inFlight, Lanes lanes, LeaseKeeper keeper,
             DownDestinations down, PrimaryWatch standby, OutcomeRecorder recorder, ConnectionCache cache,
             Liveness.Loop deliveryLoop, Clock clock) {
+        this.keeper = keeper;
         this.standby = standby;
         this.inFlight = inFlight;
         this.settings = settings;
@@ -130,6 +133,7 @@ final class DeliveryScheduler {
         int total = 0;
         while (true) {
             down.runRequested();
+            keeper.renewDue();
             int n;
             try {
                 n = dispatchDue();
@@ -158,6 +162,7 @@ final class DeliveryScheduler {
                 down.probeDue();
                 standby.probeDue();
                 down.runRequested();
+                keeper.renewDue();
                 if (dispatchDue() == 0) {
                     sleepUntilSomethingHappens();
                 }
@@ -181,7 +186,7 @@ final class DeliveryScheduler {
         if (due.isPresent() && due.get().isBefore(until) && (saturated.isEmpty() || due.get().isAfter(now))) {
             until = due.get();
         }
-        for (Optional<Instant> probe : List.of(down.nextProbe(), standby.nextProbe())) {
+        for (Optional<Instant> probe : List.of(down.nextProbe(), standby.nextProbe(), keeper.nextRenewal())) {
             if (probe.isPresent() && probe.get().isBefore(until)) {
                 until = probe.get();
             }
@@ -242,6 +247,7 @@ final class DeliveryScheduler {
                 for (Job job : domainJobs) {
                     next++; // submit finishes the job itself if it cannot hand it to a lane
                     if (laneRoom-- > 0) {
+                        keeper.hold(job); // before the lane: a worker may finish it at once
                         lanes.submit(job);
                     } else {
                         excess.addAll(job.leases());

@@ -133,11 +133,15 @@ public final class Forwarder implements EtrnService, MailQueue.ArrivalListener, 
         this.callouts = callout == null ? null : callout.build(routes, dns, settings, learned, down, mtaSts, clock);
         OutcomeRecorder recorder = new OutcomeRecorder(queue, policy, bouncer, metrics, settings.delayWarning(), clock,
                 callouts, new BackscatterGuard(settings.bounceOnlySpfPass()));
-        DeliveryAttempt attempt = new DeliveryAttempt(queue, connector, cache, down, recorder, metrics, clock);
+        LeaseKeeper leases = new LeaseKeeper(queue, settings.leaseTime(), clock);
+        DeliveryAttempt attempt = new DeliveryAttempt(queue, connector, cache, down, recorder, metrics, clock, leases);
         Liveness.Loop unwatched = new Liveness(clock).register("backstop-delivery", null);
-        this.lanes = new Lanes(settings, pool, attempt, cache, inFlight::finished, unwatched);
-        this.scheduler = new DeliveryScheduler(settings, queue, inFlight, lanes, down, standby, recorder, cache,
-                unwatched, clock);
+        this.lanes = new Lanes(settings, pool, attempt, cache, job -> {
+            leases.forget(job);
+            inFlight.finished(job);
+        }, unwatched);
+        this.scheduler = new DeliveryScheduler(settings, queue, inFlight, lanes, leases, down, standby, recorder,
+                cache, unwatched, clock);
         this.etrnGate = new EtrnGate(routes, connector, down);
         this.admin = new AdminActions(queue, recorder, down, routes, settings.leaseTime(), inFlight::wake);
         queue.onArrival(this); // last: the queue may call back from now on

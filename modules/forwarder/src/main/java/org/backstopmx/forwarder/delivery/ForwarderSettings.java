@@ -28,7 +28,8 @@ import org.backstopmx.forwarder.smtp.TlsTrust;
  * @param delayWarning        after how long in the queue a sender gets a "delayed" notice; zero means never
  * @param bounceSizeLimit     the largest original returned whole in a bounce ({@code RET=FULL}); larger: headers only
  * @param probeInterval       how often a destination marked down is probed
- * @param leaseTime           how long a claimed recipient stays invisible to other claims; longer than an attempt
+ * @param leaseTime           how long a claimed recipient stays invisible to other claims; the forwarder renews
+ *                            the leases it holds every third of it, so an attempt may last longer
  * @param maxInFlight         recipients claimed and not yet recorded, at most (bounds memory and lease age)
  * @param leaseBatch          recipients claimed at most per queue round trip
  * @param tlsTrust            the CAs for {@code verify} ({@code delivery.tls-ca-file} or the JDK's) without pins
@@ -90,8 +91,9 @@ public record ForwarderSettings(
     }
 
     /**
-     * The lease a claim gets: as long as the longest attempt (connect, greeting, envelope, data, final dot) plus the
-     * time a job may wait behind others for its destination, so that a running attempt never loses its lease.
+     * The lease a claim gets on the H2 queue: twice the longest attempt (connect, greeting, envelope, data, final dot),
+     * at least {@link #MIN_LEASE}. The renewals would keep a shorter one too; a long one makes them rare, and one
+     * process holds the queue, so nobody waits for a lease to run out.
      */
     public static Duration leaseTimeFor(SmtpTimeouts t) {
         Duration attempt = t.connect().plus(t.greeting()).plus(t.command()).plus(t.mail()).plus(t.rcpt())
@@ -122,8 +124,9 @@ public record ForwarderSettings(
     }
 
     /**
-     * On the queue shared by several nodes, {@code queue.lease-time}: another node takes a claimed recipient only after
-     * it (validated to outlast an attempt); on the H2 queue, a long lease costs nothing (see {@link #leaseTimeFor}).
+     * On the queue shared by several nodes, {@code queue.lease-time}: another node takes a recipient claimed by a node
+     * that died after it (the renewals keep the leases of a live node); on the H2 queue, a long lease costs nothing
+     * (see {@link #leaseTimeFor}).
      */
     private static Duration leaseTime(BackstopConfig config, SmtpTimeouts t) {
         return config.queue().type() == org.backstopmx.core.config.QueueType.POSTGRESQL ? config.queue().leaseTime()

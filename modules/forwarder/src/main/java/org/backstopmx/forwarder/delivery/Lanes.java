@@ -27,8 +27,9 @@ import org.backstopmx.forwarder.smtp.RelayClient;
 final class Lanes {
     /**
      * Jobs (messages) that may wait in one destination's lane, per connection it may open (see {@link #capacity()}):
-     * a slow primary with a large backlog holds a bounded share of the claims, and the other destinations' mail keeps
-     * flowing.
+     * a slow primary with a large backlog holds a bounded share of the claims, the other destinations' mail keeps
+     * flowing, and on a shared queue the other nodes can take the rest of that backlog (what a lane holds is leased,
+     * and renewed, as long as it waits).
      */
     static final int LANE_JOBS_PER_CONNECTION = 4;
 
@@ -46,7 +47,6 @@ final class Lanes {
     private final Map<String, Lane> lanes = new HashMap<>();
     private final int concurrency;
     private final int maxInFlight;
-    private final int leaseBatch;
     private final Executor pool;
     private final DeliveryAttempt attempt;
     private final ConnectionCache cache;
@@ -59,7 +59,6 @@ final class Lanes {
             Consumer<Job> finished, Liveness.Loop deliveryLoop) {
         this.concurrency = settings.concurrency();
         this.maxInFlight = settings.maxInFlight();
-        this.leaseBatch = settings.leaseBatch();
         this.pool = pool;
         this.attempt = attempt;
         this.cache = cache;
@@ -78,12 +77,13 @@ final class Lanes {
     }
 
     /**
-     * How many jobs may wait in one lane: {@value #LANE_JOBS_PER_CONNECTION} per connection, at least two claim
-     * batches, at most half the claims in flight (so the other half is always there for other destinations).
+     * How many jobs may wait in one lane: {@value #LANE_JOBS_PER_CONNECTION} per connection, at most half the claims
+     * in flight (so the other half is always there for other destinations). Not more: every job waiting holds its
+     * leases, which the renewals keep, so a lane holding a large backlog would keep it from the other nodes of a
+     * shared queue for as long as this one takes to deliver it.
      */
     int capacity() {
-        int wanted = Math.max(concurrency * LANE_JOBS_PER_CONNECTION, 2 * leaseBatch);
-        return Math.min(Math.max(1, maxInFlight / 2), wanted);
+        return Math.max(1, Math.min(maxInFlight / 2, concurrency * LANE_JOBS_PER_CONNECTION));
     }
 
     /** How many more jobs {@code domain}'s lane takes now. */
@@ -95,12 +95,12 @@ final class Lanes {
     }
 
     /**
-     * The destinations a claim should skip: those whose lanes could not take a whole claim batch. A busy lane is
-     * claimed for only while it has room for a batch, so a single busy destination (a drain) never has claims given
-     * back.
+     * The destinations a claim should skip: those whose lanes are at least half full. A lane is claimed for again once
+     * half its jobs have started, so its workers do not run dry; what a claim brings beyond its room goes back at
+     * once, due now, for the other nodes to take.
      */
     Set<String> saturated() {
-        int threshold = Math.max(1, capacity() - leaseBatch);
+        int threshold = Math.max(1, capacity() / 2);
         Set<String> full = new TreeSet<>();
         synchronized (lanes) {
             for (Lane lane : lanes.values()) {

@@ -6,6 +6,9 @@
  * <li>{@code DeliveryScheduler}: the loop; claims due recipients ({@code MailQueue.leaseDue}), at most
  *     {@code maxInFlight} unrecorded at once, groups them into jobs (one message and its recipients for one domain),
  *     wakes on new mail and sleeps until the next due time or probe.
+ * <li>{@code LeaseKeeper}: the leases of every job handed to a lane, renewed by the scheduler every third of the
+ *     lease time ({@code MailQueue.renewLeases}); a waiting job whose lease was lost is dropped, never delivered twice
+ *     knowingly.
  * <li>{@code InFlight}: the one lock and its signals: the in-flight count, the wake request, the stop flag.
  * <li>{@code Lanes}: per destination, a FIFO of jobs and up to {@code delivery.concurrency} workers, each carrying job
  *     after job over one session (RSET between messages).
@@ -27,7 +30,8 @@
  * {@link org.backstopmx.forwarder.FailurePolicy} alone.
  *
  * <h2>States it moves</h2>
- * Due (QUEUED, DEFERRED) to leased by a claim, and back to due, as it was, when a claim is given back; leased to
+ * Due (QUEUED, DEFERRED) to leased by a claim (renewed while the job is held), and back to due, as it was, when a
+ * claim is given back; leased to
  * DELIVERED, DEFERRED, FAILED or EXPIRED by the recorder (or HELD at expiry, with {@code queue.at-expiry: hold}); pending to due now by a flush; pending to HELD and back by
  * the admin commands. It never deletes a message: the queue finishes one when no recipient is left pending.
  *

@@ -38,9 +38,11 @@ class DeliveryAttemptTest {
             }
             List<Lease> leases = queue.leaseDue(10, LEASE);
             assertThat(leases).hasSize(1);
-            // its turn comes 15 s before the lease ends: too late to start an attempt
-            clock.advance(LEASE.minusSeconds(15));
-            DeliveryAttempt attempt = new DeliveryAttempt(queue, null, null, null, null, null, clock);
+            // its turn comes 3 min before the lease ends, sooner than the next renewal (every third of the lease, as
+            // the scheduler renews): too late to start an attempt that renewals must keep
+            clock.advance(LEASE.minusMinutes(3));
+            DeliveryAttempt attempt = new DeliveryAttempt(queue, null, null, null, null, null, clock,
+                    new LeaseKeeper(queue, LEASE, clock));
 
             assertThat(attempt.deliver(new Job("example.org", id, leases), null)).isNull();
 

@@ -38,7 +38,7 @@ final class AdminSql {
             return Optional.empty();
         }
         try (PreparedStatement p = c.prepareStatement("UPDATE recipient SET state = ?, next_attempt_at = ?,"
-                + " lease_until = NULL, lease_owner = NULL WHERE message_id = ? AND state = ANY (?)" + NOT_LEASED)) {
+                + " " + LeaseSql.NO_LEASE + " WHERE message_id = ? AND state = ANY (?)" + NOT_LEASED)) {
             p.setString(1, to.name());
             Times.set(p, 2, to == RecipientState.HELD ? null : now);
             p.setString(3, id.value());
@@ -49,8 +49,8 @@ final class AdminSql {
     }
 
     /**
-     * Leases every pending recipient of the message not under a running lease, for {@code owner} until {@code until};
-     * a HELD one keeps no next attempt time, so it stays out of the due index.
+     * Leases every pending recipient of the message not under a running lease, for node {@code owner} until
+     * {@code until} under a new token; a HELD one keeps no next attempt time, so it stays out of the due index.
      */
     static List<Lease> leaseMessage(Connection c, QueueId id, Instant now, Instant until, String owner)
             throws SQLException {
@@ -60,23 +60,25 @@ final class AdminSql {
         record Positioned(int position, Lease lease) {
         }
         List<Positioned> leased = new ArrayList<>();
+        String token = LeaseSql.newToken();
         try (PreparedStatement p = c.prepareStatement("UPDATE recipient r SET lease_until = ?, lease_owner = ?,"
-                + " next_attempt_at = CASE WHEN r.state = 'HELD' THEN NULL ELSE ? END FROM message m"
+                + " lease_token = ?, next_attempt_at = CASE WHEN r.state = 'HELD' THEN NULL ELSE ? END FROM message m"
                 + " WHERE m.id = r.message_id AND r.message_id = ? AND r.state IN " + LeaseSql.PENDING
                 + " AND (r.lease_until IS NULL OR r.lease_until <= ?)"
                 + " RETURNING r.position, r.id, r.address, r.domain, r.dsn_notify, r.orcpt, r.attempts, r.state,"
                 + " m.received_at, r.last_attempt_at")) {
             Times.set(p, 1, until);
             p.setString(2, owner);
-            Times.set(p, 3, until);
-            p.setString(4, id.value());
-            Times.set(p, 5, now);
+            p.setString(3, token);
+            Times.set(p, 4, until);
+            p.setString(5, id.value());
+            Times.set(p, 6, now);
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
                     leased.add(new Positioned(rs.getInt(1), new Lease(rs.getLong(2), id, rs.getString(3),
                             rs.getString(4), rs.getString(5), rs.getString(6), rs.getInt(7),
                             RecipientState.valueOf(rs.getString(8)), Times.get(rs, 9), Times.get(rs, 10),
-                            Times.micros(until), owner)));
+                            Times.micros(until), token)));
                 }
             }
         }

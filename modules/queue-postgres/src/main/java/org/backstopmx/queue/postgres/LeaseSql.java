@@ -33,18 +33,32 @@ final class LeaseSql {
 
     /**
      * The claim in one statement: the due recipients in due order from the partial due index, locked or skipped, then
-     * moved to the lease's end and marked with the holder. The old due time comes back for the order of the result.
+     * moved to the lease's end and marked with the holder and the claim's token. The old due time comes back for the
+     * order of the result.
      */
     private static final String CLAIM = "WITH due AS (SELECT id, next_attempt_at AS due_at FROM recipient"
             + " WHERE state IN " + SCHEDULED + " AND next_attempt_at <= ? AND domain <> ALL (?)"
             + " ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED)"
-            + " UPDATE recipient r SET next_attempt_at = ?, lease_until = ?, lease_owner = ?"
+            + " UPDATE recipient r SET next_attempt_at = ?, lease_until = ?, lease_owner = ?, lease_token = ?"
             + " FROM due, message m WHERE r.id = due.id AND m.id = r.message_id"
             + " RETURNING r.id, r.message_id, r.address, r.domain, r.dsn_notify, r.orcpt, r.attempts, r.state,"
             + " m.received_at, r.last_attempt_at, due.due_at";
 
-    /** The lease still holds: same state, same holder, same end. */
-    private static final String HELD_BY = " WHERE id = ? AND state = ? AND lease_owner = ? AND lease_until = ?";
+    /**
+     * The lease still holds: same state, same claim. The claim's token, not the lease's end, identifies a lease (see
+     * V4__lease_token.sql), so that a renewal leaves the holder's lease valid.
+     */
+    private static final String HELD_BY = " WHERE id = ? AND state = ? AND lease_token = ?";
+
+    /** No lease on the row: what recording, giving back and clearing leave. */
+    static final String NO_LEASE = "lease_until = NULL, lease_owner = NULL, lease_token = NULL";
+
+    /**
+     * The renewal of a lease that has not run out: its end moves, and a due-state recipient's next attempt with it (a
+     * HELD one leased for a bounce has none).
+     */
+    private static final String RENEW = "UPDATE recipient SET lease_until = ?, next_attempt_at = CASE WHEN state IN "
+            + SCHEDULED + " THEN ? ELSE next_attempt_at END" + HELD_BY + " AND lease_until > ?";
 
     private static final int REPLY_COLUMN = 1024;
     private static final int HOST_COLUMN = 255;
@@ -53,11 +67,13 @@ final class LeaseSql {
     }
 
     /**
-     * Claims up to {@code max} due recipients for {@code owner} until {@code until}, passing over {@code skip}; the
-     * leases grouped by domain (domains in the order of their oldest due recipient), due order within a domain.
+     * Claims up to {@code max} due recipients for node {@code owner} until {@code until}, passing over {@code skip},
+     * under a new token; the leases grouped by domain (domains in the order of their oldest due recipient), due order
+     * within a domain.
      */
     static List<Lease> claim(Connection c, int max, Instant now, Instant until, String owner, Set<String> skip)
             throws SQLException {
+        String token = newToken();
         record Claimed(Lease lease, Instant dueAt) {
         }
         List<Claimed> claimed = new ArrayList<>();
@@ -69,12 +85,13 @@ final class LeaseSql {
             Times.set(p, 4, until);
             Times.set(p, 5, until);
             p.setString(6, owner);
+            p.setString(7, token);
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
                     claimed.add(new Claimed(new Lease(rs.getLong(1), new QueueId(rs.getString(2)), rs.getString(3),
                             rs.getString(4), rs.getString(5), rs.getString(6), rs.getInt(7),
                             RecipientState.valueOf(rs.getString(8)), Times.get(rs, 9), Times.get(rs, 10),
-                            Times.micros(until), owner), Times.get(rs, 11)));
+                            Times.micros(until), token), Times.get(rs, 11)));
                 }
             }
         } finally {
@@ -111,7 +128,7 @@ final class LeaseSql {
         }
         try (PreparedStatement p = c.prepareStatement("UPDATE recipient SET state = ?, attempts = attempts + 1,"
                 + " next_attempt_at = ?, last_reply = ?, last_host = ?, last_attempt_at = ?,"
-                + " lease_until = NULL, lease_owner = NULL" + HELD_BY)) {
+                + " " + NO_LEASE + HELD_BY)) {
             p.setString(1, decision.next().name());
             Times.set(p, 2, decision.nextAttemptAt());
             p.setString(3, clip(outcome.describe(), REPLY_COLUMN));
@@ -169,8 +186,8 @@ final class LeaseSql {
 
     /** Gives leases back, due at {@code now}, where they still hold; returns how many. */
     static int release(Connection c, List<Lease> leases, Instant now) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement("UPDATE recipient SET next_attempt_at = ?, lease_until = NULL,"
-                + " lease_owner = NULL" + HELD_BY)) {
+        try (PreparedStatement p = c.prepareStatement("UPDATE recipient SET next_attempt_at = ?, " + NO_LEASE
+                + HELD_BY)) {
             for (Lease l : leases) {
                 Times.set(p, 1, now);
                 setLease(p, 2, l);
@@ -184,12 +201,38 @@ final class LeaseSql {
         }
     }
 
+    /** Renews, until {@code until}, the leases that still hold and have not run out at {@code now}; see {@link #RENEW}. */
+    static List<Lease> renew(Connection c, List<Lease> leases, Instant now, Instant until) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement(RENEW)) {
+            for (Lease l : leases) {
+                Times.set(p, 1, until);
+                Times.set(p, 2, until);
+                setLease(p, 3, l);
+                Times.set(p, 6, now);
+                p.addBatch();
+            }
+            int[] counts = p.executeBatch();
+            List<Lease> renewed = new ArrayList<>(leases.size());
+            for (int i = 0; i < counts.length; i++) {
+                if (counts[i] > 0) {
+                    renewed.add(leases.get(i).renewedUntil(until));
+                }
+            }
+            return renewed;
+        }
+    }
+
+    /** A claim's token: drawn for each claim, never reused. */
+    static String newToken() {
+        return java.util.UUID.randomUUID().toString();
+    }
+
     /**
      * Gives back every lease {@code owner} holds (at its startup, when none of them can have a holder, and at its
      * close): due recipients are due at {@code now} at the latest, held ones stay held. Returns how many.
      */
     static int releaseAllOf(Connection c, String owner, Instant now) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement("UPDATE recipient SET lease_until = NULL, lease_owner = NULL,"
+        try (PreparedStatement p = c.prepareStatement("UPDATE recipient SET " + NO_LEASE + ","
                 + " next_attempt_at = CASE WHEN state IN " + SCHEDULED + " THEN LEAST(next_attempt_at, ?) END"
                 + " WHERE lease_owner = ?")) {
             Times.set(p, 1, now);
@@ -200,7 +243,7 @@ final class LeaseSql {
 
     /** Clears the holder and end of every lease, any node's, that ended at or before {@code now}. */
     static int clearExpired(Connection c, Instant now) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement("UPDATE recipient SET lease_until = NULL, lease_owner = NULL"
+        try (PreparedStatement p = c.prepareStatement("UPDATE recipient SET " + NO_LEASE
                 + " WHERE lease_owner IS NOT NULL AND lease_until <= ?")) {
             Times.set(p, 1, now);
             return p.executeUpdate();
@@ -221,7 +264,6 @@ final class LeaseSql {
         p.setLong(from, lease.recipientId());
         p.setString(from + 1, lease.state().name());
         p.setString(from + 2, lease.owner());
-        Times.set(p, from + 3, lease.leaseUntil());
     }
 
     private static String clip(String text, int max) {

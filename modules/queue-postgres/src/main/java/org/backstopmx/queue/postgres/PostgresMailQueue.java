@@ -190,6 +190,17 @@ public final class PostgresMailQueue implements MailQueue {
     }
 
     @Override
+    public List<Lease> renewLeases(List<Lease> leases, Duration leaseTime) throws QueueException {
+        Objects.requireNonNull(leases, "leases");
+        checkLeaseTime(leaseTime);
+        if (leases.isEmpty()) {
+            return List.of();
+        }
+        Instant now = Times.micros(clock.instant());
+        return call("renew leases", () -> db.scheduleChange(c -> LeaseSql.renew(c, leases, now, now.plus(leaseTime))));
+    }
+
+    @Override
     public boolean recordOutcome(Lease lease, DeliveryOutcome outcome, RetryPolicy.Decision decision)
             throws QueueException {
         return recordOutcomes(List.of(new Attempt(lease, outcome, decision))).get(0);

@@ -11,7 +11,7 @@
  *
  * <h2>States it may move</h2>
  * Those of {@link org.backstopmx.core.RecipientState}, only as the {@code MailQueue} contract says: QUEUED/DEFERRED to
- * any successor by {@code recordOutcome} (a compare-and-set on state, holder and lease end), QUEUED/DEFERRED to HELD
+ * any successor by {@code recordOutcome} (a compare-and-set on state and the claim's token, which {@code renewLeases} keeps), QUEUED/DEFERRED to HELD
  * and back by the admin. Due work is claimed with {@code SELECT ... FOR UPDATE SKIP LOCKED} on the partial due index,
  * so nodes claiming at once get disjoint recipients without waiting; a claim moves the next attempt to the lease's
  * end, so a recipient whose holder died is due again there and any node takes it.
@@ -23,11 +23,11 @@
  * <li>The database's disk is full: STORAGE_FULL (452 4.3.1); any other SQL error: STORAGE_ERROR (451 4.3.0).
  * <li>A message's transaction (chunks and rows) is committed before {@code commit} returns, with
  *     {@code synchronous_commit = on}; anything that fails before rolls all of it back.
- * <li>A node dies: its leases run out at their end and other nodes take the recipients; at its next start it gives
- *     back at once the leases still under its id. At-least-once: a recipient is delivered twice only when a node dies
+ * <li>A node dies: nobody renews its leases, they run out at their end and other nodes take the recipients; at its
+ *     next start it gives back at once the leases still under its id. At-least-once: a recipient is delivered twice only when a node dies
  *     between the primary's 250 and the commit of the outcome.
- * <li>Claims and give-backs commit without waiting for the WAL flush: a database crash may lose a claim, making a
- *     recipient due while its attempt runs (a second delivery across that crash, as above).
+ * <li>Claims, renewals and give-backs commit without waiting for the WAL flush: a database crash may lose a claim,
+ *     making a recipient due while its attempt runs (a second delivery across that crash, as above).
  * </ul>
  * XXX: queue ids are unique per process only (milliseconds and a sequence from 0): two nodes may draw the same id in
  * the same millisecond. The second commit then fails on the primary key and is answered 451 (the client sends again,

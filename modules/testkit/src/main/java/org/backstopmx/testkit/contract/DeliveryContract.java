@@ -293,9 +293,10 @@ public abstract class DeliveryContract extends ReceivingContract {
         QueueId one = put("a@example.org", "b@example.org");
         QueueId two = put("c@example.org");
         List<Lease> leases = queue.leaseDue(10, LEASE);
+        // a lease is its claim's token: the same recipient and end under another claim's token does not hold
         Lease stale = new Lease(leases.get(2).recipientId(), two, "c@example.org", "example.org", null, null, 0,
-                RecipientState.QUEUED, leases.get(2).firstQueuedAt(), null, leases.get(2).leaseUntil().minusSeconds(1),
-                leases.get(2).owner());
+                RecipientState.QUEUED, leases.get(2).firstQueuedAt(), null, leases.get(2).leaseUntil(),
+                "another-claim");
 
         List<Boolean> won = queue.recordOutcomes(List.of(
                 new MailQueue.Attempt(leases.get(1), OK, decide(leases.get(1), OK)),

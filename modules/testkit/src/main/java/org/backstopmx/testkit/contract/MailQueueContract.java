@@ -92,4 +92,77 @@ public abstract class MailQueueContract extends DeliveryContract {
         assertThat(record(leased.get(0), NO_SUCH_USER)).isTrue();
         assertThat(queue.find(id)).isEmpty();
     }
+
+    @Test
+    void aRenewedLeaseOutlastsItsFirstEndAndStillRecords() throws Exception {
+        QueueId id = put("a@example.org", "b@example.org");
+        List<Lease> leases = queue.leaseDue(10, LEASE);
+        clock.advance(LEASE.minusMinutes(1));
+
+        List<Lease> renewed = queue.renewLeases(leases, LEASE);
+        assertThat(renewed).extracting(Lease::recipientId)
+                .containsExactly(leases.get(0).recipientId(), leases.get(1).recipientId());
+        assertThat(renewed).extracting(Lease::leaseUntil).containsOnly(clock.instant().plus(LEASE));
+        assertThat(renewed).extracting(Lease::owner).containsOnly(leases.get(0).owner());
+        assertThat(queue.nextDue()).contains(clock.instant().plus(LEASE));
+
+        clock.advance(Duration.ofMinutes(2)); // past the first end
+        assertThat(queue.leaseDue(10, LEASE)).as("still leased").isEmpty();
+        assertThat(queue.hold(id)).as("a running lease is left alone").contains(0);
+        // the lease as claimed and as renewed both record: the holder need not swap them
+        assertThat(record(leases.get(0), TRY_LATER)).isTrue();
+        assertThat(record(renewed.get(1), OK)).isTrue();
+        assertThat(queue.find(id).orElseThrow().recipients()).extracting(QueuedRecipient::state)
+                .containsExactly(RecipientState.DEFERRED, RecipientState.DELIVERED);
+        assertThat(queue.renewLeases(leases, LEASE)).as("a recorded lease is over").isEmpty();
+        assertThat(queue.renewLeases(List.of(), LEASE)).isEmpty();
+    }
+
+    @Test
+    void aRenewedLeaseGoesBackWithoutAnAttempt() throws Exception {
+        QueueId id = put("a@example.org");
+        Lease lease = queue.leaseDue(1, LEASE).get(0);
+        clock.advance(Duration.ofMinutes(3));
+        Lease renewed = queue.renewLeases(List.of(lease), LEASE).get(0);
+        assertThat(queue.releaseLeases(List.of(renewed))).isEqualTo(1);
+        assertThat(queue.leaseDue(1, LEASE)).extracting(Lease::queueId).containsExactly(id);
+    }
+
+    @Test
+    void aLeaseThatRanOutIsNotRenewedAndOnceTakenAgainOnlyTheNewHolderRenews() throws Exception {
+        put("a@example.org");
+        Lease old = queue.leaseDue(1, LEASE).get(0);
+        clock.advance(LEASE);
+        assertThat(queue.renewLeases(List.of(old), LEASE)).as("ran out, though nobody took it yet").isEmpty();
+
+        Lease taken = queue.leaseDue(1, LEASE).get(0);
+        assertThat(taken.recipientId()).isEqualTo(old.recipientId());
+        clock.advance(Duration.ofMinutes(1));
+        assertThat(queue.renewLeases(List.of(old, taken), LEASE)).extracting(Lease::owner)
+                .containsExactly(taken.owner());
+        assertThat(record(old, OK)).isFalse();
+        assertThat(record(taken, OK)).isTrue();
+    }
+
+    @Test
+    void theLeasesOfADeletedMessageAreNotRenewed() throws Exception {
+        QueueId gone = put("a@example.org");
+        QueueId kept = put("b@example.org");
+        List<Lease> leases = queue.leaseDue(10, LEASE);
+        assertThat(queue.delete(gone)).isTrue();
+        assertThat(queue.renewLeases(leases, LEASE)).extracting(Lease::queueId).containsExactly(kept);
+    }
+
+    @Test
+    void aHeldRecipientLeasedForABounceIsRenewedWithoutComingDue() throws Exception {
+        QueueId id = put("a@example.org");
+        queue.hold(id);
+        List<Lease> bounce = queue.leaseMessage(id, LEASE);
+        clock.advance(LEASE.minusMinutes(1));
+        assertThat(queue.renewLeases(bounce, LEASE)).hasSize(1);
+        clock.advance(Duration.ofMinutes(2));
+        assertThat(queue.nextDue()).isEmpty();
+        assertThat(queue.leaseMessage(id, LEASE)).as("still under the renewed lease").isEmpty();
+        assertThat(record(bounce.get(0), NO_SUCH_USER)).isTrue();
+    }
 }
