@@ -20,6 +20,9 @@
  * <ul>
  * <li>The database cannot be reached: every call fails with {@code QueueException} UNAVAILABLE within the pool's
  *     connection timeout (5 s); the SMTP side answers 451 4.3.0, never 250. The pool reconnects when it is back.
+ * <li>The database's packets are dropped (a partition): a call already under way fails within the driver's socket
+ *     timeout (30 s) or, for a blocked write, when {@code Watchdog} aborts its connection (45 s); new calls fail within
+ *     the connection timeout. See {@code PostgresDatabase} for every bound.
  * <li>The database's disk is full: STORAGE_FULL (452 4.3.1); any other SQL error: STORAGE_ERROR (451 4.3.0).
  * <li>A message's transaction (chunks and rows) is committed before {@code commit} returns, with
  *     {@code synchronous_commit = on}; anything that fails before rolls all of it back.
