@@ -292,6 +292,11 @@ public final class PostgresMailQueue implements MailQueue {
         return query("pending mail per domain", AdminSql::byDomain);
     }
 
+    /** The per-domain figures of the gauges, cluster-wide (see {@link PostgresQueueMetrics}). */
+    org.backstopmx.core.DomainGauges.Figures domainFigures(Instant expiringReceivedBefore) {
+        return query("per-domain figures", c -> AdminSql.figures(c, expiringReceivedBefore));
+    }
+
     @Override
     public Optional<Instant> nextDue() throws QueueException {
         return call("next due", () -> db.read(LeaseSql::nextDue));

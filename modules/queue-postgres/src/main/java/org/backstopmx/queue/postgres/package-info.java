@@ -35,8 +35,6 @@
  * XXX: queue ids are unique per process only (milliseconds and a sequence from 0): two nodes may draw the same id in
  * the same millisecond. The second commit then fails on the primary key and is answered 451 (the client sends again,
  * under a new id): no mail is lost or mixed, but the id needs a node part.
- * XXX: not yet here: per-domain queue gauges ({@code PostgresQueueMetrics} has the whole-queue ones; the admin
- * {@code stats} reads {@code byDomain} on demand), and retention of finished messages' history (as in the H2 queue,
- * finished messages go at once).
+ * XXX: not yet here: retention of finished messages' history (as in the H2 queue, finished messages go at once).
  */
 package org.backstopmx.queue.postgres;
