@@ -3,7 +3,6 @@ package org.backstopmx.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import jakarta.mail.Session;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
@@ -20,7 +19,6 @@ import org.backstopmx.testkit.FakePrimaryMx;
 import org.backstopmx.testkit.PostgresServer;
 import org.backstopmx.testkit.SmtpTranscript;
 import org.backstopmx.testkit.TcpProxy;
-import org.eclipse.angus.mail.smtp.SMTPTransport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -73,8 +71,8 @@ class SharedQueueNetworkPartitionTest {
                 SharedQueueNode.LEASE, 5), Clock.systemUTC());
         b = Appliance.start(SharedQueueNode.config(dir, primary.port(), url, password, "node-b",
                 SharedQueueNode.LEASE, 5), Clock.systemUTC());
-        send(a, "before-a");
-        send(b, "before-b");
+        SharedQueueNode.send(a, "before-a");
+        SharedQueueNode.send(b, "before-b");
 
         try (SmtpTranscript large = new SmtpTranscript(a.smtpAddress(), REPLY_BOUND_MS)) {
             // a message of several 256 KiB chunks is being received when the packets stop: its connection is lent
@@ -91,7 +89,8 @@ class SharedQueueNetworkPartitionTest {
 
             for (Appliance node : List.of(a, b)) {
                 t = System.nanoTime();
-                List<String> replies = tryToSend(node, "during-" + node.config().hostname());
+                List<String> replies = SharedQueueNode.tryToSend(node, "during-" + node.config().hostname(),
+                        REPLY_BOUND_MS);
                 assertThat(replies).as("%s during the partition", node.config().hostname())
                         .noneMatch(r -> r.startsWith("250 2.0.0"))
                         .last().asString().startsWith("451 4.3.0");
@@ -114,8 +113,8 @@ class SharedQueueNetworkPartitionTest {
             await().atMost(WAIT).until(() -> SharedQueueNode.ready(node).startsWith("200"));
         }
         System.out.printf("partition over: both nodes ready again after %d ms%n", millisSince(healed));
-        send(a, "after-a");
-        send(b, "after-b");
+        SharedQueueNode.send(a, "after-a");
+        SharedQueueNode.send(b, "after-b");
 
         primary.restart();
         await().atMost(WAIT).until(() -> SharedQueueNode.deliveries(primary).size() == 4
@@ -144,32 +143,6 @@ class SharedQueueNetworkPartitionTest {
         return line.repeat(n);
     }
 
-    private static void send(Appliance node, String tag) throws Exception {
-        Session session = TestMail.session(node.smtpAddress());
-        try (SMTPTransport t = (SMTPTransport) session.getTransport("smtp")) {
-            t.connect();
-            TestMail.send(t, session, TestMail.message(tag, 3), "bob@example.test");
-        }
-    }
-
-    /** One transaction by hand; the replies up to the first refusal (or to the end of DATA). */
-    private static List<String> tryToSend(Appliance node, String tag) throws Exception {
-        List<String> replies = new java.util.ArrayList<>();
-        try (SmtpTranscript s = new SmtpTranscript(node.smtpAddress(), REPLY_BOUND_MS)) {
-            s.reply();
-            s.command("EHLO client.test");
-            for (String command : List.of("MAIL FROM:<alice@sender.test>", "RCPT TO:<bob@example.test>", "DATA")) {
-                String reply = s.command(command);
-                replies.add(reply);
-                if (!reply.startsWith("2") && !reply.startsWith("354")) {
-                    return replies;
-                }
-            }
-            s.sendRaw("From: alice@sender.test\r\nSubject: test " + tag + "\r\n\r\nnever stored\r\n");
-            replies.add(s.command("."));
-        }
-        return replies;
-    }
 
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 

@@ -35,9 +35,11 @@ public final class TcpProxy implements AutoCloseable {
     private TcpProxy(int targetPort) throws IOException {
         this.targetPort = targetPort;
         this.server = new ServerSocket(0, 200, InetAddress.getLoopbackAddress());
-        Thread t = new Thread(this::accept, "tcp-proxy-" + server.getLocalPort());
-        t.setDaemon(true);
-        t.start();
+        LoopbackAccept.start(server, "tcp-proxy", client -> {
+            accepted.incrementAndGet();
+            sockets.add(client);
+            connect(client);
+        });
     }
 
     /** A proxy from a free port on 127.0.0.1 to {@code 127.0.0.1:targetPort}, forwarding. */
@@ -87,21 +89,6 @@ public final class TcpProxy implements AutoCloseable {
         }
     }
 
-    private void accept() {
-        while (!server.isClosed()) {
-            try {
-                Socket client = server.accept();
-                accepted.incrementAndGet();
-                sockets.add(client);
-                Thread t = new Thread(() -> connect(client), "tcp-proxy-connection");
-                t.setDaemon(true);
-                t.start();
-            } catch (IOException e) {
-                return; // closed
-            }
-        }
-    }
-
     /** Connects {@code client} onward once the path is open, then pipes both ways. */
     private void connect(Socket client) {
         Socket upstream = null;
@@ -110,9 +97,7 @@ public final class TcpProxy implements AutoCloseable {
             upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
             sockets.add(upstream);
             Socket up = upstream;
-            Thread back = new Thread(() -> pipe(up, client), "tcp-proxy-back");
-            back.setDaemon(true);
-            back.start();
+            Thread back = LoopbackAccept.daemon("tcp-proxy-back", () -> pipe(up, client));
             pipe(client, upstream);
             back.join();
         } catch (IOException e) {
