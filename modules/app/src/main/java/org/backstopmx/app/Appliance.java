@@ -46,7 +46,8 @@ public final class Appliance implements AutoCloseable {
     private final Liveness liveness;
     private final BackstopMetrics metrics;
     private final MailQueue queue;
-    private final QueueMetrics queueMetrics;
+    /** The queue's gauges: {@link QueueMetrics} on H2, {@code PostgresQueueMetrics} on the shared queue. */
+    private final AutoCloseable queueMetrics;
     private final Forwarder forwarder;
     private final SmtpServer smtp;
     private final MetricsServer metricsServer;
@@ -55,7 +56,7 @@ public final class Appliance implements AutoCloseable {
     private final ScheduledExecutorService mxChecks;
 
     private Appliance(BackstopConfig config, Liveness liveness, BackstopMetrics metrics, MailQueue queue,
-            QueueMetrics queueMetrics, Forwarder forwarder, SmtpServer smtp, MetricsServer metricsServer,
+            AutoCloseable queueMetrics, Forwarder forwarder, SmtpServer smtp, MetricsServer metricsServer,
             AdminServer admin) {
         this.config = config;
         this.liveness = liveness;
@@ -83,7 +84,7 @@ public final class Appliance implements AutoCloseable {
         Liveness liveness = new Liveness(clock);
         PrometheusMeterRegistry registry = metrics.registry();
         MailQueue queue = null;
-        QueueMetrics queueMetrics = null;
+        AutoCloseable queueMetrics = null;
         Forwarder forwarder = null;
         SmtpServer smtp = null;
         MetricsServer metricsServer = null;
@@ -94,9 +95,9 @@ public final class Appliance implements AutoCloseable {
                 queueMetrics = QueueMetrics.bind(chosen.h2(), registry, config.servedDomains(), clock,
                         QUEUE_METRICS_REFRESH, liveness, config.queue());
             } else {
-                org.backstopmx.queue.postgres.PostgresQueueMetrics.bind(chosen.shared(), registry);
-                // XXX: the per-domain gauges read the H2 queue's per-domain figures
-                LOG.warn("queue.type postgresql: no per-domain queue gauges on this node yet");
+                // cluster-wide: every node reports the whole shared queue
+                queueMetrics = org.backstopmx.queue.postgres.PostgresQueueMetrics.bind(chosen.shared(), registry,
+                        config.servedDomains(), clock, QUEUE_METRICS_REFRESH, liveness, config.queue());
             }
             MxResolver dns = new CountingMxResolver(new DnsjavaMxResolver(config.dns()), registry);
             forwarder = Forwarder.of(config, queue, chosen.recipients(), dns, registry, clock);
@@ -121,14 +122,23 @@ public final class Appliance implements AutoCloseable {
             if (forwarder != null) {
                 forwarder.close();
             }
-            if (queueMetrics != null) {
-                queueMetrics.close();
-            }
+            closeQuietly(queueMetrics);
             if (queue != null) {
                 queue.close();
             }
             metrics.close();
             throw e;
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable gauges) {
+        if (gauges == null) {
+            return;
+        }
+        try {
+            gauges.close();
+        } catch (Exception e) {
+            LOG.warn("queue gauges did not stop cleanly: {}", e.toString());
         }
     }
 
@@ -250,9 +260,7 @@ public final class Appliance implements AutoCloseable {
         }
         smtp.close();
         forwarder.close();
-        if (queueMetrics != null) {
-            queueMetrics.close();
-        }
+        closeQuietly(queueMetrics);
         queue.close();
         metricsServer.close();
         metrics.close();

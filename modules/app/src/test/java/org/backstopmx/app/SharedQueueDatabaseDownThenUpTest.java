@@ -3,17 +3,13 @@ package org.backstopmx.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import jakarta.mail.Session;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.backstopmx.testkit.FakePrimaryMx;
 import org.backstopmx.testkit.PostgresServer;
-import org.backstopmx.testkit.SmtpTranscript;
-import org.eclipse.angus.mail.smtp.SMTPTransport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,12 +49,12 @@ class SharedQueueDatabaseDownThenUpTest {
                 SharedQueueNode.LEASE, 5), Clock.systemUTC());
         b = Appliance.start(SharedQueueNode.config(dir, primary.port(), url, password, "node-b",
                 SharedQueueNode.LEASE, 5), Clock.systemUTC());
-        send(a, "before");
+        SharedQueueNode.send(a, "before");
         assertThat(SharedQueueNode.ready(a)).startsWith("200");
 
         postgres.stop();
         for (Appliance node : List.of(a, b)) {
-            List<String> replies = tryToSend(node, "during-" + node.config().hostname());
+            List<String> replies = SharedQueueNode.tryToSend(node, "during-" + node.config().hostname(), 30_000);
             assertThat(replies).as("%s while the database is away", node.config().hostname())
                     .noneMatch(r -> r.startsWith("250 2.0.0"))
                     .last().asString().startsWith("451 4.3.0");
@@ -71,8 +67,8 @@ class SharedQueueDatabaseDownThenUpTest {
         for (Appliance node : List.of(a, b)) {
             await().atMost(WAIT).until(() -> SharedQueueNode.ready(node).startsWith("200"));
         }
-        send(a, "after-a");
-        send(b, "after-b");
+        SharedQueueNode.send(a, "after-a");
+        SharedQueueNode.send(b, "after-b");
 
         primary.restart();
         await().atMost(WAIT).until(() -> SharedQueueNode.deliveries(primary).size() == 3
@@ -84,30 +80,4 @@ class SharedQueueDatabaseDownThenUpTest {
                 Duration.ofNanos(System.nanoTime() - started).toSeconds());
     }
 
-    private static void send(Appliance node, String tag) throws Exception {
-        Session session = TestMail.session(node.smtpAddress());
-        try (SMTPTransport t = (SMTPTransport) session.getTransport("smtp")) {
-            t.connect();
-            TestMail.send(t, session, TestMail.message(tag, 3), "bob@example.test");
-        }
-    }
-
-    /** One transaction by hand; the replies up to the first refusal (or to the end of DATA). */
-    private static List<String> tryToSend(Appliance node, String tag) throws Exception {
-        List<String> replies = new ArrayList<>();
-        try (SmtpTranscript s = new SmtpTranscript(node.smtpAddress(), 30_000)) {
-            s.reply();
-            s.command("EHLO client.test");
-            for (String command : List.of("MAIL FROM:<alice@sender.test>", "RCPT TO:<bob@example.test>", "DATA")) {
-                String reply = s.command(command);
-                replies.add(reply);
-                if (!reply.startsWith("2") && !reply.startsWith("354")) {
-                    return replies;
-                }
-            }
-            s.sendRaw("From: alice@sender.test\r\nSubject: test " + tag + "\r\n\r\nnever stored\r\n");
-            replies.add(s.command("."));
-        }
-        return replies;
-    }
 }

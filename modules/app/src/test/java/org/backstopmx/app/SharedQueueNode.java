@@ -77,6 +77,40 @@ final class SharedQueueNode {
                 c.probe(), c.accept(), c.delivery(), c.dns(), c.metrics(), c.admin(), c.callout(), c.screen());
     }
 
+    /** Sends a {@link TestMail#message} tagged {@code tag} to bob@example.test through {@code node}: 250 or throws. */
+    static void send(Appliance node, String tag) throws Exception {
+        jakarta.mail.Session session = TestMail.session(node.smtpAddress());
+        try (org.eclipse.angus.mail.smtp.SMTPTransport t =
+                (org.eclipse.angus.mail.smtp.SMTPTransport) session.getTransport("smtp")) {
+            t.connect();
+            TestMail.send(t, session, TestMail.message(tag, 3), "bob@example.test");
+        }
+    }
+
+    /**
+     * One transaction by hand, each reply awaited up to {@code timeoutMillis}; the replies up to the first refusal
+     * (or to the end of DATA).
+     */
+    static java.util.List<String> tryToSend(Appliance node, String tag, int timeoutMillis) throws Exception {
+        java.util.List<String> replies = new java.util.ArrayList<>();
+        try (org.backstopmx.testkit.SmtpTranscript s = new org.backstopmx.testkit.SmtpTranscript(node.smtpAddress(),
+                timeoutMillis)) {
+            s.reply();
+            s.command("EHLO client.test");
+            for (String command : java.util.List.of("MAIL FROM:<alice@sender.test>", "RCPT TO:<bob@example.test>",
+                    "DATA")) {
+                String reply = s.command(command);
+                replies.add(reply);
+                if (!reply.startsWith("2") && !reply.startsWith("354")) {
+                    return replies;
+                }
+            }
+            s.sendRaw("From: alice@sender.test\r\nSubject: test " + tag + "\r\n\r\nnever stored\r\n");
+            replies.add(s.command("."));
+        }
+        return replies;
+    }
+
     private static final Pattern TAG = Pattern.compile("^Subject: test (\\S+)", Pattern.MULTILINE);
 
     /**

@@ -59,7 +59,12 @@ class SharedQueueNodesTest {
         try (java.io.InputStream in = scrape.openStream()) {
             metrics = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
-        assertThat(metrics).contains("backstop_queue_messages 1.0").contains("backstop_queue_writable 1.0");
+        assertThat(metrics).contains("backstop_queue_messages 1.0").contains("backstop_queue_writable 1.0")
+                // the per-domain ones too, cluster-wide, refreshed on their interval (their figures:
+                // PostgresDomainFiguresTest)
+                .contains("backstop_queue_recipients{domain=\"example.test\",state=\"queued\"}")
+                .contains("backstop_queue_oldest_age_seconds{domain=\"example.test\"}")
+                .contains("backstop_queue_expiring_recipients{domain=\"other\"}").contains("(cluster-wide)");
         a.close();
         a = null;
 

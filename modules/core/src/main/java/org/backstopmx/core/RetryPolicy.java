@@ -21,10 +21,16 @@ import org.backstopmx.core.config.RetryConfig;
  *     {@code max}, moved by ±{@value #JITTER_PERCENT} % jitter (so recipients deferred together do not come due
  *     together) and kept within {@code [min, max]}. The next try is never after the end of the lifetime, so a
  *     message expires on time rather than up to {@code max} late.
+ * <li>A {@link DeliveryOutcome.Transient} decided at {@link SmtpStage#QUEUE} (the attempt was cut short on our side:
+ *     the stored message could not be read) is retried after {@link #LOCAL_RETRY} (or {@code min}, if shorter), not
+ *     after the backoff: the destination did nothing wrong. Expiry applies as above. XXX: a body that stays unreadable
+ *     is tried again every {@link #LOCAL_RETRY} until the message expires.
  * </ul>
  * Like Postfix's {@code minimal_backoff_time}/{@code maximal_backoff_time}/{@code maximal_queue_lifetime}.
  */
 public final class RetryPolicy {
+    /** How soon a recipient whose attempt failed on our side ({@link SmtpStage#QUEUE}) is tried again. */
+    public static final Duration LOCAL_RETRY = Duration.ofMinutes(1);
     /** The jitter, in percent of the backoff either way. */
     public static final int JITTER_PERCENT = 20;
     /** 2^30 × any sane minimum is far above any maximum; the exponent stops here so nothing overflows. */
@@ -121,13 +127,15 @@ public final class RetryPolicy {
             decision = new Decision(RecipientState.EXPIRED, null,
                     "expired: queued longer than " + lifetime + "; last: " + outcome.describe());
         } else {
-            Duration delay = backoff(attempts);
+            boolean local = outcome.stage() == SmtpStage.QUEUE;
+            Duration delay = local ? (LOCAL_RETRY.compareTo(minBackoff) < 0 ? LOCAL_RETRY : minBackoff)
+                    : backoff(attempts);
             Instant next = now.plus(delay);
             if (next.isAfter(expiresAt)) {
                 next = expiresAt;
             }
-            decision = new Decision(RecipientState.DEFERRED, next,
-                    "deferred: " + outcome.describe() + "; next try at " + next);
+            decision = new Decision(RecipientState.DEFERRED, next, "deferred" + (local ? " (local failure)" : "")
+                    + ": " + outcome.describe() + "; next try at " + next);
         }
         if (!current.canMoveTo(decision.next())) {
             throw new IllegalArgumentException("a recipient in " + current + " cannot move to " + decision.next());

@@ -20,5 +20,10 @@ public enum SmtpStage {
     /** The reply to the final {@code <CRLF>.<CRLF>}: where a message is accepted or refused as a whole. */
     DOT,
     /** No attempt: an administrator's command decided it ({@code queue bounce}). */
-    ADMIN
+    ADMIN,
+    /**
+     * Reading the stored message out of the queue, once the dialogue had begun: the attempt was cut short on our side
+     * (the queue's database went away, a spool file could not be read), not by the destination.
+     */
+    QUEUE
 }

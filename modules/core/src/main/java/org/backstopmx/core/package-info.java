@@ -16,6 +16,9 @@
  * the app) reports that it still turns and what it failed with, so that a failure is logged once, a loop always goes
  * on, and one that cannot makes {@code /health/live} fail.
  *
+ * <p>{@link org.backstopmx.core.DomainGauges} are the queue's per-domain gauges (Micrometer), which either queue feeds
+ * with its figures on a refresher thread of their own, so that both report them under the same names and labels.
+ *
  * <p>Nothing here does I/O but logging; failure modes are described on the interfaces.
  */
 package org.backstopmx.core;

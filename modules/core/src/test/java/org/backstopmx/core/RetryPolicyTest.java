@@ -80,6 +80,28 @@ class RetryPolicyTest {
         assertThat(d.reason()).contains(code == null ? "no reply at CONNECT" : String.valueOf(code));
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(textBlock = """
+        # name,                                         min-backoff, attempts, age,          next,     delay
+        'a local failure on the first try: a minute',   PT5M,        0,        PT1M,         DEFERRED, PT1M
+        'after many tries still a minute, not 67',      PT5M,        9,        P2D,          DEFERRED, PT1M
+        'a shorter min-backoff wins',                   PT30S,       0,        PT1M,         DEFERRED, PT30S
+        'never after the lifetime',                     PT5M,        3,        PT119H59M30S, DEFERRED, PT30S
+        'past the lifetime it expires',                 PT5M,        3,        P5D,          EXPIRED,  -
+        """)
+    void aLocalFailureIsRetriedSoon(String name, Duration minBackoff, int attempts, Duration age, RecipientState next,
+            String delay) {
+        RetryPolicy policy = new RetryPolicy(new RetryConfig(minBackoff, Duration.ofMinutes(67)), LIFETIME, jitter(20));
+        DeliveryOutcome local = new DeliveryOutcome.Transient(null, "mx.example.org", SmtpStage.QUEUE,
+                "the stored message could not be read");
+
+        RetryPolicy.Decision d = policy.decide(RecipientState.DEFERRED, local, attempts, NOW.minus(age), NOW);
+
+        assertThat(d.next()).isEqualTo(next);
+        assertThat(d.nextAttemptAt()).isEqualTo("-".equals(delay) ? null : NOW.plus(Duration.parse(delay)));
+        assertThat(d.reason()).contains("the stored message could not be read");
+    }
+
     @ParameterizedTest(name = "{0} + {1} is refused")
     @CsvSource({
         "HELD, delivered",

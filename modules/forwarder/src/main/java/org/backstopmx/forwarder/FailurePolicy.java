@@ -105,8 +105,14 @@ public final class FailurePolicy {
         return facts.stream().map(f -> outcome(host, f)).toList();
     }
 
-    /** A connection to {@code host} that became unusable: what every recipient not yet settled gets. */
+    /**
+     * A connection to {@code host} that became unusable: what every recipient not yet settled gets. One that ended
+     * because the stored message could not be read is {@link #bodyUnreadable}: not the destination's doing.
+     */
     public static DeliveryOutcome sessionFailed(String host, SessionFailure failure) {
+        if (failure.local()) {
+            return bodyUnreadable(host, failure.detail());
+        }
         return sessionEnded(failure.reply(), host, failure.stage(), failure.detail());
     }
 
@@ -208,6 +214,22 @@ public final class FailurePolicy {
     /** A probe that failed on our side (a bug, no thread): the destination stays down until a probe answers. */
     public static DeliveryOutcome localError(Throwable t) {
         return new DeliveryOutcome.Transient(null, null, SmtpStage.CONNECT, String.valueOf(t));
+    }
+
+    /**
+     * The attempt was cut short on our side: the stored message could not be read (the queue's database went away
+     * mid-read, a spool file is unreadable). A local failure, at {@link SmtpStage#QUEUE}: tried again soon, on the
+     * queue's own short retry rather than the recipient's backoff ({@link org.backstopmx.core.RetryPolicy}), and the
+     * destination, which did nothing wrong, is not marked down.
+     */
+    public static DeliveryOutcome bodyUnreadable(String host, String detail) {
+        return new DeliveryOutcome.Transient(null, host, SmtpStage.QUEUE, "the stored message could not be read ("
+                + detail + ")");
+    }
+
+    /** Whether {@code outcome} is a local failure ({@link #bodyUnreadable}): nothing to hold against the destination. */
+    public static boolean isLocal(DeliveryOutcome outcome) {
+        return outcome instanceof DeliveryOutcome.Transient && outcome.stage() == SmtpStage.QUEUE;
     }
 
     /** {@code queue bounce ID}: the administrator returns the message to its sender. */

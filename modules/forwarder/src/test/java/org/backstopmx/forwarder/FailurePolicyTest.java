@@ -111,7 +111,10 @@ class FailurePolicyTest {
                 row("fact: a greeting refused with 554 is tried again", unsettled(reply(554, "5.3.2"),
                         SmtpStage.GREETING, "greeting refused"), "TRANSIENT", "5.3.2"),
                 row("fact: a session that could not open", () -> FailurePolicy.sessionFailed(HOST,
-                        new SessionFailure(null, SmtpStage.GREETING, "read timed out")), "TRANSIENT", "4.4.1"));
+                        new SessionFailure(null, SmtpStage.GREETING, "read timed out")), "TRANSIENT", "4.4.1"),
+                row("fact: the stored message could not be read is tried again", () -> FailurePolicy.sessionFailed(
+                        HOST, new SessionFailure(null, SmtpStage.DATA, "reading the stored message failed", true)),
+                        "TRANSIENT", "4.4.1"));
     }
 
     private static Arguments row(String name, Supplier<DeliveryOutcome> what, String kind, String status) {
@@ -160,6 +163,14 @@ class FailurePolicyTest {
                         () -> FailurePolicy.lostBeforeAnyReply(replyAtMail), false),
                 Arguments.of("no reply at RCPT is not before any reply", (Supplier<Object>)
                         () -> FailurePolicy.lostBeforeAnyReply(noReplyAtRcpt), false),
+                Arguments.of("a body that could not be read is a local failure, at QUEUE", (Supplier<Object>)
+                        () -> FailurePolicy.sessionFailed(HOST, new SessionFailure(null, SmtpStage.DATA, "x", true))
+                                .stage(), SmtpStage.QUEUE),
+                Arguments.of("so it is local", (Supplier<Object>) () -> FailurePolicy.isLocal(
+                        FailurePolicy.sessionFailed(HOST, new SessionFailure(null, SmtpStage.DATA, "x", true))), true),
+                Arguments.of("a write that failed while the body went out is not", (Supplier<Object>)
+                        () -> FailurePolicy.isLocal(FailurePolicy.sessionFailed(HOST, new SessionFailure(null,
+                                SmtpStage.DATA, "connection reset"))), false),
                 Arguments.of("a host reached and failed marks it down", (Supplier<Object>)
                         () -> FailurePolicy.marksDestinationDown(true), true),
                 Arguments.of("DNS alone does not mark it down", (Supplier<Object>)

@@ -29,9 +29,7 @@ public final class ConnectTunnel implements AutoCloseable {
     private ConnectTunnel(int targetPort) throws IOException {
         this.targetPort = targetPort;
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Thread t = new Thread(this::accept, "connect-tunnel-" + server.getLocalPort());
-        t.setDaemon(true);
-        t.start();
+        LoopbackAccept.start(server, "connect-tunnel", this::tunnel);
     }
 
     /** A tunnel to {@code 127.0.0.1:targetPort}. */
@@ -60,19 +58,6 @@ public final class ConnectTunnel implements AutoCloseable {
         return List.copyOf(targets);
     }
 
-    private void accept() {
-        while (!server.isClosed()) {
-            try {
-                Socket client = server.accept();
-                Thread t = new Thread(() -> tunnel(client), "connect-tunnel-session");
-                t.setDaemon(true);
-                t.start();
-            } catch (IOException e) {
-                return; // closed
-            }
-        }
-    }
-
     private void tunnel(Socket client) {
         try (client; Socket upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort)) {
             String head = head(client.getInputStream());
@@ -84,9 +69,7 @@ public final class ConnectTunnel implements AutoCloseable {
             targets.add(request[1]);
             client.getOutputStream().write("HTTP/1.1 200 Connection established\r\n\r\n"
                     .getBytes(StandardCharsets.US_ASCII));
-            Thread back = new Thread(() -> pipe(upstream, client), "connect-tunnel-back");
-            back.setDaemon(true);
-            back.start();
+            Thread back = LoopbackAccept.daemon("connect-tunnel-back", () -> pipe(upstream, client));
             pipe(client, upstream);
             back.join();
         } catch (IOException e) {

@@ -2,7 +2,8 @@
  * Test fixtures shared by the modules' tests (test scope only, never in the appliance): real peers on loopback
  * ({@code FakePrimaryMx}, a scripted primary MX; {@code Dnsmasq}, a real DNS server; {@code Nsd}, a real
  * authoritative one for zones signed by {@code SignedZone}; {@code PrometheusServer};
- * {@code PostfixSender}, a real sending MTA; {@code PostgresServer}, a real PostgreSQL in a temporary cluster), a raw
+ * {@code PostfixSender}, a real sending MTA; {@code PostgresServer}, a real PostgreSQL in a temporary cluster), a TCP
+ * proxy that can drop a link as a network partition does ({@code TcpProxy}), a raw
  * SMTP client for transcript tests ({@code SmtpTranscript}) and one
  * that submits whole messages ({@code SmtpSubmission}), a clock tests move by hand ({@code MutableClock}),
  * queues for one side at a time ({@code RecordingMailQueue}) or with faults put in the way of the real one

@@ -22,6 +22,10 @@ import org.slf4j.LoggerFactory;
  * recipient's outcome to the {@link OutcomeRecorder}. A session that opens marks the destination up (and flushes it);
  * one that cannot be opened marks it down when a host was reached.
  *
+ * <p>A delivery cut short because the stored message could not be read is a local failure
+ * ({@link FailurePolicy#bodyUnreadable}): logged here with the queue id, retried soon, never held against the
+ * destination.
+ *
  * <p>Moves no state itself: the recorder does. A reused session found dead before any reply is replaced once by a
  * fresh one (not the recipients' fault). A job whose lease was lost, or lasts less than until its next renewal
  * ({@link LeaseKeeper}), is left alone: its recipients come due again. Thread-safe: no state of its own; each call runs in one worker.
@@ -99,6 +103,11 @@ final class DeliveryAttempt {
             }
             results = FailurePolicy.outcomes(client.host(), client.send(message(envelope.get(), job)));
         }
+        results.stream().filter(FailurePolicy::isLocal).findFirst().ifPresent(local -> LOG.warn(
+                "{}: delivery to {} cut short on our side: {}; its {} recipients are tried again on the queue's short"
+                + " retry ({} s at most), not their backoff, and the destination is not marked down", job.id(),
+                job.domain(), local.detail(), job.leases().size(),
+                org.backstopmx.core.RetryPolicy.LOCAL_RETRY.toSeconds()));
         recorder.record(job, envelope.get(), results);
         if (!client.isOpen()) {
             ConnectionCache.closeQuietly(client);

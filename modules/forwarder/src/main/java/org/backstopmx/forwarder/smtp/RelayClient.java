@@ -411,7 +411,7 @@ public final class RelayClient implements AutoCloseable {
         try {
             BodyCopier.copy(m.body(), smtp.output());
         } catch (BodyCopier.LocalReadError e) {
-            throw SessionEnded.without(SmtpStage.DATA, e.getMessage(), false);
+            throw SessionEnded.localReadError(SmtpStage.DATA, e.getMessage());
         }
     }
 

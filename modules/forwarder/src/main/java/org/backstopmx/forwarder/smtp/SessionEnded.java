@@ -26,6 +26,11 @@ final class SessionEnded extends Exception {
         return new SessionEnded(new SessionFailure(reply, stage, what + ": " + reply), !FailurePolicy.endsSession(reply));
     }
 
+    /** Ended on our side: the stored message could not be read at {@code stage}; no QUIT, the message is unfinished. */
+    static SessionEnded localReadError(SmtpStage stage, String detail) {
+        return new SessionEnded(new SessionFailure(null, stage, detail, true), false);
+    }
+
     /** Ended without a usable reply. */
     static SessionEnded without(SmtpStage stage, String detail, boolean quit) {
         return new SessionEnded(new SessionFailure(null, stage, detail), quit);

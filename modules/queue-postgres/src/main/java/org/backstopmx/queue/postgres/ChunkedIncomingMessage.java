@@ -137,7 +137,9 @@ final class ChunkedIncomingMessage implements IncomingMessage {
     }
 
     private void writeChunk() throws SQLException {
-        MessageSql.insertChunk(connection, id, chunks, buffer, filled);
+        try (Watchdog.Watch w = receiving.watch(connection, id + ": a body chunk")) {
+            MessageSql.insertChunk(connection, id, chunks, buffer, filled);
+        }
         chunks++;
         filled = 0;
     }

@@ -303,6 +303,11 @@ public final class PostgresMailQueue implements MailQueue {
         return query("pending mail per domain", AdminSql::byDomain);
     }
 
+    /** The per-domain figures of the gauges, cluster-wide (see {@link PostgresQueueMetrics}). */
+    org.backstopmx.core.DomainGauges.Figures domainFigures(Instant expiringReceivedBefore) {
+        return query("per-domain figures", c -> AdminSql.figures(c, expiringReceivedBefore));
+    }
+
     @Override
     public Optional<Instant> nextDue() throws QueueException {
         return call("next due", () -> db.read(LeaseSql::nextDue));
@@ -334,19 +339,15 @@ public final class PostgresMailQueue implements MailQueue {
 
     /**
      * Why the queue cannot take mail now, in one line; empty while it can: for the readiness check. Asks the database
-     * (one round trip, at most the pool's connection timeout).
+     * (one round trip: at most the pool's connection timeout and the probe's own, a few seconds, when its packets are
+     * dropped).
      */
     public Optional<String> whyNotWritable() {
         if (closed.get()) {
             return Optional.of("the queue is closed");
         }
         try {
-            db.read(c -> {
-                try (var s = c.createStatement()) {
-                    s.execute("SELECT 1");
-                }
-                return null;
-            });
+            db.probe();
             return Optional.empty();
         } catch (SQLException | RuntimeException e) {
             return Optional.of("the queue database cannot be reached: " + e.getMessage());

@@ -55,6 +55,11 @@ final class Receiving {
         return db.borrow();
     }
 
+    /** Bounds one use of a borrowed connection (see {@link Watchdog}). */
+    Watchdog.Watch watch(Connection c, String what) {
+        return db.watch(c, what);
+    }
+
     void commit(ChunkedIncomingMessage message, Envelope envelope) throws QueueException {
         QueueId id = message.id();
         try {
@@ -67,8 +72,10 @@ final class Receiving {
                 size = message.size();
                 Instant now = Times.micros(clock.instant());
                 MailQueue.ArrivalListener l = listener;
-                MessageSql.insert(c, envelope, size, node, now, l == null ? (d, t) -> t : l::firstAttempt);
-                c.commit();
+                try (Watchdog.Watch w = db.watch(c, id + ": the commit")) {
+                    MessageSql.insert(c, envelope, size, node, now, l == null ? (d, t) -> t : l::firstAttempt);
+                    c.commit();
+                }
             } catch (SQLException | RuntimeException e) {
                 throw PostgresDatabase.failure(id + ": cannot store the message", e);
             }

@@ -20,6 +20,9 @@
  * <ul>
  * <li>The database cannot be reached: every call fails with {@code QueueException} UNAVAILABLE within the pool's
  *     connection timeout (5 s); the SMTP side answers 451 4.3.0, never 250. The pool reconnects when it is back.
+ * <li>The database's packets are dropped (a partition): a call already under way fails within the driver's socket
+ *     timeout (30 s) or, for a blocked write, when {@code Watchdog} aborts its connection (45 s); new calls fail within
+ *     the connection timeout. See {@code PostgresDatabase} for every bound.
  * <li>The database's disk is full: STORAGE_FULL (452 4.3.1); any other SQL error: STORAGE_ERROR (451 4.3.0).
  * <li>A message's transaction (chunks and rows) is committed before {@code commit} returns, with
  *     {@code synchronous_commit = on}; anything that fails before rolls all of it back.
@@ -32,8 +35,6 @@
  * XXX: queue ids are unique per process only (milliseconds and a sequence from 0): two nodes may draw the same id in
  * the same millisecond. The second commit then fails on the primary key and is answered 451 (the client sends again,
  * under a new id): no mail is lost or mixed, but the id needs a node part.
- * XXX: not yet here: per-domain queue gauges ({@code PostgresQueueMetrics} has the whole-queue ones; the admin
- * {@code stats} reads {@code byDomain} on demand), and retention of finished messages' history (as in the H2 queue,
- * finished messages go at once).
+ * XXX: not yet here: retention of finished messages' history (as in the H2 queue, finished messages go at once).
  */
 package org.backstopmx.queue.postgres;
