@@ -424,6 +424,16 @@ public final class H2MailQueue implements MailQueue {
         return maintenance.compactions();
     }
 
+    /** The maintenance: its compactions, with how long each kept commits waiting (benchmarks). */
+    Maintenance maintenance() {
+        return maintenance;
+    }
+
+    /** Runs {@code work} on the database (benchmarks: row counts). */
+    <T> T read(QueueDatabase.SqlWork<T> work) throws QueueException, SQLException {
+        return db.read(work);
+    }
+
     @Override
     public void close() {
         if (!lifecycle.close()) {
