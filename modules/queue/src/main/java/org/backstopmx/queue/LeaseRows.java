@@ -116,8 +116,24 @@ final class LeaseRows {
             p.setString(7, clip(reply(outcome), REPLY_COLUMN));
             p.executeUpdate();
         }
+        if (lease.attempts() >= KEPT_ATTEMPTS) {
+            // the oldest goes as the newest comes: history stays bounded through a long outage
+            try (PreparedStatement p = c.prepareStatement("DELETE FROM attempt WHERE id = (SELECT MIN(id) FROM attempt"
+                    + " WHERE message_id = ? AND recipient_id = ?)")) {
+                p.setString(1, lease.queueId().value());
+                p.setLong(2, lease.recipientId());
+                p.executeUpdate();
+            }
+        }
         return true;
     }
+
+    /**
+     * How many attempt rows a recipient keeps: its latest ones. A recipient deferred every few minutes through a day
+     * long outage would otherwise add one row each time, and every compaction copies them all; the reply that a DSN
+     * quotes is the recipient's own {@code last_reply}.
+     */
+    static final int KEPT_ATTEMPTS = 5;
 
     /** Whether any recipient of the lease's message other than the lease's own is still QUEUED, DEFERRED or HELD. */
     static boolean hasPendingBesides(Connection c, Lease lease) throws SQLException {

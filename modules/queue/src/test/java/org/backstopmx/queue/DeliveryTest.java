@@ -173,6 +173,25 @@ class DeliveryTest extends H2QueueFixture {
     }
 
     @Test
+    void historyKeepsTheLatestAttemptsOnly() throws Exception {
+        QueueId id = put("a@example.org");
+        for (int i = 0; i < LeaseRows.KEPT_ATTEMPTS + 3; i++) {
+            clock.advance(Duration.ofHours(2)); // past the longest backoff (67 min)
+            Lease lease = queue.leaseDue(10, LEASE).get(0);
+            assertThat(lease.attempts()).isEqualTo(i);
+            assertThat(record(lease, i % 2 == 0 ? TRY_LATER : REFUSED)).isTrue();
+        }
+        assertThat(queue.find(id).orElseThrow().recipients().get(0).attempts())
+                .isEqualTo(LeaseRows.KEPT_ATTEMPTS + 3);
+        queue.close();
+        List<String> kept = attempts(id);
+        assertThat(kept).hasSize(LeaseRows.KEPT_ATTEMPTS);
+        // the newest five of eight, alternating from the fourth (a refusal at CONNECT) to the eighth (another)
+        assertThat(kept).extracting(row -> row.split("\\|")[1])
+                .containsExactly("CONNECT", "RCPT", "CONNECT", "RCPT", "CONNECT");
+    }
+
+    @Test
     void permanentFails() throws Exception {
         QueueId id = put("gone@example.org", "b@example.org");
         List<Lease> leases = queue.leaseDue(10, LEASE);

@@ -61,6 +61,8 @@ final class LeaseSql {
             + SCHEDULED + " THEN ? ELSE next_attempt_at END" + HELD_BY + " AND lease_until > ?";
 
     private static final int REPLY_COLUMN = 1024;
+    /** How many attempt rows a recipient keeps, its latest (the H2 queue's {@code LeaseRows.KEPT_ATTEMPTS}). */
+    static final int KEPT_ATTEMPTS = 5;
     private static final int HOST_COLUMN = 255;
 
     private LeaseSql() {
@@ -150,6 +152,15 @@ final class LeaseSql {
             p.setString(7, outcome.kind());
             p.setString(8, outcome.reply() == null ? null : clip(outcome.reply().toString(), REPLY_COLUMN));
             p.executeUpdate();
+        }
+        if (lease.attempts() >= KEPT_ATTEMPTS) {
+            // the oldest goes as the newest comes, as on H2: history stays bounded through a long outage
+            try (PreparedStatement p = c.prepareStatement("DELETE FROM attempt WHERE id = (SELECT MIN(id) FROM attempt"
+                    + " WHERE message_id = ? AND recipient_id = ?)")) {
+                p.setString(1, lease.queueId().value());
+                p.setLong(2, lease.recipientId());
+                p.executeUpdate();
+            }
         }
         return new Recorded(true, Optional.empty());
     }
