@@ -39,8 +39,16 @@ class Compactor { // not final: tests put faults in the way of a real one
     private final double ratio;
     private final long minSize;
 
+    /** Null in tests without one; else waited for after a compaction, see {@link #compact}. */
+    private final GroupCommit groupCommit;
+
     Compactor(QueueDatabase db, double ratio, long minSize) {
+        this(db, null, ratio, minSize);
+    }
+
+    Compactor(QueueDatabase db, GroupCommit groupCommit, double ratio, long minSize) {
         this.db = db;
+        this.groupCommit = groupCommit;
         this.ratio = ratio;
         this.minSize = minSize;
     }
@@ -82,7 +90,11 @@ class Compactor { // not final: tests put faults in the way of a real one
     /** About what a compacted database with empty tables takes (measured: 40-60 KB). */
     static final long EMPTY_DATABASE_BYTES = 64 * 1024;
 
-    /** Rewrites the database offline; receivers wait meanwhile. */
+    /**
+     * Rewrites the database offline. Receivers are answered meanwhile from their spool files ({@link GroupCommit});
+     * other database work waits. Returns once the rows of the messages answered meanwhile are written too, so that
+     * what was accepted is in the queue's listings when this returns.
+     */
     Compaction compact(long liveEstimate) throws QueueException, SQLException, IOException {
         long free = Files.getFileStore(db.file().getParent()).getUsableSpace();
         if (free < 2 * liveEstimate) {
@@ -109,6 +121,9 @@ class Compactor { // not final: tests put faults in the way of a real one
             return null;
         });
         Duration took = Duration.ofNanos(System.nanoTime() - start);
+        if (groupCommit != null) {
+            groupCommit.awaitDurable(null); // a round after the reopen: it writes what was answered meanwhile
+        }
         Compaction result = new Compaction(before, db.fileSize(), liveEstimate, took);
         LOG.info("queue database compacted: {} -> {} bytes (live data about {}) in {} ms", result.sizeBefore(),
                 result.sizeAfter(), liveEstimate, took.toMillis());

@@ -110,7 +110,7 @@ final class Enqueuer {
         }
         try {
             // the rows are inserted by the group commit, in one transaction with the other messages of its group
-            groupCommit.awaitDurable(spool.directoryFor(id), c -> {
+            groupCommit.awaitStored(spool.directoryFor(id), id.value(), c -> {
                 MailQueue.ArrivalListener l = arrivalListener;
                 MessageRows.insert(c, stored, size, clock.instant(), l == null ? null : l::firstAttempt);
                 return null;

@@ -38,6 +38,13 @@ import org.slf4j.LoggerFactory;
  * message fails alone. A failed fsync fails exactly the requests of its group, and is remembered until a later round
  * succeeds ({@link #lastFailure}): the queue takes no mail meanwhile.
  *
+ * <p>While the database is taken offline for maintenance (a compaction rewrites it for seconds at a large queue),
+ * commits of messages whose spool file is complete ({@link #awaitStored}) are answered without waiting for it: their
+ * spool directory is fsynced as usual, and the spool file, sealed and fsynced before, already holds the whole message
+ * (envelope and end marker) that startup recovery restores rows from. Their rows are written with the first round
+ * after the database is back; a crash in between loses nothing (recovery re-inserts them, due at once). Every other
+ * request waits for the database, as before.
+ *
  * <p>Nothing ends the syncer but {@link #close()}: a round that fails in any way (an {@link Error} included) fails its
  * requests, is reported to {@link Liveness} (logged once per run of failures, with its cause), and the syncer pauses a
  * little and goes on. It beats at least every {@value #IDLE_BEAT_SECONDS} s while idle, so a syncer stuck in a round
@@ -46,7 +53,9 @@ import org.slf4j.LoggerFactory;
 final class GroupCommit implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GroupCommit.class);
     private static final long WAIT_SECONDS = 120;
-    private static final Request STOP = new Request(null, null);
+    private static final Request STOP = new Request(null, null, null);
+    /** How often the syncer looks whether maintenance has ended while it holds rows for the database. */
+    private static final long MAINTENANCE_POLL_MILLIS = 20;
     static final long IDLE_BEAT_SECONDS = 10;
     /** The longest a round may take before the process is reported not live: writers give up after two minutes. */
     static final Duration BOUND = Duration.ofMinutes(5);
@@ -54,12 +63,15 @@ final class GroupCommit implements AutoCloseable {
     private static final class Request {
         final Path newFileDirectory;
         final QueueDatabase.SqlWork<?> work;
+        /** The message whose complete spool file holds what {@link #work} inserts; null for other work. */
+        final String spooled;
         final CompletableFuture<Void> done = new CompletableFuture<>();
         Throwable workFailure;
 
-        Request(Path newFileDirectory, QueueDatabase.SqlWork<?> work) {
+        Request(Path newFileDirectory, QueueDatabase.SqlWork<?> work, String spooled) {
             this.newFileDirectory = newFileDirectory;
             this.work = work;
+            this.spooled = spooled;
         }
     }
 
@@ -72,6 +84,10 @@ final class GroupCommit implements AutoCloseable {
     private volatile Throwable lastFailure;
     private final Thread syncer;
     private final Liveness.Loop loop;
+    /** Answered during maintenance, their rows not written yet; the syncer's own. */
+    private final List<Request> parked = new ArrayList<>();
+    /** Other work that came during maintenance and waits for its end; the syncer's own. */
+    private final List<Request> held = new ArrayList<>();
 
     private GroupCommit(QueueDatabase db, Liveness.Loop loop) {
         this.db = db;
@@ -108,7 +124,22 @@ final class GroupCommit implements AutoCloseable {
      * @throws QueueException      UNAVAILABLE when the syncer has been stopped
      */
     void awaitDurable(Path newFileDirectory, QueueDatabase.SqlWork<?> work) throws SyncFailedException, QueueException {
-        Request request = new Request(newFileDirectory, work);
+        await(new Request(newFileDirectory, work, null));
+    }
+
+    /**
+     * As {@link #awaitDurable(Path, QueueDatabase.SqlWork)} for the rows of message {@code id}, whose spool file in
+     * {@code newFileDirectory} is complete and fsynced; except that while the database is offline for maintenance it
+     * returns once the directory is fsynced, and the rows are written when the database is back (see the class
+     * description).
+     */
+    void awaitStored(Path newFileDirectory, String id, QueueDatabase.SqlWork<?> work)
+            throws SyncFailedException, QueueException {
+        await(new Request(java.util.Objects.requireNonNull(newFileDirectory, "newFileDirectory"), work,
+                java.util.Objects.requireNonNull(id, "id")));
+    }
+
+    private void await(Request request) throws SyncFailedException, QueueException {
         synchronized (admission) {
             if (stopped) {
                 throw StorageFailure.unavailable("group commit");
@@ -148,14 +179,15 @@ final class GroupCommit implements AutoCloseable {
         while (!stop) {
             loop.beat();
             try {
-                Request first = pending.poll(IDLE_BEAT_SECONDS, TimeUnit.SECONDS);
-                if (first == null) {
-                    continue;
+                boolean waiting = !parked.isEmpty() || !held.isEmpty();
+                Request first = pending.poll(waiting ? MAINTENANCE_POLL_MILLIS : IDLE_BEAT_SECONDS * 1000,
+                        TimeUnit.MILLISECONDS);
+                if (first != null) {
+                    batch.add(first);
+                    pending.drainTo(batch);
+                    stop = batch.remove(STOP);
                 }
-                batch.add(first);
-                pending.drainTo(batch);
-                stop = batch.remove(STOP);
-                if (!batch.isEmpty()) {
+                if (!batch.isEmpty() || waiting) {
                     round(batch);
                 }
             } catch (InterruptedException e) {
@@ -169,14 +201,61 @@ final class GroupCommit implements AutoCloseable {
                 batch.clear();
             }
         }
+        for (Request r : held) {
+            r.done.completeExceptionally(StorageFailure.unavailable("group commit"));
+        }
+        for (Request r : parked) {
+            LOG.warn("{}: accepted during database maintenance and the queue closed before its rows were written;"
+                    + " startup recovery restores it from its spool file", r.spooled);
+        }
         loop.stopped();
     }
 
-    private void round(List<Request> batch) {
+    /**
+     * During maintenance: answers the requests of complete spool files once their directories are fsynced, keeping
+     * their rows for later, and holds the rest. Returns false when the database is not being maintained.
+     */
+    private boolean park(List<Request> batch) {
+        if (!db.maintaining()) {
+            return false;
+        }
+        List<Request> answerable = new ArrayList<>();
+        for (Request r : batch) {
+            (r.spooled != null ? answerable : held).add(r);
+        }
+        try {
+            Set<Path> directories = new LinkedHashSet<>();
+            answerable.forEach(r -> directories.add(r.newFileDirectory));
+            for (Path dir : directories) {
+                Spool.fsyncDirectory(dir);
+            }
+        } catch (Throwable t) {
+            answerable.forEach(r -> r.done.completeExceptionally(t));
+            pause(loop.failed("group commit: the spool fsync of " + answerable.size() + " commits", t));
+            return true;
+        }
+        for (Request r : answerable) {
+            parked.add(r);
+            r.done.complete(null);
+        }
+        loop.succeeded();
+        return true;
+    }
+
+    private void round(List<Request> arrived) {
+        if (park(arrived)) {
+            return;
+        }
+        // what maintenance kept back goes first: the parked rows, answered already, then the work that waited
+        List<Request> batch = new ArrayList<>(parked);
+        batch.addAll(held);
+        batch.addAll(arrived);
+        int answered = parked.size();
+        held.clear();
         Throwable failure = null;
         try {
             Set<Path> directories = new LinkedHashSet<>();
-            for (Request r : batch) {
+            for (Request r : batch.subList(answered, batch.size())) {
                 if (r.newFileDirectory != null) {
                     directories.add(r.newFileDirectory);
                 }
@@ -192,7 +271,16 @@ final class GroupCommit implements AutoCloseable {
             failure = t;
             lastFailure = t;
         }
-        for (Request r : batch) {
+        if (failure == null) {
+            for (Request r : parked) {
+                if (r.workFailure != null) {
+                    LOG.error("{}: accepted during database maintenance, but its rows could not be written; its spool"
+                            + " file is kept and startup recovery restores it", r.spooled, r.workFailure);
+                }
+            }
+            parked.clear(); // else kept for the next round
+        }
+        for (Request r : batch.subList(answered, batch.size())) {
             if (failure != null) {
                 r.done.completeExceptionally(failure);
             } else if (r.workFailure != null) {
@@ -228,6 +316,7 @@ final class GroupCommit implements AutoCloseable {
     private void writeRows(List<Request> batch) throws Exception {
         List<Request> withWork = new ArrayList<>();
         for (Request r : batch) {
+            r.workFailure = null; // a parked request's rows may be tried again after a failed round
             if (r.work != null) {
                 withWork.add(r);
             }

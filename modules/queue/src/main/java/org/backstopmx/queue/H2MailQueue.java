@@ -172,7 +172,7 @@ public final class H2MailQueue implements MailQueue {
             });
             groupCommit = GroupCommit.start(db, liveness);
             Maintenance maintenance = new Maintenance(
-                    new Compactor(db, config.compactRatio(), config.compactMinSize()), clock, liveness);
+                    new Compactor(db, groupCommit, config.compactRatio(), config.compactMinSize()), clock, liveness);
             H2MailQueue queue = new H2MailQueue(dir, lock, spool, quarantine, disk, db, counters, flushes,
                     groupCommit, maintenance, clock);
             maintenance.start();
@@ -427,6 +427,11 @@ public final class H2MailQueue implements MailQueue {
     /** The maintenance: its compactions, with how long each kept commits waiting (benchmarks). */
     Maintenance maintenance() {
         return maintenance;
+    }
+
+    /** The database itself (tests that take it offline as maintenance does). */
+    QueueDatabase database() {
+        return db;
     }
 
     /** Runs {@code work} on the database (benchmarks: row counts). */

@@ -103,6 +103,8 @@ final class QueueDatabase implements AutoCloseable {
     private long lastFailedReopen;
     private final AtomicLong reopens = new AtomicLong();
     private volatile SqlWork<?> afterReopen;
+    /** Set from before {@link #offline} asks for the write lock until it has reopened: work would wait meanwhile. */
+    private volatile boolean maintaining;
 
     private QueueDatabase(Path dir, String url) {
         this.dir = dir;
@@ -230,6 +232,7 @@ final class QueueDatabase implements AutoCloseable {
      * UNAVAILABLE until a later {@link #reopen} succeeds.
      */
     <T> T offline(FileWork<T> work) throws QueueException, SQLException, IOException {
+        maintaining = true; // before the lock: from the moment a writer queues, new readers wait for it
         lock.writeLock().lock();
         try {
             if (closed) {
@@ -253,8 +256,17 @@ final class QueueDatabase implements AutoCloseable {
                 }
             }
         } finally {
+            maintaining = false;
             lock.writeLock().unlock();
         }
+    }
+
+    /**
+     * Whether {@link #offline} is under way (or about to take the lock): database work started now would wait for it.
+     * The group commit asks, so that it can answer commits whose spool file already holds the message.
+     */
+    boolean maintaining() {
+        return maintaining;
     }
 
     /**

@@ -41,7 +41,8 @@ import org.backstopmx.testkit.MutableClock;
  *
  * <p>Printed every simulated hour: the database file, H2's estimate of the live data (what the compaction trigger uses),
  * the rows (messages, deferred recipients, attempt history), the longest accept (receive to durable commit) in that hour, the heap
- * after a GC; each compaction as it happens, with how long commits had to wait for it (it is offline: receivers wait).
+ * after a GC; each compaction as it happens, with how long the database was offline for it (accepts are answered
+ * meanwhile from their spool files; the longest accept of the hour shows whether any waited).
  */
 public final class OutageBench {
     static final int DOMAINS = 10;
@@ -195,7 +196,7 @@ public final class OutageBench {
         if (n != compactionsSeen) {
             compactionsSeen = n;
             queue.maintenance().lastCompaction().ifPresent(c -> System.out.printf(
-                    "  compaction at %02d:%02d: %.1f -> %.1f MB (live about %.1f MB), commits waited %d ms%n",
+                    "  compaction at %02d:%02d: %.1f -> %.1f MB (live about %.1f MB), offline %d ms%n",
                     minute / 60, minute % 60, c.sizeBefore() / 1e6, c.sizeAfter() / 1e6, c.liveEstimate() / 1e6,
                     c.took().toMillis()));
         }
