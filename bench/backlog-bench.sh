@@ -85,22 +85,29 @@ sink_count() {  # the last complete "... mesg=N" record of smtp-sink -c
 }
 cleanup() { sink_stop; stop_backstop; }
 
-# The drain's tenths from the sent lines after $2 (the ETRN's time): recipients/s per tenth of $1 recipients,
-# the first tenth from the first delivery; prints "r1 r2 ... r10".
+# The drain's tenths from the sent lines after $2 (the ETRN's time), for a backlog of $1 recipients: recipients/s per
+# tenth, the first tenth from the first delivery; prints "r1 ... r10". With "rounds" as $3, per tenth the recipients
+# per group commit and its milliseconds instead ("rcpt@ms ..."): the sent lines of one commit are logged together
+# once it is durable, so a line more than 15 ms after the one before starts the next commit (an estimate).
 tenths() {
-  grep -- 'status=sent' "$BACKSTOP_LOG" | awk -v n="$1" -v from="$2" '
+  grep -- 'status=sent' "$BACKSTOP_LOG" | awk -v n="$1" -v from="$2" -v rounds="${3:-}" '
     function t(s,   d, h, m, x) { d = substr(s, 9, 2); h = substr(s, 12, 2); m = substr(s, 15, 2); x = substr(s, 18, 6)
       return ((d * 24 + h) * 60 + m) * 60 + x }
     BEGIN { f = t(from) }
     { s = t($1); if (s < f) next; c++; if (c == 1) b[0] = s
-      for (k = 1; k <= 10; k++) if (c == int(k * n / 10)) b[k] = s }
-    END { for (k = 1; k <= 10; k++) printf "%s%.0f", (k > 1 ? " " : ""), (b[k] > b[k - 1] ? (n / 10) / (b[k] - b[k - 1]) : 0) }'
+      if (c == 1 || s - last > 0.015) g++
+      last = s
+      for (k = 1; k <= 10; k++) if (c == int(k * n / 10)) { b[k] = s; e[k] = g } }
+    END { for (k = 1; k <= 10; k++) {
+        if (rounds == "") { printf "%s%.0f", (k > 1 ? " " : ""), (b[k] > b[k - 1] ? (n / 10) / (b[k] - b[k - 1]) : 0); continue }
+        r = e[k] - e[k - 1]; if (r < 1) r = 1
+        printf "%s%.0f@%.0f", (k > 1 ? " " : ""), (n / 10) / r, 1000 * (b[k] - b[k - 1]) / r } }'
 }
 
 results_dir backlog
 build_backstop
 setup_postfix
-echo "backlog,round,messages,rcpts,accept_msg_s,accept_rcpt_s,jvm_ms,stats_ms,flush_ms,api_stats_ms,api_flush_ms,flush_settle_s,heap_mib,etrn_ms,first_ms,drain_s,drain_rcpt_s,t1,t10,t1_pct,heap_after_mib,load,tenths" \
+echo "backlog,round,messages,rcpts,accept_msg_s,accept_rcpt_s,jvm_ms,stats_ms,flush_ms,api_stats_ms,api_flush_ms,flush_settle_s,heap_mib,etrn_ms,first_ms,drain_s,drain_rcpt_s,t1,t10,t1_pct,heap_after_mib,load,tenths,commits" \
   >"$OUT/results.csv"
 trap cleanup EXIT
 for backlog in $BACKLOGS; do
@@ -150,13 +157,15 @@ for backlog in $BACKLOGS; do
     sink_stop
     heap_after=$(heap_after_gc)
     rates=$(tenths "$backlog" "$from")
+    rounds=$(tenths "$backlog" "$from" rounds)
     read -r -a r <<<"$rates"
     load=$(cut -d' ' -f1 /proc/loadavg)
     row=$(awk -v d="$drain_ms" -v n="$backlog" -v a="${r[0]}" -v z="${r[9]}" \
       'BEGIN { printf "%.1f,%.0f,%s,%s,%.0f", d / 1000, 1000 * n / d, a, z, (z > 0 ? 100 * a / z : 0) }')
-    echo "$backlog,$round,$msgs,$RCPTS,$accept,$jvm,$stats,$flush,$api_stats,$api_flush,$flush_settle,$heap,$etrn_ms,$first,$row,$heap_after,$load,$rates" \
+    echo "$backlog,$round,$msgs,$RCPTS,$accept,$jvm,$stats,$flush,$api_stats,$api_flush,$flush_settle,$heap,$etrn_ms,$first,$row,$heap_after,$load,$rates,$rounds" \
       >>"$OUT/results.csv"
     echo "bench:   ETRN 250 after $etrn_ms ms, first message after $first ms, drained in $(( drain_ms / 1000 )) s; per tenth (recipients/s): $rates"
+    echo "bench:   per tenth, recipients per group commit @ its ms: $rounds"
   done
   stop_backstop
   cp "$BACKSTOP_LOG" "$OUT/backstop-$backlog.log"
@@ -178,6 +187,9 @@ done
   ' "$OUT/results.csv"
   echo "   per tenth (recipients/s):"
   awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } { printf "%9d %2d  %s\n", $1, $2, $(c["tenths"]) }' \
+    "$OUT/results.csv"
+  echo "   per tenth, recipients per group commit @ its ms (estimated from the sent lines):"
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } { printf "%9d %2d  %s\n", $1, $2, $(c["commits"]) }' \
     "$OUT/results.csv"
 } | tee "$OUT/table.txt"
 echo "results: $OUT"
