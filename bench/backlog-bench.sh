@@ -10,6 +10,7 @@
 #   2. the CLI, timed from starting `java`: `backstop --version` (the JVM start, median of 3), `backstop stats` and
 #      `backstop queue flush example.test` (the primary still down: the flush finds it down again and defers the
 #      backlog once more; how long that takes is reported too);
+#      the same two through the admin API (a plain HTTP request: the appliance's side, without the CLI's JVM);
 #   3. heap after GC (jcmd GC.run, then GC.heap_info);
 #   4. smtp-sink comes up, ETRN from the primary's address: the time to its 250, to the first message at the sink,
 #      and the drain rate of each tenth of the backlog (from the appliance's `status=sent` lines, recipients/s);
@@ -41,12 +42,17 @@ timed() {
   { echo "\$ backstop $*"; cli "$@"; } >>"$OUT/cli.log" 2>&1 || { echo "bench: backstop $* failed; see $OUT/cli.log" >&2; exit 1; }
   echo $(( $(ms) - t0 ))
 }
-# milliseconds the admin API takes to answer $1 $2 (the appliance's side of a CLI command, without the CLI's JVM)
+# milliseconds the admin API takes to answer $1 $2 (the appliance's side of a CLI command, without the CLI's JVM);
+# plain bash, like etrn
 api() {
-  local t0; t0=$(ms)
-  curl -sf -X "$1" -H "Authorization: Bearer $(cat "$BACKSTOP_QUEUE/admin.token")" \
-    "http://127.0.0.1:$BACKSTOP_PORT_ADMIN$2" >>"$OUT/cli.log" || { echo "bench: $1 $2 failed" >&2; exit 1; }
-  echo >>"$OUT/cli.log"
+  local t0 status; t0=$(ms)
+  exec 3<>"/dev/tcp/127.0.0.1/$BACKSTOP_PORT_ADMIN" || { echo "bench: no admin API on $BACKSTOP_PORT_ADMIN" >&2; exit 1; }
+  printf '%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n' \
+    "$1" "$2" "$(cat "$BACKSTOP_QUEUE/admin.token")" >&3
+  read -r -t 60 status <&3 || true
+  { echo "\$ $1 $2"; timeout 60 cat <&3; echo; } >>"$OUT/cli.log"
+  exec 3<&-
+  [[ $status == "HTTP/1.1 200"* ]] || { echo "bench: $1 $2 answered: ${status:-nothing}" >&2; exit 1; }
   echo $(( $(ms) - t0 ))
 }
 median3() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
