@@ -57,12 +57,14 @@ api() {
 }
 median3() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
 lines() { grep -c -- "$1" "$BACKSTOP_LOG" || true; }
-# heap in use after a full GC, MiB
+# heap in use after a full GC, MiB: what G1 reports used, less its young regions (allocated since the GC, when the
+# appliance is busy: the old regions are what the GC kept)
 heap_after_gc() {
   jcmd "$BACKSTOP_PID" GC.run >/dev/null
-  jcmd "$BACKSTOP_PID" GC.heap_info | tee -a "$OUT/heap.log" \
-    | awk '/ used [0-9]+K/ { for (i = 1; i <= NF; i++) if ($i == "used") { v = $(i + 1); sub(/K.*/, "", v)
-        printf "%.1f", v / 1024; exit } }'
+  jcmd "$BACKSTOP_PID" GC.heap_info | tee -a "$OUT/heap.log" | awk '
+    /garbage-first heap/ { for (i = 1; i <= NF; i++) if ($i == "used") { u = $(i + 1); sub(/K.*/, "", u) } }
+    / young \(/ && y == "" { y = $0; sub(/.* young \(/, "", y); sub(/K.*/, "", y) }
+    END { printf "%.1f", (u - y) / 1024 }'
 }
 # waits (bounded by DRAIN_TIMEOUT) until the log has at least $2 lines matching $1; prints the seconds it took
 wait_lines() {
