@@ -3,6 +3,8 @@
 # Postfix, and the ratios of the two. Sourced, with HERE set to this directory.
 . "$HERE/bench.conf"
 ROOT=$(cd "$HERE/.." && pwd)
+# the appliance measured: the jar as built, or another one (an older build, to compare in the same run)
+BACKSTOP_JAR=${BACKSTOP_JAR:-$ROOT/modules/app/target/backstop.jar}
 
 # Runs a step with its output in LOGFILE; when it fails, says which step and shows the end of the log, then exits.
 # Usage: step "what it does" LOGFILE command args...
@@ -61,8 +63,9 @@ greets() {
   ( exec 3<>"/dev/tcp/127.0.0.1/$1" && read -r -t 5 line <&3 && [[ $line == 220* ]] ) 2>/dev/null
 }
 
-# Starts Backstop on 127.0.0.1:$BACKSTOP_PORT_IN with a fresh queue, routing $BENCH_DOMAIN to the primary port, with
-# the JVM options given as arguments and `serve` options in SERVE_ARGS; sets BACKSTOP_PID, BACKSTOP_LOG and START_MS
+# Starts Backstop ($BACKSTOP_JAR) on 127.0.0.1:$BACKSTOP_PORT_IN with a fresh queue, routing $BENCH_DOMAIN to the
+# primary port, admin API and metrics on ADMIN_LISTEN and METRICS_LISTEN (default: any free port), with the JVM
+# options given as arguments and `serve` options in SERVE_ARGS; sets BACKSTOP_PID, BACKSTOP_LOG and START_MS
 # (from starting the JVM to the first 220 greeting), and stops it on exit.
 start_backstop() {
   local queue=$BENCH/backstop-queue
@@ -80,8 +83,8 @@ domains:
     route: 127.0.0.1:$BACKSTOP_PORT_PRIMARY
 queue:
   path: $queue
-metrics: { listen: 127.0.0.1:0 }
-admin: { listen: 127.0.0.1:0 }
+metrics: { listen: ${METRICS_LISTEN:-127.0.0.1:0} }
+admin: { listen: ${ADMIN_LISTEN:-127.0.0.1:0} }
 # the driver is one client sending thousands of messages a minute: far over the default rate limits, as Postfix's
 # backup MX in the comparison has none
 screen:
@@ -92,7 +95,7 @@ YAML
   # the ports' variables are the harness's: Backstop would refuse them as unknown BACKSTOP_* keys
   # shellcheck disable=SC2086 # BACKSTOP_JAVA_OPTS is a list of options, as in the entry script and the unit
   env -u BACKSTOP_PORT_IN -u BACKSTOP_PORT_PRIMARY java ${BACKSTOP_JAVA_OPTS:-} "$@" -Djava.net.preferIPv4Stack=true \
-    -jar "$ROOT/modules/app/target/backstop.jar" serve --config "$OUT/backstop.yaml" ${SERVE_ARGS:-} >"$BACKSTOP_LOG" 2>&1 &
+    -jar "$BACKSTOP_JAR" serve --config "$OUT/backstop.yaml" ${SERVE_ARGS:-} >"$BACKSTOP_LOG" 2>&1 &
   BACKSTOP_PID=$!
   trap stop_backstop EXIT
   for _ in $(seq 1500); do
