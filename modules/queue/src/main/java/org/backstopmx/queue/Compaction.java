@@ -8,7 +8,7 @@ import java.time.Duration;
  * @param sizeBefore   bytes of {@code queue.mv.db} before
  * @param sizeAfter    bytes after
  * @param liveEstimate the estimate of live data that made it due (H2's approximate size of our tables)
- * @param took         how long the database was offline: how long receivers waited
+ * @param took         how long the database was offline (deliveries and admin work waited; receivers did not)
  */
 public record Compaction(long sizeBefore, long sizeAfter, long liveEstimate, Duration took) {
 }

@@ -424,7 +424,7 @@ public final class H2MailQueue implements MailQueue {
         return maintenance.compactions();
     }
 
-    /** The maintenance: its compactions, with how long each kept commits waiting (benchmarks). */
+    /** The maintenance: its compactions, with how long each kept the database offline (benchmarks). */
     Maintenance maintenance() {
         return maintenance;
     }
