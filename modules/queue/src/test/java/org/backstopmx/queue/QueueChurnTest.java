@@ -23,11 +23,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Bounded disk under churn (README, "The queue on H2": without compaction the file grew to GBs for 12 MB of live data):
- * 100 000 messages of 4 KiB pass through (receive, commit, delete) with a few hundred live at any time, and the
+ * 30 000 messages of 4 KiB pass through (receive, commit, delete) with a few hundred live at any time, and the
  * database file stays within a small multiple of its live data, while nothing committed and not deleted is lost.
  */
 class QueueChurnTest {
-    static final int MESSAGES = 100_000;
+    static final int MESSAGES = 30_000;
     static final int THREADS = 8;
     static final int LIVE_PER_THREAD = 40; // at most 320 live messages
     static final int BODY = 4096;
