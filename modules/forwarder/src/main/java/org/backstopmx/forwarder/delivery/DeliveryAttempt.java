@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 import org.backstopmx.core.DeliveryOutcome;
 import org.backstopmx.core.Envelope;
 import org.backstopmx.core.EnvelopeRecipient;
@@ -54,8 +55,17 @@ final class DeliveryAttempt {
         this.clock = clock;
     }
 
-    /** Delivers {@code job} over {@code client} (or a parked or new session); returns the session to go on with, or null. */
+    /** As {@link #deliver(Job, RelayClient, Executor)}, recording every outcome before it returns. */
     RelayClient deliver(Job job, RelayClient client) {
+        return deliver(job, client, Runnable::run);
+    }
+
+    /**
+     * Delivers {@code job} over {@code client} (or a parked or new session); returns the session to go on with, or
+     * null. The outcomes of a message relayed over a session are recorded on {@code recordOn}, so the session may carry
+     * the next message meanwhile ({@link OutcomePipeline}); every other outcome is recorded before this returns.
+     */
+    RelayClient deliver(Job job, RelayClient client, Executor recordOn) {
         if (!leases.start(job)) {
             LOG.warn("{}: lease for {} recipients to {} lost or nearly over while waiting; they come due again",
                     job.id(), job.leases().size(), job.domain());
@@ -108,7 +118,9 @@ final class DeliveryAttempt {
                 + " retry ({} s at most), not their backoff, and the destination is not marked down", job.id(),
                 job.domain(), local.detail(), job.leases().size(),
                 org.backstopmx.core.RetryPolicy.LOCAL_RETRY.toSeconds()));
-        recorder.record(job, envelope.get(), results);
+        List<DeliveryOutcome> outcomes = results;
+        Envelope env = envelope.get();
+        recordOn.execute(() -> recorder.record(job, env, outcomes));
         if (!client.isOpen()) {
             ConnectionCache.closeQuietly(client);
             return null;

@@ -15,12 +15,14 @@ import org.backstopmx.forwarder.smtp.RelayClient;
 /**
  * One lane per destination (like Postfix's per-destination queues in {@code qmgr}): a FIFO of jobs and up to
  * {@code delivery.concurrency} workers, each holding one SMTP session and carrying job after job over it (RSET between
- * messages). A worker whose lane runs dry parks its session in the {@link ConnectionCache}.
+ * messages), without waiting for the last one's outcome to be durable ({@link OutcomePipeline}). A worker whose
+ * lane runs dry parks its session in the {@link ConnectionCache}.
  *
  * <p>Moves no state: each job goes to a {@link DeliveryAttempt}. A job that fails in any way is left to its lease (its
  * recipients come due again), the failure goes to the delivery loop of {@link Liveness}, and the worker goes on with
  * the next; however a worker ends, its lane counts it out, so a lane never waits for a worker that is gone. Every job
- * handed to {@link #submit} is reported to {@code finished} exactly once.
+ * handed to {@link #submit} is reported to {@code finished} exactly once, when its outcome is recorded (or has failed
+ * to be).
  *
  * <p>Thread-safe: the map of lanes is guarded by itself, each lane by its own monitor (taken before the cache's).
  */
@@ -151,6 +153,9 @@ final class Lanes {
     private void work(Lane lane) {
         RelayClient client = null;
         boolean counted = true;
+        OutcomePipeline outcomes = new OutcomePipeline(pool, (job, t) -> deliveryLoop.failed(job.id()
+                + ": recording the outcome of a delivery to " + job.domain()
+                + " (its recipients come due when the lease ends)", t));
         try {
             while (true) {
                 Job job;
@@ -165,8 +170,9 @@ final class Lanes {
                         return;
                     }
                 }
+                OutcomePipeline.Slot slot = outcomes.next(job);
                 try {
-                    client = attempt.deliver(job, client);
+                    client = attempt.deliver(job, client, slot);
                     deliveryLoop.succeeded();
                 } catch (Throwable t) {
                     deliveryLoop.failed(job.id() + ": delivery to " + job.domain()
@@ -174,7 +180,7 @@ final class Lanes {
                     ConnectionCache.closeQuietly(client);
                     client = null;
                 } finally {
-                    finished.accept(job);
+                    slot.whenRecorded(() -> finished.accept(job));
                 }
             }
         } finally {

@@ -17,6 +17,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.backstopmx.core.DsnRet;
 import org.backstopmx.core.Envelope;
 import org.backstopmx.core.EnvelopeRecipient;
@@ -123,6 +125,33 @@ class ForwarderSurvivesFailuresTest {
     }
 
     @Test
+    void aConnectionCarriesItsNextMessagesWhileEarlierOutcomesAreStillBeingRecorded() throws Exception {
+        // every recording stalls, as behind a slow fsync: the one connection goes on for OutcomePipeline.DEPTH
+        // messages, then waits for the oldest of their outcomes
+        CountDownLatch entered = new CountDownLatch(OutcomePipeline.DEPTH);
+        CountDownLatch release = new CountDownLatch(1);
+        for (int i = 0; i < OutcomePipeline.DEPTH; i++) {
+            queue.stallNext(FaultyMailQueue.Call.RECORD_OUTCOMES, entered, release);
+        }
+        for (int i = 0; i < 8; i++) {
+            put("alice@example.org");
+        }
+        forwarder = forwarder(1);
+        forwarder.start(liveness);
+
+        assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
+                .until(() -> primary.transactions().size() == OutcomePipeline.DEPTH);
+        assertThat(real.stats().messages()).as("nothing recorded yet, nothing removed").isEqualTo(8);
+
+        release.countDown();
+        await().atMost(Duration.ofSeconds(30)).until(() -> real.stats().messages() == 0);
+        assertThat(primary.transactions()).as("each message once: a job stays leased until its outcome is recorded")
+                .hasSize(8);
+        assertThat(liveness.problem()).isEmpty();
+    }
+
+    @Test
     void aWorkerGoesOnAfterAnErrorInADeliveryAndItsLaneKeepsFlowing() throws Exception {
         // one connection for the whole lane: a worker that died would leave every later message waiting for it
         queue.failNext(FaultyMailQueue.Call.RECORD_OUTCOMES, 1, StackOverflowError::new);
@@ -136,7 +165,8 @@ class ForwarderSurvivesFailuresTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> real.stats().messages() == 1);
         assertThat(primary.transactions()).hasSize(10);
         assertThat(lines(Level.ERROR)).singleElement().asString().startsWith("backstop-delivery: ")
-                .contains(": delivery to example.org (its recipients come due when the lease ends) failed");
+                .contains(": recording the outcome of a delivery to example.org (its recipients come due when the lease"
+                        + " ends) failed");
 
         // its lease ends: it is tried again and recorded
         clock.advance(Duration.ofHours(2));
