@@ -34,7 +34,7 @@ ms() { date +%s%3N; }
 stamp() { date -u +%Y-%m-%dT%H:%M:%S.%3N; }   # the appliance log's time format
 # the CLI against the running appliance, as an admin runs it (the harness's port variables unset, as for serve)
 cli() {
-  env -u BACKSTOP_PORT_IN -u BACKSTOP_PORT_PRIMARY java -Djava.net.preferIPv4Stack=true -jar "$BACKSTOP_JAR" "$@"
+  env $HARNESS_UNSET java -Djava.net.preferIPv4Stack=true -jar "$BACKSTOP_JAR" "$@"
 }
 # milliseconds a command takes, its output to $OUT/cli.log
 timed() {

@@ -5,6 +5,9 @@
 ROOT=$(cd "$HERE/.." && pwd)
 # the appliance measured: the jar as built, or another one (an older build, to compare in the same run)
 BACKSTOP_JAR=${BACKSTOP_JAR:-$ROOT/modules/app/target/backstop.jar}
+# the harness's own BACKSTOP_* variables, set in its environment or exported by a caller (BACKSTOP_JAR=...): Backstop
+# would refuse them as unknown configuration keys, so they are taken out of the environment it starts in
+HARNESS_UNSET="-u BACKSTOP_JAR -u BACKSTOP_PORT_IN -u BACKSTOP_PORT_PRIMARY -u BACKSTOP_PORT_ADMIN -u BACKSTOP_QUEUE -u BACKSTOP_LOG -u BACKSTOP_PID"
 
 # Runs a step with its output in LOGFILE; when it fails, says which step and shows the end of the log, then exits.
 # Usage: step "what it does" LOGFILE command args...
@@ -92,9 +95,8 @@ screen:
 YAML
   local t0 t1
   t0=$(date +%s%N)
-  # the ports' variables are the harness's: Backstop would refuse them as unknown BACKSTOP_* keys
   # shellcheck disable=SC2086 # BACKSTOP_JAVA_OPTS is a list of options, as in the entry script and the unit
-  env -u BACKSTOP_PORT_IN -u BACKSTOP_PORT_PRIMARY java ${BACKSTOP_JAVA_OPTS:-} "$@" -Djava.net.preferIPv4Stack=true \
+  env $HARNESS_UNSET java ${BACKSTOP_JAVA_OPTS:-} "$@" -Djava.net.preferIPv4Stack=true \
     -jar "$BACKSTOP_JAR" serve --config "$OUT/backstop.yaml" ${SERVE_ARGS:-} >"$BACKSTOP_LOG" 2>&1 &
   BACKSTOP_PID=$!
   trap stop_backstop EXIT

@@ -159,9 +159,12 @@ final class Lanes {
         try {
             while (true) {
                 Job job;
+                boolean awaitOutcome = false;
                 synchronized (lane) {
                     job = closed ? null : lane.jobs.poll();
-                    if (job == null) {
+                    if (job == null && !closed && outcomes.pending()) {
+                        awaitOutcome = true; // still counted: a job that comes meanwhile is this worker's
+                    } else if (job == null) {
                         lane.workers--;
                         counted = false;
                         if (!closed && cache.park(lane.domain, client)) {
@@ -169,6 +172,10 @@ final class Lanes {
                         }
                         return;
                     }
+                }
+                if (awaitOutcome) {
+                    outcomes.awaitOldest();
+                    continue;
                 }
                 OutcomePipeline.Slot slot = outcomes.next(job);
                 try {

@@ -23,6 +23,10 @@ import java.util.function.BiConsumer;
  * be): only then is it {@code finished}, so no claim takes its recipients meanwhile and a clean stop waits for it
  * (the pool's termination). A pool that takes no more work (stopping) has the outcome recorded on the worker itself.
  *
+ * <p>A worker whose lane is empty waits for its outcomes before it ends, as it did before any of this: mail passing
+ * through one message at a time arrives meanwhile and is carried by the same worker and connection, rather than by a
+ * new worker taking the connection out of the cache for each message.
+ *
  * <p>One per worker; not thread-safe (its slots complete from pool threads, which only touch their own future).
  */
 final class OutcomePipeline {
@@ -37,6 +41,20 @@ final class OutcomePipeline {
     OutcomePipeline(Executor pool, BiConsumer<Job, Throwable> failed) {
         this.pool = pool;
         this.failed = failed;
+    }
+
+    /** Whether an outcome of this worker's is still being recorded. */
+    boolean pending() {
+        pending.removeIf(CompletableFuture::isDone);
+        return !pending.isEmpty();
+    }
+
+    /** Waits until the oldest outcome still being recorded is. */
+    void awaitOldest() {
+        CompletableFuture<Void> oldest = pending.poll();
+        if (oldest != null) {
+            oldest.join();
+        }
     }
 
     /** The slot for the worker's next job, once fewer than {@value #DEPTH} of its outcomes are still pending. */
